@@ -1,0 +1,1 @@
+"""Sales 360: sales data platform assets (Dagster code location)."""

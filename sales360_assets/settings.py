@@ -1,0 +1,60 @@
+"""Business constants shared by every layer: regions, currencies, paths.
+
+Kept in one module so a new engineer finds "which regions exist" and "what is the reporting
+currency" in one place. Deployment-specific values (paths, dates) come from environment
+variables with local defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+    currency: str
+    countries: tuple[str, ...]
+
+
+REGIONS: dict[str, Region] = {
+    "na": Region("na", "North America", "USD", ("US", "CA")),
+    "emea": Region("emea", "Europe, Middle East & Africa", "EUR", ("DE", "FR", "NL", "ES", "IT")),
+    "uk": Region("uk", "United Kingdom & Ireland", "GBP", ("GB", "IE")),
+    "apac": Region("apac", "Asia Pacific", "JPY", ("JP",)),
+}
+REGION_CODES: list[str] = sorted(REGIONS)
+
+REPORTING_CURRENCY = "USD"
+# Every currency a source may legitimately use. Anything else is a defect (dead letter).
+KNOWN_CURRENCIES: frozenset[str] = frozenset({"USD", "EUR", "GBP", "JPY"})
+# FX feeds publish on business days; a sale may use the latest rate at most this many days old.
+FX_MAX_STALENESS_DAYS = 7
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("SALES360_DATA_DIR", str(DEFAULT_DATA_DIR)))
+
+
+def default_sources_dir() -> Path:
+    return Path(os.environ.get("SALES360_SOURCES_DIR", str(data_dir() / "sources")))
+
+
+def default_lake_uri() -> str:
+    return os.environ.get("SALES360_LAKE_URI", str(data_dir() / "lake"))
+
+
+def partitions_start_date() -> date:
+    """First day of the date partition dimension (``SALES360_PARTITIONS_START``)."""
+    raw = os.environ.get("SALES360_PARTITIONS_START", "2023-01-01")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise ValueError(f"SALES360_PARTITIONS_START must be an ISO date (YYYY-MM-DD), got {raw!r}") from exc

@@ -1,0 +1,378 @@
+"""The source contract: every table each source hands over, its columns and their types.
+
+This is the one definition the sample generator writes, the readers validate against
+(schema drift is detected here), and ``docs/source_contract.md`` documents. To point the
+platform at your own export, produce files in the layout below and set
+``SALES360_SOURCES_DIR``; no code change is needed.
+
+Layout under the sources directory::
+
+    crm/<Object>/<YYYY-MM-DD>.json        Salesforce query-result pages, one file per SystemModstamp day
+    warehouse/<table>/<table>.parquet      unpartitioned warehouse tables
+    warehouse/<table>/<date_col>=<YYYY-MM-DD>/part-0.parquet   date-partitioned warehouse tables
+    landing/pos/stores.csv                 store registry (store -> region, currency)
+    landing/pos/<YYYY-MM-DD>/<store_id>.csv   one POS/ERP log drop per store and business day
+    _ground_truth/                         generator-only answers (identity of customers); never read by assets
+
+Types are the types *after* the source's own wire format is parsed (SOQL JSON, BigQuery rows,
+CSV text). POS logs are CSV: every column arrives as text and staging casts it, because a
+malformed line must survive ingestion to be dead-lettered with its reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+UTC_DATETIME = pl.Datetime("us", "UTC")
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    """One table as a source delivers it."""
+
+    system: str  # "salesforce" | "warehouse" | "pos"
+    name: str  # Salesforce object API name, warehouse table name, or landing feed name
+    columns: dict[str, pl.DataType]
+    primary_key: tuple[str, ...]
+    description: str
+    # Columns a source must deliver; losing one is breaking schema drift (a clear error).
+    required: tuple[str, ...] = ()
+    # For date-partitioned tables: the column the source partitions on (BigQuery partition column).
+    date_column: str | None = None
+    # Column carrying the region, for tables with both a date and a region.
+    region_column: str | None = None
+    # Column giving the latest modification (used to collapse retry duplicates).
+    modified_column: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        return self.required or tuple(self.columns)
+
+
+def _sf(
+    name: str,
+    columns: dict[str, pl.DataType],
+    description: str,
+    required: tuple[str, ...],
+) -> SourceTable:
+    return SourceTable(
+        system="salesforce",
+        name=name,
+        columns={**columns, "SystemModstamp": UTC_DATETIME, "IsDeleted": pl.Boolean},
+        primary_key=("Id",),
+        description=description,
+        required=(*required, "SystemModstamp"),
+        modified_column="SystemModstamp",
+    )
+
+
+# --- Salesforce CRM ---------------------------------------------------------------------------
+# Stored as the REST query/queryAll API returns them: {"totalSize", "done", "records": [...]}, each
+# record with an "attributes" key; datetimes as "2024-05-01T10:00:00.000+0000", dates "2024-05-01".
+SALESFORCE_OBJECTS: dict[str, SourceTable] = {
+    t.name: t
+    for t in [
+        _sf(
+            "User",
+            {
+                "Id": pl.String,
+                "Name": pl.String,
+                "Email": pl.String,
+                "IsActive": pl.Boolean,
+                "Title": pl.String,
+                "ManagerId": pl.String,
+                "Region__c": pl.String,
+                "Territory__c": pl.String,
+                "CreatedDate": UTC_DATETIME,
+            },
+            "Sales reps and managers, with region, territory and manager.",
+            ("Id", "Name", "Region__c"),
+        ),
+        _sf(
+            "Account",
+            {
+                "Id": pl.String,
+                "Name": pl.String,
+                "Type": pl.String,
+                "Industry": pl.String,
+                "BillingCountry": pl.String,
+                "BillingCity": pl.String,
+                "Phone": pl.String,
+                "OwnerId": pl.String,
+                "Region__c": pl.String,
+                "CreatedDate": UTC_DATETIME,
+            },
+            "Customer companies and households managed by sales.",
+            ("Id", "Name"),
+        ),
+        _sf(
+            "Contact",
+            {
+                "Id": pl.String,
+                "AccountId": pl.String,
+                "FirstName": pl.String,
+                "LastName": pl.String,
+                "Email": pl.String,
+                "Phone": pl.String,
+                "MailingCountry": pl.String,
+                "OwnerId": pl.String,
+                "CreatedDate": UTC_DATETIME,
+            },
+            "People at accounts; the CRM side of customer identity.",
+            ("Id", "AccountId"),
+        ),
+        _sf(
+            "Product2",
+            {
+                "Id": pl.String,
+                "Name": pl.String,
+                "ProductCode": pl.String,
+                "Family": pl.String,
+                "IsActive": pl.Boolean,
+            },
+            "CRM product catalogue; ProductCode is the conformed SKU.",
+            ("Id", "ProductCode"),
+        ),
+        _sf(
+            "Campaign",
+            {
+                "Id": pl.String,
+                "Name": pl.String,
+                "Type": pl.String,
+                "Status": pl.String,
+                "StartDate": pl.Date,
+                "EndDate": pl.Date,
+                "BudgetedCost": pl.Float64,
+                "ActualCost": pl.Float64,
+            },
+            "Marketing campaigns that influence opportunities.",
+            ("Id", "Name"),
+        ),
+        _sf(
+            "Opportunity",
+            {
+                "Id": pl.String,
+                "Name": pl.String,
+                "AccountId": pl.String,
+                "OwnerId": pl.String,
+                "CampaignId": pl.String,
+                "StageName": pl.String,
+                "Amount": pl.Float64,
+                "CurrencyIsoCode": pl.String,
+                "Probability": pl.Float64,
+                "CloseDate": pl.Date,
+                "IsClosed": pl.Boolean,
+                "IsWon": pl.Boolean,
+                "Type": pl.String,
+                "LeadSource": pl.String,
+                # Set when the deal was fulfilled as an e-commerce order: that order line is
+                # already in the web channel, so the deal must not be counted again.
+                "Web_Order_Id__c": pl.String,
+                "CreatedDate": UTC_DATETIME,
+            },
+            "Deals from prospecting to closed won/lost.",
+            ("Id", "OwnerId", "StageName", "CloseDate", "CurrencyIsoCode"),
+        ),
+        _sf(
+            "OpportunityLineItem",
+            {
+                "Id": pl.String,
+                "OpportunityId": pl.String,
+                "Product2Id": pl.String,
+                "ProductCode": pl.String,
+                "Quantity": pl.Float64,
+                "UnitPrice": pl.Float64,
+                "TotalPrice": pl.Float64,
+                "CurrencyIsoCode": pl.String,
+            },
+            "Products on a deal.",
+            ("Id", "OpportunityId", "ProductCode", "Quantity", "UnitPrice"),
+        ),
+        _sf(
+            "Quota__c",
+            {
+                "Id": pl.String,
+                "User__c": pl.String,
+                "Month__c": pl.Date,
+                "Amount__c": pl.Float64,
+                "CurrencyIsoCode": pl.String,
+            },
+            "Monthly sales quota per rep (custom object).",
+            ("Id", "User__c", "Month__c", "Amount__c"),
+        ),
+    ]
+}
+
+# --- Warehouse (BigQuery) ---------------------------------------------------------------------
+WAREHOUSE_TABLES: dict[str, SourceTable] = {
+    t.name: t
+    for t in [
+        SourceTable(
+            system="warehouse",
+            name="orders",
+            columns={
+                "order_id": pl.String,
+                "customer_id": pl.String,
+                "order_ts": UTC_DATETIME,
+                "order_date": pl.Date,
+                "region": pl.String,
+                "currency": pl.String,
+                "status": pl.String,  # completed | cancelled
+                "_loaded_at": UTC_DATETIME,
+            },
+            primary_key=("order_id",),
+            description="E-commerce order headers; partitioned on order_date, clustered by region.",
+            date_column="order_date",
+            region_column="region",
+            modified_column="_loaded_at",
+        ),
+        SourceTable(
+            system="warehouse",
+            name="order_lines",
+            columns={
+                "order_id": pl.String,
+                "line_number": pl.Int64,
+                "sku": pl.String,
+                "quantity": pl.Int64,
+                "unit_price": pl.Float64,
+                "discount_amount": pl.Float64,
+                "order_date": pl.Date,
+                "region": pl.String,
+                "_loaded_at": UTC_DATETIME,
+            },
+            primary_key=("order_id", "line_number"),
+            description="E-commerce order lines in the order's currency; partitioned on order_date.",
+            date_column="order_date",
+            region_column="region",
+            modified_column="_loaded_at",
+        ),
+        SourceTable(
+            system="warehouse",
+            name="customers",
+            columns={
+                "customer_id": pl.String,
+                "first_name": pl.String,
+                "last_name": pl.String,
+                "email": pl.String,
+                "phone": pl.String,
+                "country": pl.String,
+                "city": pl.String,
+                "segment": pl.String,  # Consumer | Small Business | Corporate
+                "created_at": UTC_DATETIME,
+                "updated_at": UTC_DATETIME,
+            },
+            primary_key=("customer_id",),
+            description="E-commerce customer accounts with their customer segment.",
+            required=("customer_id", "email", "segment"),
+            modified_column="updated_at",
+        ),
+        SourceTable(
+            system="warehouse",
+            name="products",
+            columns={
+                "sku": pl.String,
+                "product_name": pl.String,
+                "category": pl.String,
+                "subcategory": pl.String,
+                "brand": pl.String,
+                "list_price_usd": pl.Float64,
+                "standard_cost_usd": pl.Float64,
+                "updated_at": UTC_DATETIME,
+            },
+            primary_key=("sku",),
+            description="Master product catalogue: category -> subcategory -> product, price and cost (USD).",
+            required=("sku", "product_name", "category", "subcategory", "standard_cost_usd"),
+            modified_column="updated_at",
+        ),
+        SourceTable(
+            system="warehouse",
+            name="fx_rates",
+            columns={
+                "rate_date": pl.Date,
+                "currency": pl.String,
+                "usd_per_unit": pl.Float64,
+            },
+            primary_key=("rate_date", "currency"),
+            description="Daily FX rates to USD, business days only (weekends use the last rate).",
+        ),
+    ]
+}
+
+# --- Offline POS / ERP logs (CSV drops) -------------------------------------------------------
+POS_STORES = SourceTable(
+    system="pos",
+    name="stores",
+    columns={
+        "store_id": pl.String,
+        "store_name": pl.String,
+        "region": pl.String,
+        "country": pl.String,
+        "city": pl.String,
+        "currency": pl.String,
+        "opened_on": pl.String,
+    },
+    primary_key=("store_id",),
+    description="Store registry: which region and currency each store reports in.",
+)
+
+POS_TRANSACTIONS = SourceTable(
+    system="pos",
+    name="transactions",
+    columns={
+        "transaction_id": pl.String,
+        "line_no": pl.String,
+        "store_id": pl.String,
+        "transaction_ts": pl.String,  # ISO-8601 with UTC offset, e.g. 2026-11-01T14:03:12+01:00
+        "sku": pl.String,
+        "quantity": pl.String,
+        "unit_price": pl.String,
+        "discount": pl.String,
+        "currency": pl.String,
+        "loyalty_id": pl.String,  # empty for anonymous sales
+        "customer_name": pl.String,
+        "customer_email": pl.String,
+        "customer_phone": pl.String,
+    },
+    primary_key=("transaction_id", "line_no"),
+    description="Point-of-sale transaction lines, one CSV per store and business day.",
+    required=(
+        "transaction_id",
+        "line_no",
+        "store_id",
+        "transaction_ts",
+        "sku",
+        "quantity",
+        "unit_price",
+        "currency",
+    ),
+)
+
+ALL_SOURCE_TABLES: list[SourceTable] = [
+    *SALESFORCE_OBJECTS.values(),
+    *WAREHOUSE_TABLES.values(),
+    POS_STORES,
+    POS_TRANSACTIONS,
+]
+
+
+class SchemaDriftError(ValueError):
+    """A source stopped delivering a column the platform requires."""
+
+
+def check_schema_drift(table: SourceTable, delivered_columns: list[str] | tuple[str, ...]) -> list[str]:
+    """Raise when a required column is missing; return the added (unknown) columns.
+
+    Added columns are additive drift: they are kept and merged into the Delta schema.
+    """
+    delivered = set(delivered_columns)
+    missing = [c for c in table.required_columns if c not in delivered]
+    if missing:
+        raise SchemaDriftError(
+            f"{table.system} table {table.name!r} no longer delivers required column(s) "
+            f"{', '.join(missing)}; refusing to ingest (nothing was written). "
+            "Fix the source or update sales360_assets/sources/contract.py."
+        )
+    return sorted(c for c in delivered if c not in table.columns and not c.startswith("_"))

@@ -1,0 +1,260 @@
+"""Staging transforms for Salesforce objects. Pure Polars.
+
+Raw CRM tables keep every record version an extract delivered (retries and overlaps
+included). Staging keeps the latest version per Id, renames API names to snake_case (as
+Fivetran's dbt_salesforce staging models do) and carries ``is_deleted``: a tombstone is the
+latest version of a deleted record, and the core layer leaves deleted records out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from sales360_assets.staging.quality import (
+    Rule,
+    StagingResult,
+    attach_fx,
+    collapse_duplicates,
+    missing,
+    missing_fx,
+    split_rejects,
+    unknown_currency,
+    unknown_region,
+)
+
+_COMMON = {"SystemModstamp": "system_modstamp", "IsDeleted": "is_deleted"}
+
+
+@dataclass(frozen=True)
+class ObjectStaging:
+    object_name: str
+    raw_table: str
+    rename: dict[str, str]
+    rules: list[Rule] = field(default_factory=list)
+
+
+def _live(rule: Rule) -> Rule:
+    """Rules judge live records; a tombstone only needs its Id to be applied."""
+    condition, reason = rule
+    return condition & ~pl.col("IsDeleted").fill_null(False), reason
+
+
+SALESFORCE_STAGING: dict[str, ObjectStaging] = {
+    o.object_name: o
+    for o in [
+        ObjectStaging(
+            "User",
+            "raw_salesforce_users",
+            {
+                "Id": "user_id",
+                "Name": "name",
+                "Email": "email",
+                "IsActive": "is_active",
+                "Title": "title",
+                "ManagerId": "manager_id",
+                "Region__c": "region",
+                "Territory__c": "territory",
+                "CreatedDate": "created_at",
+            },
+            [unknown_region("Region__c")],
+        ),
+        ObjectStaging(
+            "Account",
+            "raw_salesforce_accounts",
+            {
+                "Id": "account_id",
+                "Name": "account_name",
+                "Type": "account_type",
+                "Industry": "industry",
+                "BillingCountry": "billing_country",
+                "BillingCity": "billing_city",
+                "Phone": "phone",
+                "OwnerId": "owner_id",
+                "Region__c": "region",
+                "CreatedDate": "created_at",
+            },
+            [missing("Name", "account name")],
+        ),
+        ObjectStaging(
+            "Contact",
+            "raw_salesforce_contacts",
+            {
+                "Id": "contact_id",
+                "AccountId": "account_id",
+                "FirstName": "first_name",
+                "LastName": "last_name",
+                "Email": "email",
+                "Phone": "phone",
+                "MailingCountry": "mailing_country",
+                "OwnerId": "owner_id",
+                "CreatedDate": "created_at",
+            },
+        ),
+        ObjectStaging(
+            "Product2",
+            "raw_salesforce_products",
+            {
+                "Id": "product_id",
+                "Name": "product_name",
+                "ProductCode": "sku",
+                "Family": "family",
+                "IsActive": "is_active",
+            },
+            [missing("ProductCode", "product code")],
+        ),
+        ObjectStaging(
+            "Campaign",
+            "raw_salesforce_campaigns",
+            {
+                "Id": "campaign_id",
+                "Name": "campaign_name",
+                "Type": "campaign_type",
+                "Status": "status",
+                "StartDate": "start_date",
+                "EndDate": "end_date",
+                "BudgetedCost": "budgeted_cost",
+                "ActualCost": "actual_cost",
+            },
+        ),
+        ObjectStaging(
+            "Opportunity",
+            "raw_salesforce_opportunities",
+            {
+                "Id": "opportunity_id",
+                "Name": "opportunity_name",
+                "AccountId": "account_id",
+                "OwnerId": "owner_id",
+                "CampaignId": "campaign_id",
+                "StageName": "stage_name",
+                "Amount": "amount",
+                "CurrencyIsoCode": "currency",
+                "Probability": "probability",
+                "CloseDate": "close_date",
+                "IsClosed": "is_closed",
+                "IsWon": "is_won",
+                "Type": "opportunity_type",
+                "LeadSource": "lead_source",
+                "Web_Order_Id__c": "web_order_id",
+                "CreatedDate": "created_at",
+            },
+            [
+                missing("OwnerId", "owner"),
+                missing("StageName", "stage"),
+                missing("CloseDate", "close date"),
+                unknown_currency("CurrencyIsoCode"),
+                (pl.col("Amount") < 0, "negative amount"),
+            ],
+        ),
+        ObjectStaging(
+            "OpportunityLineItem",
+            "raw_salesforce_opportunity_line_items",
+            {
+                "Id": "line_item_id",
+                "OpportunityId": "opportunity_id",
+                "Product2Id": "product_id",
+                "ProductCode": "sku",
+                "Quantity": "quantity",
+                "UnitPrice": "unit_price",
+                "TotalPrice": "total_price",
+                "CurrencyIsoCode": "currency",
+            },
+            [
+                missing("OpportunityId", "opportunity"),
+                missing("ProductCode", "product code"),
+                (
+                    pl.col("Quantity").is_null() | (pl.col("Quantity") <= 0),
+                    "quantity missing or not positive",
+                ),
+                (pl.col("UnitPrice") < 0, "negative unit price"),
+            ],
+        ),
+        ObjectStaging(
+            "Quota__c",
+            "raw_salesforce_quotas",
+            {
+                "Id": "quota_id",
+                "User__c": "user_id",
+                "Month__c": "month",
+                "Amount__c": "quota_amount",
+                "CurrencyIsoCode": "currency",
+            },
+            [missing("User__c", "user"), missing("Month__c", "month"), unknown_currency("CurrencyIsoCode")],
+        ),
+    ]
+}
+
+
+def _stage(
+    frame: pl.DataFrame,
+    spec: ObjectStaging,
+    extra_rules: list[Rule] | None = None,
+    record_columns: list[str] | None = None,
+) -> StagingResult:
+    rules = [missing("Id"), *[_live(r) for r in [*spec.rules, *(extra_rules or [])]]]
+    valid, rejected = split_rejects(frame, rules, spec.raw_table, ["Id", "SystemModstamp"], record_columns)
+    # Every older version and every retried copy of a record collapses into its latest version.
+    staged, dups = collapse_duplicates(valid, ["Id"], latest_by="SystemModstamp")
+    rename = {**spec.rename, **_COMMON}
+    extra = [c for c in staged.columns if c in ("fx_rate", "fx_rate_date", "amount_usd", "total_price_usd")]
+    staged = staged.select([pl.col(k).alias(v) for k, v in rename.items()] + extra)
+    return StagingResult(staged, rejected, frame.height, dups)
+
+
+def stage_salesforce_object(raw: pl.DataFrame, object_name: str) -> StagingResult:
+    """Generic staging for objects without amounts to convert."""
+    return _stage(raw, SALESFORCE_STAGING[object_name])
+
+
+def stage_opportunities(raw: pl.DataFrame, fx_rates: pl.DataFrame) -> StagingResult:
+    """Opportunities with ``amount_usd`` at the close date's rate.
+
+    Open deals close in the future, for which no rate exists yet: they use the latest rate
+    published, which is what a pipeline report would show today.
+    """
+    latest_rate = fx_rates["rate_date"].max() if fx_rates.height else None
+    with_fx = attach_fx(
+        raw.with_columns(pl.min_horizontal("CloseDate", pl.lit(latest_rate, dtype=pl.Date)).alias("_fx_date")),
+        fx_rates,
+        on_date="_fx_date",
+        currency="CurrencyIsoCode",
+    )
+    with_fx = with_fx.with_columns((pl.col("Amount") * pl.col("fx_rate")).alias("amount_usd"))
+    result = _stage(
+        with_fx.drop("_fx_date"),
+        SALESFORCE_STAGING["Opportunity"],
+        [
+            (
+                pl.col("fx_rate").is_null() & pl.col("CloseDate").is_not_null(),
+                missing_fx("CloseDate", "CurrencyIsoCode")[1],
+            )
+        ],
+        raw.columns,
+    )
+    return result
+
+
+def stage_opportunity_line_items(raw: pl.DataFrame, opportunities: pl.DataFrame) -> StagingResult:
+    """Line items converted at their opportunity's rate, so they sum to the deal in USD too."""
+    header = opportunities.select(
+        pl.col("opportunity_id").alias("OpportunityId"),
+        "fx_rate",
+        "fx_rate_date",
+        pl.lit(True).alias("_opportunity_found"),
+    )
+    joined = raw.join(header, on="OpportunityId", how="left", maintain_order="left").with_columns(
+        (pl.col("TotalPrice") * pl.col("fx_rate")).alias("total_price_usd")
+    )
+    result = _stage(
+        joined,
+        SALESFORCE_STAGING["OpportunityLineItem"],
+        [
+            (
+                pl.col("_opportunity_found").is_null() & pl.col("OpportunityId").is_not_null(),
+                pl.format("opportunity {} is not in stg_salesforce_opportunities", pl.col("OpportunityId")),
+            )
+        ],
+        raw.columns,
+    )
+    return result
