@@ -1,0 +1,162 @@
+"""Staging layer assets: thin wrappers over the pure transforms in this package.
+
+Each asset stages its raw table, writes rejects to ``dead_letter`` for exactly the slice it
+owns, refuses to publish when the counts do not reconcile, and reports the counts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+import dagster as dg
+import polars as pl
+
+from sales360_assets.lake.io_manager import LakeResource
+from sales360_assets.partitions import date_region_partitions, selection_from_keys, single_run_backfill
+from sales360_assets.raw.assets import SALESFORCE_RAW_ASSETS
+from sales360_assets.staging import pos, salesforce, warehouse
+from sales360_assets.staging.dead_letters import write_dead_letters
+from sales360_assets.staging.quality import StagingResult
+
+OWNERS = ["team:sales-data-platform"]
+GROUP = "staging"
+KINDS = {"polars", "delta"}
+
+
+class ReconciliationError(RuntimeError):
+    pass
+
+
+def publish(
+    context: dg.AssetExecutionContext, lake: LakeResource, source_table: str, result: StagingResult
+) -> dg.Output[pl.DataFrame]:
+    """Dead-letter the rejects, check raw = staged + rejected + duplicates, hand the staged rows on."""
+    if not result.reconciles:
+        raise ReconciliationError(f"{source_table}: counts do not reconcile: {result.counts()}")
+    selection = selection_from_keys(context.partition_keys) if context.assets_def.partitions_def else None
+    write_dead_letters(lake.get_lake(), source_table, result.rejected, context.run_id, selection)
+    reasons = Counter(result.rejected["reason"].to_list())
+    return dg.Output(
+        result.staged,
+        metadata={
+            **result.counts(),
+            "reconciles": result.reconciles,
+            "rejected_by_reason": dg.MetadataValue.json(dict(reasons.most_common(20))),
+        },
+    )
+
+
+def _staging_asset(
+    name: str,
+    description: str,
+    ins: dict[str, str],
+    stage: Callable[..., StagingResult],
+    source_table: str,
+    partitioned: bool = False,
+) -> dg.AssetsDefinition:
+    """A staging asset whose transform takes the named upstream tables as keyword arguments."""
+
+    @dg.asset(
+        name=name,
+        group_name=GROUP,
+        owners=OWNERS,
+        kinds=KINDS,
+        description=description,
+        ins={param: dg.AssetIn(key=upstream) for param, upstream in ins.items()},
+        partitions_def=date_region_partitions if partitioned else None,
+        backfill_policy=single_run_backfill if partitioned else None,
+    )
+    def _stage(context: dg.AssetExecutionContext, lake: LakeResource, **inputs: pl.DataFrame) -> dg.Output:
+        return publish(context, lake, source_table, stage(**inputs))
+
+    return _stage
+
+
+def _salesforce_staging_assets() -> list[dg.AssetsDefinition]:
+    assets = []
+    for object_name, raw_name in SALESFORCE_RAW_ASSETS.items():
+        stg_name = raw_name.replace("raw_", "stg_", 1)
+        if object_name == "Opportunity":
+            ins = {"raw": raw_name, "fx_rates": "stg_warehouse_fx_rates"}
+            stage = lambda raw, fx_rates: salesforce.stage_opportunities(raw, fx_rates)  # noqa: E731
+            extra = " Amounts converted to USD at the close date's rate (latest published rate for open deals)."
+        elif object_name == "OpportunityLineItem":
+            ins = {"raw": raw_name, "opportunities": "stg_salesforce_opportunities"}
+            stage = lambda raw, opportunities: salesforce.stage_opportunity_line_items(raw, opportunities)  # noqa: E731
+            extra = " Converted to USD at their opportunity's rate."
+        else:
+            ins = {"raw": raw_name}
+            stage = (lambda obj: lambda raw: salesforce.stage_salesforce_object(raw, obj))(object_name)
+            extra = ""
+        assets.append(
+            _staging_asset(
+                stg_name,
+                f"Salesforce {object_name}: latest version per Id, snake_case columns, is_deleted for "
+                f"tombstones; invalid records dead-lettered.{extra}",
+                ins,
+                stage,
+                raw_name,
+            )
+        )
+    return assets
+
+
+staging_assets: list[dg.AssetsDefinition] = [
+    _staging_asset(
+        "stg_warehouse_fx_rates",
+        "Daily FX rates to USD (business days), validated and deduplicated.",
+        {"raw": "raw_warehouse_fx_rates"},
+        warehouse.stage_fx_rates,
+        "raw_warehouse_fx_rates",
+    ),
+    _staging_asset(
+        "stg_warehouse_customers",
+        "E-commerce customers: latest version per customer_id, normalized email for matching.",
+        {"raw": "raw_warehouse_customers"},
+        warehouse.stage_customers,
+        "raw_warehouse_customers",
+    ),
+    _staging_asset(
+        "stg_warehouse_products",
+        "Master product catalogue: latest version per SKU, validated costs and prices.",
+        {"raw": "raw_warehouse_products"},
+        warehouse.stage_products,
+        "raw_warehouse_products",
+    ),
+    _staging_asset(
+        "stg_pos_stores",
+        "POS store registry with region and currency validated.",
+        {"raw": "raw_pos_stores"},
+        pos.stage_pos_stores,
+        "raw_pos_stores",
+    ),
+    _staging_asset(
+        "stg_warehouse_orders",
+        "E-commerce orders: validated (currency, status, region), retry duplicates collapsed to the "
+        "latest load, late arrivals flagged.",
+        {"raw": "raw_warehouse_orders"},
+        warehouse.stage_orders,
+        "raw_warehouse_orders",
+        partitioned=True,
+    ),
+    _staging_asset(
+        "stg_warehouse_order_lines",
+        "E-commerce order lines: validated against their staged order, duplicates collapsed, amounts "
+        "converted to USD at the order date's rate (original amount, currency, rate and rate date kept).",
+        {"raw": "raw_warehouse_order_lines", "orders": "stg_warehouse_orders", "fx_rates": "stg_warehouse_fx_rates"},
+        warehouse.stage_order_lines,
+        "raw_warehouse_order_lines",
+        partitioned=True,
+    ),
+    _staging_asset(
+        "stg_pos_transactions",
+        "POS lines cast from text and validated (malformed lines, unknown currencies, negative "
+        "quantities dead-lettered with the offending value), retry duplicates collapsed, amounts in USD.",
+        {"raw": "raw_pos_transactions", "fx_rates": "stg_warehouse_fx_rates"},
+        pos.stage_pos_transactions,
+        "raw_pos_transactions",
+        partitioned=True,
+    ),
+    *_salesforce_staging_assets(),
+]

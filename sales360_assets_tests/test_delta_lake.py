@@ -1,0 +1,130 @@
+"""The Delta lake layer: exact partition replacement, refusal of foreign rows, schema merge."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from sales360_assets.lake.delta import DeltaLake, OutOfPartitionError, PartitionSelection
+
+D1 = date(2026, 3, 1)
+
+
+def rows(days: list[date], regions: list[str], value: float) -> pl.DataFrame:
+    return pl.DataFrame(
+        [{"date": d, "region": r, "amount": value, "key": f"{d}-{r}"} for d in days for r in regions],
+        schema={"date": pl.Date, "region": pl.String, "amount": pl.Float64, "key": pl.String},
+    )
+
+
+def days(n: int, start: date = D1) -> list[date]:
+    return [start + timedelta(days=i) for i in range(n)]
+
+
+def sorted_table(lake: DeltaLake, name: str) -> pl.DataFrame:
+    return lake.read(name).select("date", "region", "amount", "key").sort("date", "region")
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> DeltaLake:
+    return DeltaLake(str(tmp_path / "lake"))
+
+
+def test_write_replaces_exactly_the_selected_partitions(lake: DeltaLake) -> None:
+    lake.write_partitions(
+        "t", rows(days(3), ["na", "emea", "uk"], 1.0), PartitionSelection(D1, D1 + timedelta(2), ("na", "emea", "uk"))
+    )
+    # Replace day 2 for two regions (an IN-list and a one-day range) with new values.
+    sel = PartitionSelection(D1 + timedelta(1), D1 + timedelta(1), ("na", "uk"))
+    lake.write_partitions("t", rows([D1 + timedelta(1)], ["na", "uk"], 9.0), sel)
+    table = sorted_table(lake, "t")
+    assert table.height == 9
+    changed = table.filter(sel.filter_expr())
+    assert changed["amount"].to_list() == [9.0, 9.0]
+    assert table.filter(~sel.filter_expr())["amount"].unique().to_list() == [1.0]
+
+
+def test_rewriting_a_partition_is_idempotent(lake: DeltaLake) -> None:
+    sel = PartitionSelection(D1, D1 + timedelta(1), ("na",))
+    data = rows(days(2), ["na"], 2.0)
+    lake.write_partitions("t", data, sel)
+    first = sorted_table(lake, "t")
+    lake.write_partitions("t", data, sel)
+    assert_frame_equal(sorted_table(lake, "t"), first)
+
+
+def test_range_write_equals_per_partition_writes(tmp_path: Path) -> None:
+    ranged, single = DeltaLake(str(tmp_path / "a")), DeltaLake(str(tmp_path / "b"))
+    data = rows(days(5), ["na", "apac"], 3.0)
+    ranged.write_partitions("t", data, PartitionSelection(D1, D1 + timedelta(4), ("na", "apac")))
+    for d in days(5):
+        for region in ("apac", "na"):
+            sel = PartitionSelection.single(d, region)
+            single.write_partitions("t", data.filter(sel.filter_expr()), sel)
+    assert_frame_equal(sorted_table(ranged, "t"), sorted_table(single, "t"))
+
+
+def test_rows_outside_the_run_are_refused_and_nothing_is_written(lake: DeltaLake) -> None:
+    lake.write_partitions("t", rows([D1], ["na"], 1.0), PartitionSelection.single(D1, "na"))
+    version = lake.version("t")
+    stray = rows([D1, D1 + timedelta(1)], ["na"], 5.0)
+    with pytest.raises(OutOfPartitionError, match="outside the run's partitions"):
+        lake.write_partitions("t", stray, PartitionSelection.single(D1, "na"))
+    assert lake.version("t") == version
+    assert sorted_table(lake, "t")["amount"].to_list() == [1.0]
+
+
+def test_null_partition_values_are_refused(lake: DeltaLake) -> None:
+    bad = rows([D1], ["na"], 1.0).with_columns(pl.lit(None, dtype=pl.String).alias("region"))
+    with pytest.raises(OutOfPartitionError):
+        lake.write_partitions("t", bad, PartitionSelection.single(D1, "na"))
+    assert not lake.exists("t")
+
+
+def test_empty_write_clears_the_partition(lake: DeltaLake) -> None:
+    lake.write_partitions("t", rows(days(2), ["na"], 1.0), PartitionSelection(D1, D1 + timedelta(1), ("na",)))
+    lake.write_partitions("t", rows([], [], 0.0), PartitionSelection.single(D1, "na"))
+    assert sorted_table(lake, "t")["date"].to_list() == [D1 + timedelta(1)]
+
+
+def test_added_column_is_merged_into_the_schema(lake: DeltaLake) -> None:
+    lake.write_partitions("t", rows([D1], ["na"], 1.0), PartitionSelection.single(D1, "na"))
+    wider = rows([D1 + timedelta(1)], ["na"], 2.0).with_columns(pl.lit("new").alias("channel"))
+    lake.write_partitions("t", wider, PartitionSelection.single(D1 + timedelta(1), "na"))
+    table = lake.read("t").sort("date")
+    assert table["channel"].to_list() == [None, "new"]
+
+
+def test_invalid_region_cannot_inject_into_the_predicate() -> None:
+    with pytest.raises(ValueError, match="invalid region"):
+        PartitionSelection(D1, D1, ("na') OR (1=1",))
+
+
+def test_replace_where_and_merge(lake: DeltaLake) -> None:
+    a = pl.DataFrame({"source_table": ["x", "x", "y"], "v": [1, 2, 3]})
+    lake.overwrite("dl", a)
+    lake.replace_where(
+        "dl", pl.DataFrame({"source_table": ["x"], "v": [7]}), "source_table = 'x'", pl.col("source_table") == "x"
+    )
+    assert lake.read("dl").sort("v")["v"].to_list() == [3, 7]
+    with pytest.raises(OutOfPartitionError):
+        lake.replace_where(
+            "dl", pl.DataFrame({"source_table": ["y"], "v": [0]}), "source_table = 'x'", pl.col("source_table") == "x"
+        )
+
+    lake.merge("m", pl.DataFrame({"id": [1, 2], "v": ["a", "b"]}), ["id"])
+    lake.merge("m", pl.DataFrame({"id": [2, 3], "v": ["B", "c"]}), ["id"])
+    assert lake.read("m").sort("id").rows() == [(1, "a"), (2, "B"), (3, "c")]
+    with pytest.raises(ValueError, match="duplicate keys"):
+        lake.merge("m", pl.DataFrame({"id": [4, 4], "v": ["x", "y"]}), ["id"])
+
+
+def test_unwritable_lake_root_fails_clearly(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the lake should be")
+    with pytest.raises(PermissionError, match="not writable"):
+        DeltaLake(str(blocker / "lake")).ensure_writable()

@@ -1,0 +1,293 @@
+"""Staging rules on hand-made raw rows: every defect class lands in dead letters with its reason."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import polars as pl
+import pytest
+
+from sales360_assets.sources.contract import POS_TRANSACTIONS, SALESFORCE_OBJECTS, WAREHOUSE_TABLES
+from sales360_assets.staging import pos, salesforce, warehouse
+from sales360_assets.staging.quality import StagingResult
+
+FRI, SAT = date(2026, 3, 6), date(2026, 3, 7)
+
+
+def fx_rates() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "rate_date": [date(2026, 3, 5), FRI, FRI, FRI],
+            "currency": ["EUR", "EUR", "USD", "GBP"],
+            "usd_per_unit": [1.05, 1.10, 1.0, 1.25],
+        }
+    )
+
+
+def reasons(result: StagingResult) -> dict[str, str]:
+    return dict(zip(result.rejected["source_key"], result.rejected["reason"], strict=True))
+
+
+def pos_line(txn: str, line: str = "1", **overrides: str | None) -> dict[str, object]:
+    row: dict[str, object] = {c: "" for c in POS_TRANSACTIONS.columns}
+    row.update(
+        transaction_id=txn,
+        line_no=line,
+        store_id="emea-001",
+        transaction_ts="2026-03-07T11:00:00+01:00",
+        sku="SKU-1",
+        quantity="2",
+        unit_price="10.50",
+        discount="1.00",
+        currency="EUR",
+        customer_email=" Ann@Example.com ",
+    )
+    row.update(overrides)
+    row.update(
+        {"_source_file": "pos/2026-03-07/emea-001.csv", "_line_number": 2, "_raw_line": "…", "_parse_error": None}
+    )
+    row.update({"date": SAT, "region": "emea"})
+    return row
+
+
+def pos_raw(rows: list[dict[str, object]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows,
+        schema={
+            **dict.fromkeys(POS_TRANSACTIONS.columns, pl.String),
+            "_source_file": pl.String,
+            "_line_number": pl.Int64,
+            "_raw_line": pl.String,
+            "_parse_error": pl.String,
+            "date": pl.Date,
+            "region": pl.String,
+        },
+    )
+
+
+def test_pos_every_defect_class_is_dead_lettered_with_its_reason() -> None:
+    malformed = pos_line("T2") | {"_parse_error": "malformed line: expected 13 fields, got 11", "_raw_line": "T2,1,x"}
+    raw = pos_raw(
+        [
+            pos_line("T1"),
+            pos_line("T1"),  # retried upload: identical line
+            malformed,
+            pos_line("T3", quantity="two"),
+            pos_line("T4", transaction_ts="yesterday"),
+            pos_line("T5", currency="XXX"),
+            pos_line("T6", quantity="-3"),
+            pos_line("T7", currency="JPY"),  # a known currency whose feed has no rate in the last 7 days
+            pos_line("T8", sku=" "),
+        ]
+    )
+    result = pos.stage_pos_transactions(raw, fx_rates())
+    assert result.reconciles
+    assert (result.staged.height, result.rejected.height, result.duplicate_rows) == (1, 7, 1)
+    by_txn = {k.split("|")[1]: v for k, v in reasons(result).items()}
+    assert by_txn["T2"] == "malformed line: expected 13 fields, got 11"
+    assert by_txn["T3"] == "malformed quantity 'two'"
+    assert by_txn["T4"] == "malformed transaction_ts 'yesterday'"
+    assert by_txn["T5"] == "unknown currency 'XXX'"
+    assert by_txn["T6"] == "negative quantity -3"
+    assert by_txn["T7"] == "no JPY FX rate within 7 days before 2026-03-07"
+    assert by_txn["T8"] == "missing sku"
+    # The dead letter keeps the record as delivered, not the parsed helper columns.
+    record = json.loads(result.rejected.filter(pl.col("reason").str.contains("two"))["raw_record"][0])
+    assert record["quantity"] == "two" and "_quantity" not in record
+    assert result.rejected["date"].to_list() == [SAT] * 7
+
+
+def test_pos_amounts_convert_with_the_latest_business_day_rate() -> None:
+    result = pos.stage_pos_transactions(pos_raw([pos_line("T1")]), fx_rates())
+    line = result.staged.row(0, named=True)
+    # Saturday sale, rates published Mon–Fri: Friday's EUR rate applies.
+    assert (line["fx_rate"], line["fx_rate_date"]) == (1.10, FRI)
+    assert line["gross_amount"] == pytest.approx(21.0)
+    assert line["net_amount"] == pytest.approx(20.0)
+    assert line["net_amount_usd"] == pytest.approx(22.0)
+    assert line["transaction_ts"] == datetime(2026, 3, 7, 10, 0, tzinfo=UTC)
+    assert line["customer_email"] == "Ann@Example.com"
+
+
+def order(order_id: str, loaded: datetime, currency: str = "EUR", status: str = "completed") -> dict[str, object]:
+    return {
+        "order_id": order_id,
+        "customer_id": "C1",
+        "order_ts": datetime(2026, 3, 6, 9, tzinfo=UTC),
+        "order_date": FRI,
+        "region": "emea",
+        "currency": currency,
+        "status": status,
+        "_loaded_at": loaded,
+        "date": FRI,
+    }
+
+
+def line(order_id: str, number: int, loaded: datetime, **overrides: object) -> dict[str, object]:
+    row = {
+        "order_id": order_id,
+        "line_number": number,
+        "sku": "SKU-1",
+        "quantity": 1,
+        "unit_price": 100.0,
+        "discount_amount": 0.0,
+        "order_date": FRI,
+        "region": "emea",
+        "_loaded_at": loaded,
+        "date": FRI,
+    }
+    row.update(overrides)
+    return row
+
+
+def test_web_orders_and_lines_reconcile_with_duplicates_rejects_and_orphans() -> None:
+    on_time, late, retry = (
+        datetime(2026, 3, 7, 1, tzinfo=UTC),
+        datetime(2026, 3, 10, tzinfo=UTC),
+        datetime(2026, 3, 7, 2, tzinfo=UTC),
+    )
+    order_schema = {**WAREHOUSE_TABLES["orders"].columns, "date": pl.Date}
+    orders_raw = pl.DataFrame(
+        [order("O1", on_time), order("O1", retry), order("O2", late), order("O3", on_time, currency="EUX")],
+        schema=order_schema,
+    )
+    orders = warehouse.stage_orders(orders_raw)
+    assert orders.reconciles and orders.duplicate_rows == 1
+    assert reasons(orders) == {"O3": "unknown currency 'EUX'"}
+    staged = {r["order_id"]: r for r in orders.staged.iter_rows(named=True)}
+    assert staged["O1"]["loaded_at"] == retry  # the latest load wins
+    assert staged["O2"]["is_late_arrival"] and not staged["O1"]["is_late_arrival"]
+
+    line_schema = {**WAREHOUSE_TABLES["order_lines"].columns, "date": pl.Date}
+    lines_raw = pl.DataFrame(
+        [
+            line("O1", 1, on_time),
+            line("O1", 1, retry),
+            line("O1", 2, on_time, quantity=-2),
+            line("O2", 1, late, sku=None),
+            line("O3", 1, on_time),  # its order was rejected
+            line("O9", 1, on_time),  # no such order
+        ],
+        schema=line_schema,
+    )
+    lines = warehouse.stage_order_lines(lines_raw, orders.staged, fx_rates())
+    assert lines.reconciles
+    assert (lines.staged.height, lines.rejected.height, lines.duplicate_rows) == (1, 4, 1)
+    assert reasons(lines) == {
+        "O1|2": "negative quantity -2",
+        "O2|1": "missing sku",
+        "O3|1": "order O3 is not in stg_warehouse_orders (missing or rejected)",
+        "O9|1": "order O9 is not in stg_warehouse_orders (missing or rejected)",
+    }
+    kept = lines.staged.row(0, named=True)
+    assert (kept["currency"], kept["fx_rate"], kept["net_amount_usd"]) == ("EUR", 1.10, pytest.approx(110.0))
+
+
+def sf_record(object_name: str, record_id: str, modstamp: datetime, **fields: object) -> dict[str, object]:
+    row: dict[str, object] = dict.fromkeys(SALESFORCE_OBJECTS[object_name].columns)
+    row.update(Id=record_id, SystemModstamp=modstamp, IsDeleted=False)
+    row.update(fields)
+    return row
+
+
+def sf_frame(object_name: str, records: list[dict[str, object]]) -> pl.DataFrame:
+    return pl.DataFrame(records, schema=SALESFORCE_OBJECTS[object_name].columns)
+
+
+def test_salesforce_versions_collapse_to_the_latest_and_tombstones_survive() -> None:
+    t1, t2, t3 = (datetime(2026, 3, d, tzinfo=UTC) for d in (1, 2, 3))
+    deal = {
+        "OwnerId": "005A",
+        "StageName": "Prospecting",
+        "CloseDate": date(2026, 4, 1),
+        "CurrencyIsoCode": "EUR",
+        "Amount": 100.0,
+    }
+    raw = sf_frame(
+        "Opportunity",
+        [
+            sf_record("Opportunity", "006A", t1, **deal),
+            sf_record("Opportunity", "006A", t2, **(deal | {"StageName": "Closed Won", "CloseDate": FRI})),
+            sf_record(
+                "Opportunity", "006A", t2, **(deal | {"StageName": "Closed Won", "CloseDate": FRI})
+            ),  # retry copy
+            sf_record("Opportunity", "006B", t1, **deal),
+            sf_record("Opportunity", "006B", t3, **(deal | {"OwnerId": None}), IsDeleted=True),  # tombstone
+            sf_record("Opportunity", "006C", t1, **(deal | {"CurrencyIsoCode": "BTC"})),
+        ],
+    )
+    result = salesforce.stage_opportunities(raw, fx_rates())
+    assert result.reconciles
+    assert (result.staged.height, result.rejected.height, result.duplicate_rows) == (2, 1, 3)
+    assert list(reasons(result).values()) == ["unknown currency 'BTC'"]
+    staged = {r["opportunity_id"]: r for r in result.staged.iter_rows(named=True)}
+    assert staged["006A"]["stage_name"] == "Closed Won"
+    assert staged["006A"]["amount_usd"] == pytest.approx(110.0)  # closed on Friday: Friday's rate
+    assert staged["006B"]["is_deleted"] is True
+
+
+def test_open_deal_uses_latest_published_rate_and_orphan_line_items_are_rejected() -> None:
+    t1 = datetime(2026, 3, 1, tzinfo=UTC)
+    deal = {
+        "OwnerId": "005A",
+        "StageName": "Negotiation/Review",
+        "CloseDate": date(2026, 9, 1),
+        "CurrencyIsoCode": "GBP",
+        "Amount": 80.0,
+    }
+    opportunities = salesforce.stage_opportunities(
+        sf_frame("Opportunity", [sf_record("Opportunity", "006A", t1, **deal)]), fx_rates()
+    )
+    assert opportunities.staged["fx_rate_date"].to_list() == [FRI]
+    items = sf_frame(
+        "OpportunityLineItem",
+        [
+            sf_record(
+                "OpportunityLineItem",
+                "00kA",
+                t1,
+                OpportunityId="006A",
+                ProductCode="SKU-1",
+                Quantity=2.0,
+                UnitPrice=40.0,
+                TotalPrice=80.0,
+            ),
+            sf_record(
+                "OpportunityLineItem",
+                "00kB",
+                t1,
+                OpportunityId="006Z",
+                ProductCode="SKU-1",
+                Quantity=1.0,
+                UnitPrice=1.0,
+                TotalPrice=1.0,
+            ),
+        ],
+    )
+    result = salesforce.stage_opportunity_line_items(items, opportunities.staged)
+    assert result.reconciles and result.staged["total_price_usd"].to_list() == [pytest.approx(100.0)]
+    assert list(reasons(result).values()) == ["opportunity 006Z is not in stg_salesforce_opportunities"]
+
+
+def test_user_with_unknown_region_is_rejected() -> None:
+    t1 = datetime(2026, 3, 1, tzinfo=UTC)
+    raw = sf_frame(
+        "User",
+        [
+            sf_record("User", "005A", t1, Name="Ann", Region__c="na"),
+            sf_record("User", "005B", t1, Name="Bo", Region__c="mars"),
+        ],
+    )
+    result = salesforce.stage_salesforce_object(raw, "User")
+    assert result.staged["user_id"].to_list() == ["005A"]
+    assert list(reasons(result).values()) == ["unknown region 'mars'"]
+
+
+def test_fx_rates_reject_non_positive_rates_and_unknown_currencies() -> None:
+    raw = pl.DataFrame(
+        {"rate_date": [FRI, FRI, FRI], "currency": ["EUR", "EUR", "ZZZ"], "usd_per_unit": [1.1, 0.0, 1.0]}
+    )
+    result = warehouse.stage_fx_rates(raw)
+    assert result.reconciles and result.staged.height == 1
+    assert sorted(result.rejected["reason"].to_list()) == ["FX rate missing or not positive", "unknown currency 'ZZZ'"]
