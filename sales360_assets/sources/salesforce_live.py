@@ -1,0 +1,597 @@
+"""Live Salesforce backend: the ``CrmClient`` protocol over simple-salesforce.
+
+simple-salesforce does the HTTP and the SOQL quoting; this module adds what a scheduled
+extractor needs and the library leaves out: object and field names checked against
+``describe()`` before they reach SOQL, a SystemModstamp window read with queryAll (deleted rows
+arrive as ``IsDeleted`` tombstones), Bulk API 2.0 above a record count, retries with backoff on
+transient failures, one re-authentication on an expired session, and error messages that say
+what to fix without ever carrying a credential.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal, TypeVar
+
+import requests
+from simple_salesforce import Salesforce, SalesforceLogin, format_soql
+from simple_salesforce.api import DEFAULT_API_VERSION
+from simple_salesforce.bulk2 import JobState, Operation
+from simple_salesforce.exceptions import (
+    SalesforceAuthenticationFailed,
+    SalesforceError,
+    SalesforceExpiredSession,
+    SalesforceGeneralError,
+    SalesforceMalformedRequest,
+    SalesforceOperationError,
+    SalesforceRefusedRequest,
+    SalesforceResourceNotFound,
+)
+from simple_salesforce.util import Usage
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Salesforce API names (standard and custom objects/fields): letters, digits, underscores.
+_API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+# OAuth token endpoint errors worth retrying; everything else there is a credential problem.
+_TRANSIENT_OAUTH_ERRORS = frozenset({"server_error", "temporarily_unavailable"})
+
+AuthMode = Literal["password", "client_credentials", "session"]
+
+
+class SalesforceLiveError(RuntimeError):
+    """Base of every error the live Salesforce client raises."""
+
+    #: Whether running the same extraction again later may succeed (sensors and retry
+    #: policies read this rather than matching class names).
+    retryable: ClassVar[bool] = False
+
+
+class SalesforceTransientError(SalesforceLiveError):
+    """Salesforce kept failing in a way that clears by itself (rate limit, outage, network)."""
+
+    retryable = True
+
+
+class SalesforcePermanentError(SalesforceLiveError):
+    """A failure that repeats until someone fixes configuration, permissions or the query."""
+
+
+class SalesforceSessionExpiredError(SalesforcePermanentError):
+    """The session expired and could not be renewed (no login credentials, or renewal failed)."""
+
+
+def _as_utc(value: datetime) -> datetime:
+    # format_soql renders naive datetimes in host-local time; the platform's datetimes are UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _describe_field_names(describe: Mapping[str, Any]) -> set[str]:
+    return {f["name"] for f in describe.get("fields", []) if isinstance(f, Mapping) and "name" in f}
+
+
+def validate_object_name(object_name: str) -> str:
+    """Refuse anything that is not a plain Salesforce API name before it reaches a URL or SOQL."""
+    if not isinstance(object_name, str) or not _API_NAME.fullmatch(object_name):
+        raise SalesforcePermanentError(
+            f"{object_name!r} is not a Salesforce object API name (letters, digits and underscores); "
+            "check the object names in sales360_assets/sources/contract.py"
+        )
+    return object_name
+
+
+def build_window_soql(
+    object_name: str,
+    fields: Sequence[str],
+    describe: Mapping[str, Any],
+    since: datetime | None,
+    until: datetime,
+    *,
+    count_only: bool = False,
+    order_by: bool = True,
+) -> str:
+    """SOQL for ``since <= SystemModstamp < until`` on one object.
+
+    Names cannot be SOQL parameters, so the object must be the one ``describe`` describes and
+    every field must be one it offers; only then are they spliced in (``:literal``). Every value
+    goes through ``format_soql``, which renders aware datetimes as UTC literals.
+    """
+    validate_object_name(object_name)
+    described = describe.get("name")
+    if described is not None and described != object_name:
+        raise SalesforcePermanentError(
+            f"describe() answered for {described!r}, not {object_name!r}; refusing to build SOQL"
+        )
+    offered = _describe_field_names(describe)
+    for required in ("Id", "SystemModstamp"):
+        if required not in offered:
+            raise SalesforcePermanentError(
+                f"Salesforce object {object_name} does not expose {required} to this user; "
+                "grant field-level read access to it (incremental extraction depends on it)"
+            )
+    unknown = [f for f in fields if f not in offered]
+    if unknown:
+        raise SalesforcePermanentError(
+            f"field(s) {', '.join(repr(f) for f in unknown)} are not in describe() of Salesforce "
+            f"object {object_name}; refusing to put them into SOQL"
+        )
+    # dict.fromkeys keeps the order and drops repeats.
+    select = "COUNT()" if count_only else ", ".join(dict.fromkeys(fields or ["Id"]))
+    conditions = ["SystemModstamp < {until}"]
+    values: dict[str, datetime] = {"until": _as_utc(until)}
+    if since is not None:
+        conditions.insert(0, "SystemModstamp >= {since}")
+        values["since"] = _as_utc(since)
+    soql = format_soql(
+        "SELECT {select:literal} FROM {object_name:literal} WHERE " + " AND ".join(conditions),
+        select=select,
+        object_name=object_name,
+        **values,
+    )
+    # COUNT() cannot be ordered, and ORDER BY switches off PK chunking in Bulk API 2.0.
+    if order_by and not count_only:
+        soql += " ORDER BY SystemModstamp, Id"
+    return soql
+
+
+def _error_details(content: Any) -> tuple[str | None, str]:
+    """(errorCode, "CODE: message; ...") from a Salesforce error body (list of dicts, dict or text)."""
+    items = content if isinstance(content, list) else [content]
+    codes: list[str] = []
+    parts: list[str] = []
+    for item in items:
+        if isinstance(item, Mapping):
+            code = item.get("errorCode") or item.get("error")
+            message = item.get("message") or item.get("error_description") or ""
+            if code:
+                codes.append(str(code))
+            parts.append(f"{code}: {message}" if code else str(message))
+        elif isinstance(item, bytes):
+            parts.append(item.decode("utf-8", "replace"))
+        elif item is not None:
+            parts.append(str(item))
+    text = "; ".join(p for p in parts if p)[:500]
+    return (codes[0] if codes else None), text
+
+
+class SalesforceLiveClient:
+    """Reads a Salesforce org through simple-salesforce; implements ``CrmClient``.
+
+    Authentication, in order of preference: username + password (+ security token) over the
+    SOAP login, OAuth client credentials (consumer key + secret; needs the My Domain in
+    ``domain``), or a ready ``instance_url`` + ``session_id`` (cannot be renewed). ``domain`` is
+    ``login`` (production), ``test`` (sandbox) or the My Domain prefix (``acme.my``).
+    """
+
+    def __init__(
+        self,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        security_token: str | None = None,
+        domain: str = "login",
+        consumer_key: str | None = None,
+        consumer_secret: str | None = None,
+        instance_url: str | None = None,
+        session_id: str | None = None,
+        api_version: str | None = None,
+        session: requests.Session | None = None,
+        bulk_threshold: int | None = 10_000,
+        bulk_page_size: int = 50_000,
+        bulk_poll_interval: float = 2.0,
+        bulk_timeout: float = 3600.0,
+        max_retries: int = 5,
+        backoff_base: float = 1.0,
+        backoff_max: float = 60.0,
+        request_timeout: float = 120.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._mode: AuthMode
+        if username and password:
+            self._mode = "password"
+        elif consumer_key and consumer_secret:
+            self._mode = "client_credentials"
+            if domain in ("login", "test"):
+                raise SalesforcePermanentError(
+                    "OAuth client credentials need your My Domain: set SALESFORCE_DOMAIN to e.g. "
+                    "'acme.my' (or 'acme--sandbox.sandbox.my'), not 'login'/'test'"
+                )
+        elif instance_url and session_id:
+            self._mode = "session"
+        else:
+            raise SalesforcePermanentError(
+                "no usable Salesforce credentials: set SALESFORCE_USERNAME + SALESFORCE_PASSWORD "
+                "(+ SALESFORCE_SECURITY_TOKEN), or SALESFORCE_CONSUMER_KEY + SALESFORCE_CONSUMER_SECRET "
+                "(+ SALESFORCE_DOMAIN), or SALESFORCE_INSTANCE_URL + SALESFORCE_SESSION_ID"
+            )
+        if max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        self._username = username
+        self._password = password
+        self._security_token = security_token
+        self._consumer_key = consumer_key
+        self._consumer_secret = consumer_secret
+        self._instance_url = instance_url
+        self._session_id = session_id
+        self.domain = domain
+        self.api_version = api_version or DEFAULT_API_VERSION
+        self._http = session or requests.Session()
+        self.bulk_threshold = bulk_threshold
+        self.bulk_page_size = bulk_page_size
+        self.bulk_poll_interval = bulk_poll_interval
+        self.bulk_timeout = bulk_timeout
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.request_timeout = request_timeout
+        self._sleep = sleep
+
+        self._sf: Salesforce | None = None
+        # Every session id this client held, so an expired one is still masked in messages.
+        self._issued_sessions: set[str] = set()
+        self._describes: dict[str, dict[str, Any]] = {}
+        self._api_usage: Usage | None = None
+        self._requests = 0
+        self._retries = 0
+        self._logins = 0
+        self._bulk_jobs = 0
+        self._records = 0
+        self._last_path: str | None = None
+
+    def __repr__(self) -> str:
+        # Never show credentials, whatever prints the client.
+        return f"SalesforceLiveClient(auth={self._mode!r}, domain={self.domain!r}, api={self.api_version})"
+
+    # --- connection and error handling ---------------------------------------------------------
+
+    def _secrets(self) -> list[str]:
+        values = [self._password, self._security_token, self._consumer_secret, self._session_id]
+        if self._password and self._security_token:
+            values.append(self._password + self._security_token)
+        values += self._issued_sessions
+        # Real secrets are long; masking 1-3 character strings would only garble messages.
+        found = [v for v in values if v and len(v) >= 4]
+        found += [html.escape(v) for v in found]
+        # Longest first so a secret containing another is masked whole.
+        return sorted(set(found), key=len, reverse=True)
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets():
+            text = text.replace(secret, "***")
+        return text
+
+    def _connect(self) -> Salesforce:
+        if self._mode == "session":
+            assert self._instance_url and self._session_id
+            return Salesforce(
+                instance_url=self._instance_url,
+                session_id=self._session_id,
+                session=self._http,
+                version=self.api_version,
+            )
+        # Log in ourselves and hand simple-salesforce a plain session: its own silent re-login on
+        # 401 would retry up to four times, hiding the "re-authenticate once" rule we enforce.
+        self._logins += 1
+        self._requests += 1
+        if self._mode == "password":
+            session_id, instance = SalesforceLogin(
+                username=self._username,
+                password=self._password,
+                security_token=self._security_token or "",
+                domain=self.domain,
+                sf_version=self.api_version,
+                session=self._http,
+            )
+        else:
+            session_id, instance = SalesforceLogin(
+                consumer_key=self._consumer_key,
+                consumer_secret=self._consumer_secret,
+                domain=self.domain,
+                sf_version=self.api_version,
+                session=self._http,
+            )
+        self._issued_sessions.add(session_id)
+        return Salesforce(
+            instance=instance.rstrip("/"),
+            session_id=session_id,
+            session=self._http,
+            version=self.api_version,
+        )
+
+    def _classify(self, exc: BaseException) -> tuple[Literal["transient", "expired", "permanent"], str] | None:
+        """How to react to a failure, with a one-line description (None: not ours; redact before use)."""
+        if isinstance(exc, SalesforceExpiredSession):
+            return "expired", "HTTP 401 " + _error_details(exc.content)[1]
+        if isinstance(exc, SalesforceAuthenticationFailed):
+            code = exc.code
+            if (isinstance(code, int) and (code >= 500 or code == 429)) or code in _TRANSIENT_OAUTH_ERRORS:
+                return "transient", f"login failed with {code}"
+            hint = (
+                "check SALESFORCE_USERNAME, SALESFORCE_PASSWORD and SALESFORCE_SECURITY_TOKEN "
+                "(a password reset issues a new token) and SALESFORCE_DOMAIN (login/test/My Domain)"
+                if self._mode == "password"
+                else "check SALESFORCE_CONSUMER_KEY, SALESFORCE_CONSUMER_SECRET, SALESFORCE_DOMAIN and "
+                "that the connected app enables the client credentials flow with a run-as user"
+            )
+            return "permanent", f"authentication failed ({code}: {exc.auth_message}); {hint}"
+        if isinstance(exc, SalesforceRefusedRequest):
+            code, text = _error_details(exc.content)
+            if code == "REQUEST_LIMIT_EXCEEDED":
+                return "transient", f"HTTP 403 {text}"
+            return "permanent", (
+                f"HTTP 403 {text}; the integration user lacks a permission (API Enabled, read access "
+                "to the object/fields) or the org blocks this client"
+            )
+        if isinstance(exc, SalesforceMalformedRequest):
+            return "permanent", (
+                f"HTTP 400 {_error_details(exc.content)[1]}; the query or request was rejected — "
+                "check the object/field names against describe() and the API version"
+            )
+        if isinstance(exc, SalesforceResourceNotFound):
+            return "permanent", (
+                f"HTTP 404 {_error_details(exc.content)[1]}; the object or endpoint does not exist "
+                "for this org/user/API version (check the object API name and SALESFORCE_INSTANCE_URL)"
+            )
+        if isinstance(exc, SalesforceGeneralError):
+            status = exc.status
+            text = _error_details(exc.content)[1]
+            if status == 429 or status >= 500:
+                return "transient", f"HTTP {status} {text}"
+            return "permanent", f"HTTP {status} {text}"
+        if isinstance(exc, SalesforceError):
+            return "permanent", f"HTTP {exc.status} {_error_details(exc.content)[1]}"
+        if isinstance(exc, SalesforceOperationError):
+            return "permanent", f"Bulk API 2.0 job failed: {exc}"
+        if isinstance(exc, requests.exceptions.SSLError):
+            return "permanent", (
+                f"TLS verification failed ({type(exc).__name__}); if a proxy re-signs traffic, "
+                "point REQUESTS_CA_BUNDLE at its CA bundle"
+            )
+        if isinstance(
+            exc,
+            requests.exceptions.ConnectionError
+            | requests.exceptions.Timeout
+            | requests.exceptions.ChunkedEncodingError,
+        ):
+            return "transient", f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, requests.exceptions.JSONDecodeError):
+            return "permanent", (
+                "Salesforce answered with something that is not JSON; check SALESFORCE_INSTANCE_URL / "
+                "SALESFORCE_DOMAIN point at a Salesforce org"
+            )
+        return None
+
+    def _backoff(self, attempt: int) -> float:
+        cap = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
+        # Jitter spreads retries from parallel runs so they do not hit the org in lockstep.
+        return cap * random.uniform(0.5, 1.0)
+
+    def _call(self, operation: str, fn: Callable[[Salesforce], T]) -> T:
+        """Run one Salesforce request with retries, one re-login on expiry, and clean errors."""
+        attempt = 0
+        renewed = False
+        while True:
+            try:
+                if self._sf is None:
+                    self._sf = self._connect()
+                sf = self._sf
+                self._requests += 1
+                result = fn(sf)
+            except Exception as exc:
+                verdict = self._classify(exc)
+                if verdict is None:
+                    raise
+                kind, detail = verdict
+                detail = self._redact(detail)
+                if kind == "expired":
+                    if self._mode == "session":
+                        raise SalesforceSessionExpiredError(
+                            f"Salesforce session expired during {operation} ({detail}); a session id "
+                            "cannot be renewed: set a fresh SALESFORCE_SESSION_ID, or configure "
+                            "username/password or client credentials so the platform can log in again"
+                        ) from None
+                    if renewed:
+                        raise SalesforceSessionExpiredError(
+                            f"Salesforce rejected the session again right after re-authenticating "
+                            f"during {operation} ({detail}); check the integration user's session "
+                            "settings (IP restrictions, session timeout, 'Lock sessions to the IP')"
+                        ) from None
+                    renewed = True
+                    self._sf = None
+                    logger.info("Salesforce session expired during %s; re-authenticating once", operation)
+                    continue
+                if kind == "transient":
+                    attempt += 1
+                    if attempt > self.max_retries:
+                        raise SalesforceTransientError(
+                            f"Salesforce {operation} still failing after {attempt} attempts ({detail}); "
+                            "this is transient (rate limit, outage or network): run again later, "
+                            "REQUEST_LIMIT_EXCEEDED clears as the 24-hour API window rolls"
+                        ) from None
+                    delay = self._backoff(attempt)
+                    self._retries += 1
+                    logger.warning(
+                        "Salesforce %s failed transiently (%s); retry %d/%d in %.2fs",
+                        operation,
+                        detail,
+                        attempt,
+                        self.max_retries,
+                        delay,
+                    )
+                    self._sleep(delay)
+                    continue
+                raise SalesforcePermanentError(f"Salesforce {operation} failed: {detail}") from None
+            usage = sf.api_usage.get("api-usage")
+            if isinstance(usage, Usage):
+                self._api_usage = usage
+            return result
+
+    # --- CrmClient ------------------------------------------------------------------------------
+
+    def describe(self, object_name: str) -> dict[str, Any]:
+        validate_object_name(object_name)
+        if object_name not in self._describes:
+            described = self._call(
+                f"describe of {object_name}",
+                lambda sf: sf.restful(f"sobjects/{object_name}/describe/", timeout=self.request_timeout),
+            )
+            if not isinstance(described, Mapping):
+                raise SalesforcePermanentError(f"describe() of {object_name} returned no description")
+            if described.get("queryable") is False:
+                raise SalesforcePermanentError(
+                    f"Salesforce object {object_name} is not queryable for this user; grant read access"
+                )
+            self._describes[object_name] = _plain(described)
+        return self._describes[object_name]
+
+    def count(self, object_name: str, since: datetime | None, until: datetime) -> int:
+        """Records (deleted ones included) a window holds: decides REST versus Bulk API 2.0."""
+        soql = build_window_soql(object_name, [], self.describe(object_name), since, until, count_only=True)
+        result = self._call(
+            f"count of {object_name}",
+            lambda sf: sf.query(soql, include_deleted=True, timeout=self.request_timeout),
+        )
+        return int(result["totalSize"])
+
+    def extract(
+        self, object_name: str, fields: list[str], since: datetime | None, until: datetime
+    ) -> Iterator[dict[str, Any]]:
+        describe = self.describe(object_name)
+        # Build (and so validate) before any record request goes out.
+        build_window_soql(object_name, fields, describe, since, until)
+        if self.bulk_threshold is not None and self.count(object_name, since, until) > self.bulk_threshold:
+            self._last_path = "bulk2"
+            records = self._extract_bulk(object_name, fields, describe, since, until)
+        else:
+            self._last_path = "rest"
+            records = self._extract_rest(object_name, fields, describe, since, until)
+        for record in records:
+            self._records += 1
+            yield record
+
+    def _extract_rest(
+        self,
+        object_name: str,
+        fields: list[str],
+        describe: Mapping[str, Any],
+        since: datetime | None,
+        until: datetime,
+    ) -> Iterator[dict[str, Any]]:
+        soql = build_window_soql(object_name, fields, describe, since, until)
+        # Page by page rather than query_all_iter: a failed page is retried alone, so the pages
+        # already yielded are never fetched (and yielded) again.
+        page = self._call(
+            f"queryAll of {object_name}",
+            lambda sf: sf.query(soql, include_deleted=True, timeout=self.request_timeout),
+        )
+        while True:
+            for record in page.get("records", []):
+                yield _plain(record)
+            if page.get("done", True):
+                return
+            next_url = page["nextRecordsUrl"]
+            page = self._call(
+                f"queryAll of {object_name} (next page)",
+                lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True, timeout=self.request_timeout),
+            )
+
+    def _extract_bulk(
+        self,
+        object_name: str,
+        fields: list[str],
+        describe: Mapping[str, Any],
+        since: datetime | None,
+        until: datetime,
+    ) -> Iterator[dict[str, Any]]:
+        soql = build_window_soql(object_name, fields, describe, since, until, order_by=False)
+
+        # The job-level client rather than bulk2.<Obj>.query_all(): that generator cannot resume
+        # at a results locator after a failed page, so a retry would restart and duplicate pages.
+        def bulk(sf: Salesforce) -> Any:
+            return getattr(sf.bulk2, object_name)._client
+
+        job = self._call(
+            f"Bulk API 2.0 job creation for {object_name}",
+            lambda sf: bulk(sf).create_job(Operation.query_all, soql),
+        )
+        job_id = str(job["id"])
+        self._bulk_jobs += 1
+        waited = 0.0
+        while True:
+            info = self._call(
+                f"Bulk API 2.0 job status for {object_name}",
+                lambda sf: bulk(sf).get_job(job_id, True),
+            )
+            state = info.get("state")
+            if state == JobState.job_complete:
+                break
+            if state in (JobState.failed, JobState.aborted):
+                raise SalesforcePermanentError(
+                    f"Bulk API 2.0 query job {job_id} for {object_name} ended {state}: "
+                    f"{self._redact(str(info.get('errorMessage') or ''))}"
+                )
+            if waited >= self.bulk_timeout:
+                raise SalesforceTransientError(
+                    f"Bulk API 2.0 query job {job_id} for {object_name} still {state} after "
+                    f"{waited:.0f}s; run again later or raise the bulk timeout"
+                )
+            self._sleep(self.bulk_poll_interval)
+            waited += self.bulk_poll_interval
+        locator = ""
+        while True:
+            result = self._call(
+                f"Bulk API 2.0 results for {object_name}",
+                lambda sf, loc=locator: bulk(sf).get_query_results(job_id, loc, self.bulk_page_size),
+            )
+            # newline="" keeps line breaks inside quoted CSV values intact.
+            yield from csv.DictReader(io.StringIO(result["records"], newline=""))
+            locator = result["locator"]
+            if not locator:
+                return
+
+    def usage_metadata(self) -> dict[str, Any]:
+        """API usage for asset metadata; reads /limits/ only if no response carried the header."""
+        if self._api_usage is None and self._sf is not None:
+            try:
+                limits = self._call("limits", lambda sf: sf.limits(timeout=self.request_timeout))
+                daily = limits.get("DailyApiRequests", {})
+                if "Max" in daily and "Remaining" in daily:
+                    self._api_usage = Usage(used=int(daily["Max"]) - int(daily["Remaining"]), total=int(daily["Max"]))
+            except SalesforceLiveError as exc:
+                # Usage is informative: never fail an asset because it could not be read.
+                logger.warning("could not read Salesforce limits: %s", exc)
+        meta: dict[str, Any] = {
+            "crm_backend": "salesforce",
+            "salesforce_auth": self._mode,
+            "salesforce_requests": self._requests,
+            "salesforce_retries": self._retries,
+            "salesforce_logins": self._logins,
+            "salesforce_bulk_jobs": self._bulk_jobs,
+            "salesforce_records": self._records,
+        }
+        if self._last_path is not None:
+            meta["salesforce_api_path"] = self._last_path
+        if self._api_usage is not None:
+            meta["salesforce_api_requests_used"] = self._api_usage.used
+            meta["salesforce_api_requests_max"] = self._api_usage.total
+        return meta
+
+
+def _plain(value: Any) -> Any:
+    """OrderedDicts from simple-salesforce to plain dicts (lighter, and compare as equal)."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
