@@ -1,7 +1,5 @@
 """The Sales 360 code location: every asset, resource, job and schedule comes together here."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from sales360_assets.jobs import (
@@ -33,9 +31,13 @@ def build_resources(sources_dir: str | None = None, lake_uri: str | None = None)
     }
 
 
-defs = dg.Definitions(
-    assets=all_assets,
-    resources=build_resources(),
-    jobs=[reference_data_job, daily_sales_job],
-    schedules=[reference_data_schedule, daily_sales_schedule],
-)
+def build_definitions(sources_dir: str | None = None, lake_uri: str | None = None) -> dg.Definitions:
+    return dg.Definitions(
+        assets=all_assets,
+        resources=build_resources(sources_dir, lake_uri),
+        jobs=[reference_data_job, daily_sales_job],
+        schedules=[reference_data_schedule, daily_sales_schedule],
+    )
+
+
+defs = build_definitions()

@@ -9,13 +9,10 @@ Two cadences, because the data has two shapes:
   launches yesterday for every region at 03:00 UTC, after the nightly warehouse load.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 
 from sales360_assets.core.assets import core_assets
 from sales360_assets.marts.assets import mart_assets
-from sales360_assets.partitions import date_region_partitions
 from sales360_assets.raw.assets import raw_assets
 from sales360_assets.staging.assets import staging_assets
 
@@ -32,7 +29,6 @@ reference_data_job = dg.define_asset_job(
 daily_sales_job = dg.define_asset_job(
     "daily_sales_job",
     selection=dg.AssetSelection.assets(*partitioned_assets),
-    partitions_def=date_region_partitions,
     description="Web orders and POS logs for date × region partitions through to fact_sales and the marts.",
 )
 

@@ -1,7 +1,5 @@
 """Core star schema assets: conformed dimensions and the two facts. Thin wrappers over transforms.py."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg

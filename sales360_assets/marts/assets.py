@@ -1,7 +1,5 @@
 """Mart assets at date × region grain, computed per partition from fact_sales. Wrappers over transforms.py."""
 
-from __future__ import annotations
-
 import dagster as dg
 import polars as pl
 

@@ -14,8 +14,6 @@ Partitioning, by source:
   small full snapshots, unpartitioned.
 """
 
-from __future__ import annotations
-
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg

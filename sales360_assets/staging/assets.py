@@ -4,8 +4,6 @@ Each asset stages its raw table, writes rejects to ``dead_letter`` for exactly t
 owns, refuses to publish when the counts do not reconcile, and reports the counts.
 """
 
-from __future__ import annotations
-
 from collections import Counter
 from collections.abc import Callable
 

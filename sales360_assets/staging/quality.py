@@ -24,6 +24,9 @@ DEAD_LETTER_SCHEMA: dict[str, pl.DataType] = {
 }
 
 Rule = tuple[pl.Expr, pl.Expr | str]
+# Added by our ingestion, not delivered by the source; the dead letter carries its own run_id, and
+# keeping them out of raw_record makes re-running a partition reproduce identical dead letters.
+RUN_COLUMNS = frozenset({"_ingested_at", "_run_id"})
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ def dead_letters(
             "source_key"
         ),
         pl.col("_reason").alias("reason"),
-        pl.struct(list(record_columns)).struct.json_encode().alias("raw_record"),
+        pl.struct([c for c in record_columns if c not in RUN_COLUMNS]).struct.json_encode().alias("raw_record"),
         (pl.col("date").cast(pl.Date) if "date" in rows.columns else pl.lit(None, dtype=pl.Date)).alias("date"),
         (pl.col("region").cast(pl.String) if "region" in rows.columns else pl.lit(None, dtype=pl.String)).alias(
             "region"

@@ -58,7 +58,8 @@ SALESFORCE_STAGING: dict[str, ObjectStaging] = {
                 "Territory__c": "territory",
                 "CreatedDate": "created_at",
             },
-            [unknown_region("Region__c")],
+            # Executives and global roles have no region; a region that is set must be known.
+            [(pl.col("Region__c").is_not_null() & unknown_region("Region__c")[0], unknown_region("Region__c")[1])],
         ),
         ObjectStaging(
             "Account",

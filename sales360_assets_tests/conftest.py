@@ -1,0 +1,61 @@
+"""Shared fixtures: deterministic sample sources and a pipeline materialized into a temporary lake."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from sales360_assets.cli import materialize_window
+from sales360_assets.definitions import build_definitions
+from sales360_assets.lake.delta import DeltaLake
+from sales360_assets.settings import REGION_CODES
+from sales360_assets.sources.generator import generate_sources
+
+# A fixed window keeps every test deterministic whatever today is. Mon 2 – Sun 8 March 2026:
+# a whole week, so weekend FX look-backs are exercised.
+WINDOW_START = date(2026, 3, 2)
+WINDOW_END = date(2026, 3, 8)
+
+
+@dataclass
+class SampleSources:
+    root: Path
+    manifest: dict
+
+
+@dataclass
+class MaterializedLake:
+    sources: SampleSources
+    lake: DeltaLake
+    lake_uri: str
+    defs: dg.Definitions
+    instance: dg.DagsterInstance
+    timings: dict[str, float]
+
+
+@pytest.fixture(scope="session")
+def sample_sources(tmp_path_factory: pytest.TempPathFactory) -> SampleSources:
+    root = tmp_path_factory.mktemp("sources")
+    manifest = generate_sources(root, WINDOW_START, WINDOW_END, order_lines=3_000, seed=7)
+    return SampleSources(root, manifest)
+
+
+def materialize_into(
+    tmp: Path, sources: SampleSources, instance: dg.DagsterInstance, start: date = WINDOW_START, end: date = WINDOW_END
+) -> MaterializedLake:
+    lake_uri = str(tmp / "lake")
+    defs = build_definitions(str(sources.root), lake_uri)
+    timings = materialize_window(defs, instance, start, end, REGION_CODES, log=lambda _: None)
+    return MaterializedLake(sources, DeltaLake(lake_uri), lake_uri, defs, instance, timings)
+
+
+@pytest.fixture(scope="session")
+def materialized(tmp_path_factory: pytest.TempPathFactory, sample_sources: SampleSources) -> Iterator[MaterializedLake]:
+    """The whole graph for the window × every region, through a real Dagster instance."""
+    with dg.instance_for_test() as instance:
+        yield materialize_into(tmp_path_factory.mktemp("pipeline"), sample_sources, instance)
