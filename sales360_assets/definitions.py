@@ -11,12 +11,18 @@ from sales360_assets.jobs import (
 )
 from sales360_assets.lake.io_manager import DeltaPolarsIOManager, LakeResource
 from sales360_assets.settings import default_lake_uri, default_sources_dir
-from sales360_assets.sources.resources import LandingZoneResource, SalesforceResource, WarehouseResource
+from sales360_assets.sources.resources import (
+    LandingZoneResource,
+    salesforce_resource_from_env,
+    warehouse_resource_from_env,
+)
 
 
 def build_resources(sources_dir: str | None = None, lake_uri: str | None = None) -> dict[str, object]:
     """Resources for this deployment: the embedded sample sources and local lake unless configured.
 
+    Salesforce and BigQuery switch to their live backends when their credentials are in the
+    environment (``SALESFORCE_*``, ``BIGQUERY_*``; see README "Connecting real sources").
     ``SALES360_SOURCES_DIR`` / ``SALES360_LAKE_URI`` move the sources and the lake; tests pass
     temporary directories explicitly.
     """
@@ -25,8 +31,8 @@ def build_resources(sources_dir: str | None = None, lake_uri: str | None = None)
     return {
         "io_manager": DeltaPolarsIOManager(lake=lake),
         "lake": lake,
-        "salesforce": SalesforceResource(sources_dir=sources),
-        "warehouse": WarehouseResource(sources_dir=sources),
+        "salesforce": salesforce_resource_from_env(sources),
+        "warehouse": warehouse_resource_from_env(sources),
         "landing": LandingZoneResource(root=f"{sources}/landing"),
     }
 
