@@ -1,0 +1,228 @@
+"""Speed and memory benchmarks for the Sales 360 asset graph (targets in benchmarks/README.md).
+
+Scenarios (each in a fresh temporary lake and Dagster instance):
+
+  window       the run command's default: 30 days × every region at the default volume
+  scale        --order-lines lines over --days days end to end (peak memory target: < 4 GiB at 10M)
+  backfill     one single-run backfill over --days days vs one run per date × region
+               (per-partition runs are timed on a sample and extrapolated, stated in the output)
+  incremental  one new day after 1 month of history vs after --history-days of history
+
+Usage:  .venv/bin/python benchmarks/run_benchmark.py window
+        .venv/bin/python benchmarks/run_benchmark.py scale --order-lines 10000000 --days 365
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+import psutil
+
+from sales360_assets.cli import materialize_window
+from sales360_assets.definitions import build_definitions
+from sales360_assets.jobs import all_assets
+from sales360_assets.settings import REGION_CODES
+from sales360_assets.sources.generator import generate_sources
+
+GROUP_OF = {spec.key.to_user_string(): spec.group_name for a in all_assets for spec in a.specs}
+END = date(2026, 10, 31)
+
+
+class RssSampler:
+    """Samples this process's resident memory every few milliseconds in a background thread."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        self.samples: list[tuple[float, int]] = []
+        self._interval = interval
+        self._stop = threading.Event()
+        self._process = psutil.Process()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.time(), self._process.memory_info().rss))
+            time.sleep(self._interval)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def peak(self, start: float, end: float) -> int:
+        inside = [rss for t, rss in self.samples if start <= t <= end]
+        return max(inside, default=0)
+
+
+@dataclass
+class LayerStats:
+    seconds: float = 0.0
+    peak_rss: int = 0
+    steps: int = 0
+
+
+@dataclass
+class Measurement:
+    wall_seconds: float
+    peak_rss: int
+    layers: dict[str, LayerStats] = field(default_factory=dict)
+
+
+def layer_stats(instance: dg.DagsterInstance, sampler: RssSampler, since: float) -> dict[str, LayerStats]:
+    """Per-layer step time and peak memory from the event log of runs started after ``since``."""
+    stats: dict[str, LayerStats] = defaultdict(LayerStats)
+    for run in instance.get_runs():
+        starts: dict[str, float] = {}
+        for entry in instance.all_logs(run.run_id):
+            event = entry.dagster_event
+            if event is None or entry.timestamp < since or not entry.step_key:
+                continue
+            if event.event_type_value == "STEP_START":
+                starts[entry.step_key] = entry.timestamp
+            elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and entry.step_key in starts:
+                layer = GROUP_OF.get(entry.step_key, "other")
+                begun = starts.pop(entry.step_key)
+                stats[layer].seconds += entry.timestamp - begun
+                stats[layer].steps += 1
+                stats[layer].peak_rss = max(stats[layer].peak_rss, sampler.peak(begun, entry.timestamp))
+    return dict(stats)
+
+
+@contextmanager
+def workspace() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="sales360-bench-") as tmp:
+        yield Path(tmp)
+
+
+def measure(
+    defs: dg.Definitions, instance: dg.DagsterInstance, start: date, end: date, regions: list[str]
+) -> Measurement:
+    since = time.time()
+    with RssSampler() as sampler:
+        began = time.perf_counter()
+        materialize_window(defs, instance, start, end, regions, log=lambda _: None)
+        wall = time.perf_counter() - began
+    return Measurement(wall, max(r for _, r in sampler.samples), layer_stats(instance, sampler, since))
+
+
+def report(title: str, m: Measurement) -> dict[str, object]:
+    print(f"\n== {title}: {m.wall_seconds:.1f} s wall, peak RSS {m.peak_rss / 2**30:.2f} GiB")
+    for layer in ("raw", "staging", "core", "marts", "other"):
+        if layer in m.layers:
+            s = m.layers[layer]
+            print(f"   {layer:<8} {s.seconds:8.1f} s in {s.steps:3d} steps   peak {s.peak_rss / 2**30:.2f} GiB")
+    return {
+        "wall_seconds": round(m.wall_seconds, 2),
+        "peak_rss_gib": round(m.peak_rss / 2**30, 3),
+        "layers": {
+            k: {"seconds": round(v.seconds, 2), "peak_rss_gib": round(v.peak_rss / 2**30, 3)}
+            for k, v in m.layers.items()
+        },
+    }
+
+
+def generate(root: Path, days: int, order_lines: int) -> float:
+    began = time.perf_counter()
+    # A week of extra history so FX look-backs and late arrivals have data before the window.
+    generate_sources(root / "sources", END - timedelta(days=days + 6), END, order_lines=order_lines, seed=42)
+    return time.perf_counter() - began
+
+
+def scenario_window(args: argparse.Namespace) -> dict[str, object]:
+    with workspace() as tmp, dg.instance_for_test() as instance:
+        gen = generate(tmp, args.days, args.order_lines)
+        print(f"generated {args.order_lines:,} order lines over {args.days + 7} days in {gen:.1f} s")
+        defs = build_definitions(str(tmp / "sources"), str(tmp / "lake"))
+        m = measure(defs, instance, END - timedelta(days=args.days - 1), END, REGION_CODES)
+        return {"generate_seconds": round(gen, 2), **report(f"{args.days} days × {len(REGION_CODES)} regions", m)}
+
+
+def scenario_backfill(args: argparse.Namespace) -> dict[str, object]:
+    with workspace() as tmp, dg.instance_for_test() as instance:
+        generate(tmp, args.days, args.order_lines)
+        defs = build_definitions(str(tmp / "sources"), str(tmp / "lake"))
+        start = END - timedelta(days=args.days - 1)
+        single = measure(defs, instance, start, END, REGION_CODES)
+        ranged = sum(v for k, v in single.layers.items() if k != "other") and single.wall_seconds
+        daily = defs.resolve_job_def("daily_sales_job")
+        sample = [(END - timedelta(days=i), r) for i in range(args.sample_days) for r in REGION_CODES]
+        began = time.perf_counter()
+        for day, region in sample:
+            key = dg.MultiPartitionKey({"date": day.isoformat(), "region": region})
+            daily.execute_in_process(instance=instance, partition_key=key)
+        per_partition = (time.perf_counter() - began) / len(sample)
+        partitions = args.days * len(REGION_CODES)
+        extrapolated = per_partition * partitions
+        print(f"\nsingle-run backfill of {partitions} partitions: {ranged:.1f} s (incl. reference job)")
+        print(
+            f"one run per partition: {per_partition:.2f} s each (mean of {len(sample)} runs) × {partitions} "
+            f"= {extrapolated:.0f} s extrapolated  → speed-up {extrapolated / ranged:.1f}×"
+        )
+        return {
+            "single_run_seconds": round(ranged, 2),
+            "per_partition_seconds": round(per_partition, 3),
+            "partitions": partitions,
+            "speedup": round(extrapolated / ranged, 1),
+        }
+
+
+def scenario_incremental(args: argparse.Namespace) -> dict[str, object]:
+    results: dict[str, object] = {}
+    for history in (30, args.history_days):
+        with workspace() as tmp, dg.instance_for_test() as instance:
+            generate(tmp, history + 1, max(args.order_lines, 200 * (history + 1)))
+            defs = build_definitions(str(tmp / "sources"), str(tmp / "lake"))
+            materialize_window(
+                defs, instance, END - timedelta(days=history), END - timedelta(days=1), REGION_CODES, log=lambda _: None
+            )
+            daily = defs.resolve_job_def("daily_sales_job")
+            began = time.perf_counter()
+            for region in REGION_CODES:
+                key = dg.MultiPartitionKey({"date": END.isoformat(), "region": region})
+                daily.execute_in_process(instance=instance, partition_key=key)
+            seconds = time.perf_counter() - began
+            print(f"one new day × {len(REGION_CODES)} regions after {history} days of history: {seconds:.1f} s")
+            results[f"history_{history}_days_seconds"] = round(seconds, 2)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenario", choices=["window", "scale", "backfill", "incremental"])
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--order-lines", type=int, default=20_000)
+    parser.add_argument(
+        "--sample-days", type=int, default=3, help="backfill: per-partition runs timed on this many days"
+    )
+    parser.add_argument("--history-days", type=int, default=3 * 365)
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
+    args = parser.parse_args()
+    run = {
+        "window": scenario_window,
+        "scale": scenario_window,
+        "backfill": scenario_backfill,
+        "incremental": scenario_incremental,
+    }[args.scenario]
+    figures = run(args)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(
+            json.dumps({"scenario": args.scenario, **vars(args), "json": None, **figures}, indent=2, default=str)
+        )
+
+
+if __name__ == "__main__":
+    main()
