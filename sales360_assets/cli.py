@@ -23,6 +23,10 @@ from sales360_assets.settings import REGION_CODES, default_lake_uri
 from sales360_assets.staging.dead_letters import read_dead_letters
 
 
+# Every event still lands in the instance (and the UI); the terminal only needs problems.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
 def _yesterday() -> date:
     return datetime.now(UTC).date() - timedelta(days=1)
 
@@ -38,7 +42,9 @@ def materialize_window(
     """Run the reference job, then the daily job for start..end per region. Returns seconds per run."""
     timings: dict[str, float] = {}
     began = time.perf_counter()
-    result = defs.resolve_job_def("reference_data_job").execute_in_process(instance=instance, raise_on_error=True)
+    result = defs.resolve_job_def("reference_data_job").execute_in_process(
+        instance=instance, run_config=QUIET_CONSOLE, raise_on_error=True
+    )
     timings["reference_data_job"] = time.perf_counter() - began
     log(f"reference_data_job: {'ok' if result.success else 'FAILED'} in {timings['reference_data_job']:.1f}s")
     daily = defs.resolve_job_def("daily_sales_job")
@@ -48,7 +54,7 @@ def materialize_window(
             "dagster/asset_partition_range_start": f"{start.isoformat()}|{region}",
             "dagster/asset_partition_range_end": f"{end.isoformat()}|{region}",
         }
-        result = daily.execute_in_process(instance=instance, tags=tags, raise_on_error=True)
+        result = daily.execute_in_process(instance=instance, tags=tags, run_config=QUIET_CONSOLE, raise_on_error=True)
         timings[f"daily_sales_job[{region}]"] = elapsed = time.perf_counter() - began
         log(f"daily_sales_job {start}..{end} × {region}: {'ok' if result.success else 'FAILED'} in {elapsed:.1f}s")
     return timings
