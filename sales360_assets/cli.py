@@ -22,7 +22,6 @@ from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.settings import REGION_CODES, default_lake_uri
 from sales360_assets.staging.dead_letters import read_dead_letters
 
-
 # Every event still lands in the instance (and the UI); the terminal only needs problems.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 

@@ -6,6 +6,7 @@ import dagster as dg
 import polars as pl
 
 from sales360_assets.core import transforms
+from sales360_assets.lake.io_manager import table_schema
 from sales360_assets.partitions import date_region_partitions, selection_from_keys, single_run_backfill
 from sales360_assets.settings import partitions_start_date
 
@@ -13,8 +14,49 @@ OWNERS = ["team:sales-data-platform"]
 GROUP = "core"
 KINDS = {"polars", "delta"}
 
+PII = {"customer_name": "pii", "email_normalized": "pii", "email": "pii", "name": "pii"}
+MARGIN = {
+    "unit_cost_usd": "confidential",
+    "cost_usd": "confidential",
+    "gross_margin_usd": "confidential",
+    "gross_margin_pct": "confidential",
+}
+FACT_SALES_COLUMNS = {
+    "sales_line_id": "Unique line id: channel:order:line (web, pos) or crm:<OpportunityLineItem Id>.",
+    "channel": "web | pos | crm. CRM deals fulfilled as web orders (Web_Order_Id__c set) are excluded here.",
+    "net_amount_local": "Net amount in the original currency (gross − discount), from staging.",
+    "fx_rate": "USD per unit of `currency`: latest rate on or before the business date (staging).",
+    "fx_rate_date": "Date of the FX rate applied, for audit.",
+    "net_amount_usd": "Revenue in USD = net_amount_local × fx_rate, converted at ingestion (staging).",
+    "cost_usd": "quantity × dim_product.standard_cost_usd (0 for unmapped products, flagged).",
+    "gross_margin_usd": "net_amount_usd − cost_usd.",
+    "customer_key": "dim_customer key (MD5 of the natural key; unknown members for unidentified buyers).",
+    "product_key": "dim_product key; the unmapped member when the SKU is in no catalogue (sku kept).",
+}
+
+
+def column_metadata(
+    schema: dict[str, pl.DataType],
+    descriptions: dict[str, str] | None = None,
+    sensitivity: dict[str, str] | None = None,
+) -> dict[str, object]:
+    return {"dagster/column_schema": table_schema(schema, descriptions, sensitivity)}
+
+
+def lineage(columns: dict[str, list[tuple[str, str]]]) -> dict[str, object]:
+    """Column lineage for the UI: output column -> [(upstream asset, upstream column)]."""
+    return {
+        "dagster/column_lineage": dg.TableColumnLineage(
+            deps_by_column={
+                column: [dg.TableColumnDep(asset_key=dg.AssetKey(asset), column_name=up) for asset, up in deps]
+                for column, deps in columns.items()
+            }
+        )
+    }
+
 
 @dg.asset(
+    metadata=column_metadata(transforms.DIM_DATE_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -25,6 +67,7 @@ def dim_date() -> pl.DataFrame:
 
 
 @dg.asset(
+    metadata=column_metadata(transforms.DIM_REGION_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -35,6 +78,7 @@ def dim_region(stg_salesforce_users: pl.DataFrame) -> pl.DataFrame:
 
 
 @dg.asset(
+    metadata=column_metadata(transforms.DIM_PRODUCT_SCHEMA, sensitivity={"standard_cost_usd": "confidential"}),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -47,6 +91,7 @@ def dim_product(stg_warehouse_products: pl.DataFrame, stg_salesforce_products: p
 
 
 @dg.asset(
+    metadata=column_metadata(transforms.DIM_CUSTOMER_SCHEMA, sensitivity=PII),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -61,6 +106,7 @@ def dim_customer(
 
 
 @dg.asset(
+    metadata=column_metadata(transforms.DIM_SALES_REP_SCHEMA, sensitivity=PII),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -71,6 +117,21 @@ def dim_sales_rep(stg_salesforce_users: pl.DataFrame) -> pl.DataFrame:
 
 
 @dg.asset(
+    metadata={
+        **column_metadata(transforms.FACT_SALES_SCHEMA, FACT_SALES_COLUMNS, MARGIN),
+        **lineage(
+            {
+                "net_amount_usd": [
+                    ("stg_warehouse_order_lines", "net_amount_usd"),
+                    ("stg_pos_transactions", "net_amount_usd"),
+                    ("stg_salesforce_opportunity_line_items", "total_price_usd"),
+                ],
+                "cost_usd": [("dim_product", "standard_cost_usd")],
+                "customer_key": [("dim_customer", "customer_key")],
+                "product_key": [("dim_product", "product_key")],
+            }
+        ),
+    },
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -107,6 +168,7 @@ def fact_sales(
 
 
 @dg.asset(
+    metadata=column_metadata(transforms.FACT_OPPORTUNITY_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,

@@ -38,8 +38,24 @@ def table_name_for(asset_key: dg.AssetKey) -> str:
     return "__".join(asset_key.path)
 
 
-def table_schema(schema: pl.Schema) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(name, str(dtype)) for name, dtype in schema.items()])
+def table_schema(
+    schema: pl.Schema | dict[str, pl.DataType],
+    descriptions: dict[str, str] | None = None,
+    sensitivity: dict[str, str] | None = None,
+) -> dg.TableSchema:
+    """A Dagster column schema; ``sensitivity`` tags columns (``pii``, ``confidential``) for the catalogue."""
+    descriptions, sensitivity = descriptions or {}, sensitivity or {}
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name,
+                str(dtype),
+                description=descriptions.get(name),
+                tags={"sensitivity": sensitivity[name]} if name in sensitivity else {},
+            )
+            for name, dtype in schema.items()
+        ]
+    )
 
 
 def table_metadata(

@@ -3,6 +3,7 @@
 import dagster as dg
 import polars as pl
 
+from sales360_assets.core.assets import MARGIN, column_metadata, lineage
 from sales360_assets.marts import transforms
 from sales360_assets.partitions import date_region_partitions, single_run_backfill
 
@@ -13,6 +14,10 @@ PARTITIONED = {"partitions_def": date_region_partitions, "backfill_policy": sing
 
 
 @dg.asset(
+    metadata={
+        **column_metadata(transforms.MART_DAILY_SALES_SCHEMA, sensitivity=MARGIN),
+        **lineage({"revenue_usd": [("fact_sales", "net_amount_usd")]}),
+    },
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -26,6 +31,10 @@ def mart_daily_sales(fact_sales: pl.DataFrame) -> pl.DataFrame:
 
 
 @dg.asset(
+    metadata={
+        **column_metadata(transforms.MART_CUSTOMER_SEGMENT_SCHEMA, sensitivity=MARGIN),
+        **lineage({"revenue_usd": [("fact_sales", "net_amount_usd")]}),
+    },
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -38,6 +47,10 @@ def mart_customer_segment_performance(fact_sales: pl.DataFrame, dim_customer: pl
 
 
 @dg.asset(
+    metadata={
+        **column_metadata(transforms.MART_PRODUCT_PERFORMANCE_SCHEMA, sensitivity=MARGIN),
+        **lineage({"revenue_usd": [("fact_sales", "net_amount_usd")]}),
+    },
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,

@@ -84,7 +84,7 @@ def build_salesforce_raw_asset(object_name: str, asset_name: str) -> dg.AssetsDe
         since, until = extraction_window(watermark, run_start, timedelta(minutes=salesforce.lookback_minutes))
         client = salesforce.get_client()
         frame, added = extract_object(client, table, since, until)
-        frame = with_ingestion_columns(frame, f"salesforce:{object_name}", context.run_id, run_start)
+        frame = with_ingestion_columns(frame, f"salesforce:{object_name}", context.run.run_id, run_start)
         if since is None:
             result = delta.overwrite(asset_name, frame)
         else:
@@ -134,7 +134,7 @@ def build_warehouse_snapshot_asset(table_name: str) -> dg.AssetsDefinition:
         client = warehouse.get_client()
         frame = client.read_full(table)
         context.add_output_metadata(client.usage_metadata())
-        return with_ingestion_columns(frame, f"warehouse:{table_name}", context.run_id, datetime.now(UTC))
+        return with_ingestion_columns(frame, f"warehouse:{table_name}", context.run.run_id, datetime.now(UTC))
 
     return _raw_warehouse_snapshot
 
@@ -161,7 +161,7 @@ def build_warehouse_partitioned_asset(table_name: str) -> dg.AssetsDefinition:
         frame = client.read_partitioned(table, selection.start, selection.end, selection.regions)
         context.add_output_metadata(client.usage_metadata())
         frame = frame.with_columns(pl.col(table.date_column).alias("date"))
-        return with_ingestion_columns(frame, f"warehouse:{table_name}", context.run_id, datetime.now(UTC))
+        return with_ingestion_columns(frame, f"warehouse:{table_name}", context.run.run_id, datetime.now(UTC))
 
     return _raw_warehouse_partitioned
 
@@ -175,7 +175,7 @@ def build_warehouse_partitioned_asset(table_name: str) -> dg.AssetsDefinition:
 )
 def raw_pos_stores(context: dg.AssetExecutionContext, landing: LandingZoneResource) -> pl.DataFrame:
     frame = landing.get_landing_zone().read_pos_stores()
-    return with_ingestion_columns(frame, "landing:pos/stores.csv", context.run_id, datetime.now(UTC))
+    return with_ingestion_columns(frame, "landing:pos/stores.csv", context.run.run_id, datetime.now(UTC))
 
 
 @dg.asset(
@@ -193,7 +193,7 @@ def raw_pos_transactions(context: dg.AssetExecutionContext, landing: LandingZone
     zone = landing.get_landing_zone()
     frame = zone.read_pos_transactions(selection.start, selection.end, selection.regions)
     context.add_output_metadata({"files_read": frame["_source_file"].n_unique() if frame.height else 0})
-    return with_ingestion_columns(frame, "landing:pos", context.run_id, datetime.now(UTC))
+    return with_ingestion_columns(frame, "landing:pos", context.run.run_id, datetime.now(UTC))
 
 
 raw_assets: list[dg.AssetsDefinition] = [

@@ -33,7 +33,7 @@ def publish(
     if not result.reconciles:
         raise ReconciliationError(f"{source_table}: counts do not reconcile: {result.counts()}")
     selection = selection_from_keys(context.partition_keys) if context.assets_def.partitions_def else None
-    write_dead_letters(lake.get_lake(), source_table, result.rejected, context.run_id, selection)
+    write_dead_letters(lake.get_lake(), source_table, result.rejected, context.run.run_id, selection)
     reasons = Counter(result.rejected["reason"].to_list())
     return dg.Output(
         result.staged,
