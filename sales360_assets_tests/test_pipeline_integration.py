@@ -174,3 +174,45 @@ def test_range_run_equals_per_partition_runs(
             expected = expected.filter(selection.filter_expr() | pl.col("date").is_null())
             actual = actual.filter(selection.filter_expr() | pl.col("date").is_null())
         assert_frame_equal(actual, expected, check_row_order=True)
+
+
+def test_every_injected_defect_is_caught_with_its_reason(materialized: MaterializedLake) -> None:
+    """The generator's manifest counts each defect it injected; staging must account for each one."""
+    lake, defects = materialized.lake, materialized.sources.manifest["defects"]
+    dead = read_dead_letters(lake)
+
+    def rejected(raw_table: str, reason_prefix: str) -> int:
+        return dead.filter(
+            (pl.col("source_table") == raw_table) & pl.col("reason").str.starts_with(reason_prefix)
+        ).height
+
+    def collapsed(raw_table: str, staged_table: str) -> int:
+        return (
+            lake.read(raw_table).height
+            - lake.read(staged_table).height
+            - dead.filter(pl.col("source_table") == raw_table).height
+        )
+
+    pos = defects["pos_transactions"]
+    assert rejected("raw_pos_transactions", "malformed") == pos["malformed"] > 0
+    assert rejected("raw_pos_transactions", "unknown currency") == pos["unknown_currency"] > 0
+    assert rejected("raw_pos_transactions", "negative quantity") == pos["negative_quantity"] > 0
+    assert collapsed("raw_pos_transactions", "stg_pos_transactions") == pos["duplicate"] > 0
+
+    orders, lines = defects["orders"], defects["order_lines"]
+    assert rejected("raw_warehouse_orders", "unknown currency") == orders["unknown_currency"] > 0
+    assert collapsed("raw_warehouse_orders", "stg_warehouse_orders") == orders["duplicate"] > 0
+    assert rejected("raw_warehouse_order_lines", "negative quantity") == lines["negative_quantity"] > 0
+    assert rejected("raw_warehouse_order_lines", "missing sku") == lines["null_sku"] > 0
+    assert collapsed("raw_warehouse_order_lines", "stg_warehouse_order_lines") == lines["duplicate"] > 0
+    # Lines of a rejected order follow it to the dead letters instead of dangling.
+    orphaned = rejected("raw_warehouse_order_lines", "order ")
+    bad_orders = set(dead.filter(pl.col("source_table") == "raw_warehouse_orders")["source_key"])
+    lines_of_bad_orders = (
+        lake.read("raw_warehouse_order_lines").filter(pl.col("order_id").is_in(list(bad_orders))).height
+    )
+    assert orphaned == lines_of_bad_orders > 0
+    assert lake.read("stg_warehouse_orders")["is_late_arrival"].sum() == orders["late_arriving"] > 0
+
+    deleted = lake.read("stg_salesforce_opportunities").filter(pl.col("is_deleted")).height
+    assert deleted == defects["Opportunity"]["deleted"] > 0
