@@ -1,0 +1,236 @@
+"""Blocking data-quality checks: the rules on small frames, and what a failure does to a real run."""
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+import sales360_assets.core.transforms as core_transforms
+from sales360_assets.checks import (
+    FOREIGN_KEYS,
+    RECONCILIATIONS,
+    ROW_RULES,
+    DataQualityError,
+    ForeignKey,
+    Reconciliation,
+    mart_totals,
+    reconcile,
+    referential_integrity,
+    row_rules,
+    sample_markdown,
+    validate_before_write,
+)
+from sales360_assets.definitions import build_definitions, defs
+from sales360_assets.jobs import all_assets
+from sales360_assets.lake.delta import DeltaLake
+from sales360_assets.sensors import plan_partition_retries
+from sales360_assets_tests.conftest import SampleSources
+from sales360_assets_tests.fault_helpers import fresh_lake, materialized_assets, run_job, table_versions
+
+DAY = date(2026, 3, 3)
+MARTS = ("mart_daily_sales", "mart_customer_segment_performance", "mart_product_performance")
+
+
+def lines(**overrides: list) -> pl.DataFrame:
+    base = {
+        "order_id": ["o1", "o1", "o2"],
+        "line_number": [1, 2, 1],
+        "date": [DAY] * 3,
+        "region": ["emea"] * 3,
+        "sku": ["A", "B", "C"],
+        "quantity": [1, 2, 3],
+        "unit_price": [10.0, 5.0, 1.0],
+        "currency": ["EUR"] * 3,
+        "fx_rate": [1.1, 1.1, 1.1],
+    }
+    return pl.DataFrame({**base, **overrides})
+
+
+def test_row_rules_pass_on_good_rows_and_name_each_broken_rule() -> None:
+    rules = ROW_RULES["stg_warehouse_order_lines"]
+    assert row_rules(lines(), rules).passed
+
+    bad = lines(
+        line_number=[1, 1, 1],  # o1 line 1 twice
+        quantity=[1, -2, 0],  # negative and zero quantity
+        fx_rate=[1.1, 0.0, None],  # a zero rate, and a missing (required) one
+    )
+    finding = row_rules(bad, rules)
+    assert not finding.passed
+    broken = finding.failing.group_by("_broken_rule").len().sort("_broken_rule")
+    assert dict(broken.iter_rows()) == {
+        "duplicate primary key": 2,
+        "null in a required column": 1,
+        "quantity > 0": 1,
+        "quantity > 0; fx_rate > 0": 1,
+    }
+    assert finding.counts["duplicate_rows"] == 2
+    assert finding.counts["nulls: fx_rate"] == 1
+    assert finding.counts["out_of_range: quantity > 0"] == 2
+    assert finding.counts["out_of_range: fx_rate > 0"] == 1
+    table = sample_markdown(finding.failing, ["order_id", "line_number", "quantity", "fx_rate"])
+    assert table.startswith("| broken_rule | order_id | line_number | quantity | fx_rate |")
+    assert "| quantity > 0; fx_rate > 0 | o1 | 1 | -2 | 0.0 |" in table
+
+
+def test_a_missing_required_column_fails_the_row_rules() -> None:
+    finding = row_rules(lines().drop("sku"), ROW_RULES["stg_warehouse_order_lines"])
+    assert not finding.passed
+    assert "sku" in finding.description
+
+
+def test_salesforce_tombstones_are_exempt_from_value_rules() -> None:
+    frame = pl.DataFrame(
+        {
+            "line_item_id": ["a", "b"],
+            "opportunity_id": ["o", None],
+            "quantity": [1.0, None],
+            "fx_rate": [1.0, None],
+            "is_deleted": [False, True],
+        }
+    )
+    assert row_rules(frame, ROW_RULES["stg_salesforce_opportunity_line_items"]).passed
+
+
+def test_referential_integrity_lists_every_orphan() -> None:
+    fact = pl.DataFrame({"sales_line_id": ["s1", "s2", "s3"], "customer_key": ["c1", "c9", None]})
+    fk = ForeignKey("customer_key", "dim_customer", "customer_key")
+    finding = referential_integrity(fact, {fk: pl.DataFrame({"customer_key": ["c1", "c2"]})})
+    assert not finding.passed
+    assert finding.failing["sales_line_id"].to_list() == ["s2"]
+    assert finding.counts == {"customer_key→dim_customer": 1}
+
+
+def test_reconciliation_balances_and_catches_a_lost_or_invented_row() -> None:
+    spec = Reconciliation("raw_t", ("id",), ("id",), ("id",))
+    raw = pl.DataFrame({"id": ["a", "b", "b", "c", "d"]})  # b delivered twice (retry), d rejected
+    rejected = pl.DataFrame({"source_table": ["raw_t"], "source_key": ["d"]})
+    staged = pl.DataFrame({"id": ["a", "b", "c"]})
+    finding = reconcile(raw, staged, rejected, spec)
+    assert finding.passed
+    assert finding.counts == {"raw_rows": 5, "staged_rows": 3, "rejected_rows": 1, "duplicate_rows": 1}
+
+    lost = reconcile(raw, staged.filter(pl.col("id") != "c"), rejected, spec)
+    assert not lost.passed
+    assert lost.failing.rows() == [("c", "accepted raw row missing from staging")]
+    invented = reconcile(raw, pl.concat([staged, pl.DataFrame({"id": ["z"]})]), rejected, spec)
+    assert invented.failing.rows() == [("z", "staged row without a raw row")]
+
+
+def test_mart_totals_must_equal_fact_totals_per_partition() -> None:
+    fact = pl.DataFrame(
+        {
+            "date": [DAY, DAY, DAY],
+            "region": ["emea", "emea", "uk"],
+            "net_amount_usd": [10.0, 5.0, 7.0],
+            "quantity": [1, 2, 3],
+        }
+    )
+    good = pl.DataFrame({"date": [DAY, DAY], "region": ["emea", "uk"], "revenue_usd": [15.0, 7.0], "units": [3, 3]})
+    assert mart_totals(good, fact, (("revenue_usd", "net_amount_usd"), ("units", "quantity"))).passed
+    short = good.with_columns(
+        pl.when(pl.col("region") == "uk").then(6.0).otherwise(pl.col("revenue_usd")).alias("revenue_usd")
+    )
+    finding = mart_totals(short, fact, (("revenue_usd", "net_amount_usd"), ("units", "quantity")))
+    assert not finding.passed
+    assert finding.failing.select("region", "fact_revenue_usd", "mart_revenue_usd").rows() == [("uk", 7.0, 6.0)]
+
+
+def test_validate_before_write_refuses_bad_rows_with_a_sample() -> None:
+    validate_before_write("stg_warehouse_order_lines", lines())
+    with pytest.raises(DataQualityError, match=r"nothing was written.*quantity > 0.*'o2'"):
+        validate_before_write("stg_warehouse_order_lines", lines(quantity=[1, 2, -3]))
+
+
+def test_every_staging_core_and_mart_asset_has_blocking_checks() -> None:
+    graph = defs.resolve_asset_graph()
+    specs = {key: graph.get_check_spec(key) for key in graph.asset_check_keys}
+    checked = {key.asset_key.to_user_string() for key in specs}
+    for assets_def in all_assets:
+        name = assets_def.key.to_user_string()
+        if name in ROW_RULES or name in RECONCILIATIONS or (name.startswith("mart_") and name in MARTS):
+            assert name in checked, f"{name} has no check"
+    assert all(spec.blocking for spec in specs.values())
+    names = {(k.asset_key.to_user_string(), k.name) for k in specs}
+    assert {("fact_sales", "row_rules"), ("fact_sales", "referential_integrity")} <= names
+    assert {("stg_pos_transactions", "reconciles_with_raw"), ("mart_daily_sales", "totals_match_fact_sales")} <= names
+    assert set(FOREIGN_KEYS) <= {a for a, n in names if n == "referential_integrity"}
+    # The nightly job runs the checks with the assets, so a failure blocks the rest of the run.
+    job_checks = defs.resolve_job_def("daily_sales_job").asset_layer.asset_graph.asset_check_keys
+    assert dg.AssetCheckKey(dg.AssetKey("fact_sales"), "referential_integrity") in job_checks
+
+
+@pytest.mark.integration
+def test_a_failing_blocking_check_stops_the_marts_and_shows_the_broken_rows(
+    tmp_path: Path, sample_sources: SampleSources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake_uri = fresh_lake(sample_sources.root, tmp_path / "lake")
+    lake = DeltaLake(lake_uri)
+    original = core_transforms.build_fact_sales
+
+    def dangling_customer(*args: object, **kwargs: object) -> pl.DataFrame:
+        # A regression in identity resolution: one sale points at a customer no dimension row has.
+        fact = original(*args, **kwargs)
+        first = fact["sales_line_id"][0]
+        return fact.with_columns(
+            pl.when(pl.col("sales_line_id") == first)
+            .then(pl.lit("customer|does-not-exist"))
+            .otherwise(pl.col("customer_key"))
+            .alias("customer_key")
+        )
+
+    monkeypatch.setattr(core_transforms, "build_fact_sales", dangling_customer)
+    versions = table_versions(lake_uri)
+    defs_ = build_definitions(str(sample_sources.root), lake_uri)
+    with dg.instance_for_test() as instance:
+        result = run_job(defs_, "daily_sales_job", instance, partition=(DAY, "emea"), raise_on_error=False)
+        plan = plan_partition_retries(instance, ["daily_sales_job"], datetime.now(UTC) + timedelta(days=1))
+
+    assert not result.success
+    evaluation = next(
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key == dg.AssetKey("fact_sales") and e.check_name == "referential_integrity"
+    )
+    assert not evaluation.passed
+    assert evaluation.metadata["failing_rows"].value == 1
+    assert evaluation.metadata["checked"].value == "2026-03-03 × emea"
+    assert "customer_key not in dim_customer" in evaluation.metadata["failing_sample"].value
+    # fact_sales was written (the rule needs the dimension), but nothing downstream ran.
+    assert "fact_sales" in materialized_assets(result)
+    assert not set(MARTS) & materialized_assets(result)
+    for mart in MARTS:
+        assert lake.version(mart) == versions[mart], f"{mart} changed after a blocking check failed"
+    # A failed check is not transient: the retry sensor leaves it for a person.
+    assert plan.requests == [] and "permanent" in plan.skipped[0]
+
+
+@pytest.mark.integration
+def test_rows_that_break_the_rules_never_reach_the_table(
+    tmp_path: Path, sample_sources: SampleSources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake_uri = fresh_lake(sample_sources.root, tmp_path / "lake")
+    original = core_transforms.build_fact_sales
+
+    def negative_quantity(*args: object, **kwargs: object) -> pl.DataFrame:
+        fact = original(*args, **kwargs)
+        return fact.with_columns(
+            pl.when(pl.int_range(pl.len()) == 0).then(-1.0).otherwise(pl.col("quantity")).alias("quantity")
+        )
+
+    monkeypatch.setattr(core_transforms, "build_fact_sales", negative_quantity)
+    versions = table_versions(lake_uri)
+    defs_ = build_definitions(str(sample_sources.root), lake_uri)
+    with dg.instance_for_test() as instance:
+        result = run_job(defs_, "daily_sales_job", instance, partition=(DAY, "emea"), raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert failure.step_key == "fact_sales"
+    assert "DataQualityError" in str(failure.event_specific_data.error) and "quantity > 0" in str(
+        failure.event_specific_data.error
+    )
+    after = table_versions(lake_uri)
+    for table in ("fact_sales", *MARTS):
+        assert after[table] == versions[table], f"{table} changed although its rows were refused"
