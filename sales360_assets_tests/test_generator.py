@@ -28,13 +28,15 @@ from sales360_assets.sources.contract import (
     WAREHOUSE_TABLES,
 )
 from sales360_assets.sources.generator import (
+    CANCELLED_STAGE,
     CRM_ONLY_PRODUCTS,
     DEFECT_RATES,
+    FX_HISTORY_DAYS,
     POS_LOCAL_SKUS,
-    STAGES,
     generate_sources,
     main,
     seasonal_weight,
+    stage_names,
 )
 
 # Seven weeks across the holidays: December run-up, Christmas, the January slump.
@@ -50,6 +52,7 @@ SF_PREFIX = {
     "Opportunity": "006",
     "OpportunityLineItem": "00k",
     "Quota__c": "a00",
+    "AccountTeamMember": "01M",
 }
 
 
@@ -186,7 +189,7 @@ def test_reference_tables(generated: Generated) -> None:
     fx = _warehouse(generated.root, "fx_rates")
     assert set(fx["currency"].unique()) == {"USD", "EUR", "GBP", "JPY"}
     assert (fx["rate_date"].dt.weekday() <= 5).all()
-    assert fx["rate_date"].min() >= START - timedelta(days=10) and fx["rate_date"].max() <= END
+    assert fx["rate_date"].min() >= START - timedelta(days=FX_HISTORY_DAYS) and fx["rate_date"].max() <= END
     assert fx.filter(pl.col("currency") == "USD")["usd_per_unit"].unique().to_list() == [1.0]
     eur = fx.filter(pl.col("currency") == "EUR")["usd_per_unit"]
     assert eur.min() > 0.95 and eur.max() < 1.2
@@ -387,20 +390,35 @@ def test_opportunity_history_amounts_and_defects(generated: Generated) -> None:
         by_id.setdefault(r["Id"], []).append(r)
     assert len(by_id) == generated.manifest["entities"]["Opportunity"]
     assert sum(len(v) > 1 for v in by_id.values()) > len(by_id) / 2
-    stages = list(STAGES)
-    owners = {r["Id"]: r for _, r in _crm_records(generated.root, "User")}
+    # Users have record versions (reassignments): a deal is judged by its owner's version at the time.
+    user_versions: dict[str, list[dict[str, Any]]] = {}
+    for _, r in sorted(_crm_records(generated.root, "User"), key=lambda x: x[1]["SystemModstamp"]):
+        user_versions.setdefault(r["Id"], []).append(r)
+
+    def owner_region(user_id: str, stamp: str) -> str:
+        versions = [u for u in user_versions[user_id] if u["SystemModstamp"] <= stamp] or user_versions[user_id][:1]
+        return versions[-1]["Region__c"]
+
+    region_of_currency = {REGIONS[r].currency: r for r in REGION_CODES}
     for opp_id, history in by_id.items():
         live = [h for h in history if not h["IsDeleted"]]
-        order = [stages.index(h["StageName"]) for h in live]
+        # Each region names the stages its own way; the order follows the canonical stage index.
+        names = stage_names(region_of_currency[history[0]["CurrencyIsoCode"]])
+        order = [names.index(h["StageName"]) for h in live]
         assert order == sorted(order), opp_id
-        assert all(h["StageName"] not in ("Closed Won", "Closed Lost") for h in live[:-1])
+        closed = [h["StageName"] for h in live[:-1] if h["StageName"] in ("Closed Won", "Closed Lost")]
+        # Only a cancellation may follow a closed stage: Closed Won -> Cancelled.
+        assert not closed or (closed == ["Closed Won"] and live[-1]["StageName"] == CANCELLED_STAGE), opp_id
+        if live[-1]["StageName"] == CANCELLED_STAGE:
+            assert live[-1]["Cancelled_Date__c"] >= live[-1]["CloseDate"]
+            assert not live[-1]["IsWon"] and live[-1]["IsClosed"]
         if opp_id in deleted:
             assert history[-1]["IsDeleted"] and len(history) >= 2
         for h in history:
             assert date.fromisoformat(h["CloseDate"]) >= _sf_dt(h["CreatedDate"]).date()
-            assert h["CurrencyIsoCode"] == REGIONS[owners[h["OwnerId"]]["Region__c"]].currency
+            assert REGIONS[owner_region(h["OwnerId"], h["SystemModstamp"])].currency == h["CurrencyIsoCode"]
             assert h["IsWon"] == (h["StageName"] == "Closed Won")
-    assert {h["StageName"] for v in by_id.values() for h in v} == set(stages)
+    assert {h["StageName"] for v in by_id.values() for h in v} == {n for r in REGION_CODES for n in stage_names(r)}
 
     items = [r for _, r in _crm_records(generated.root, "OpportunityLineItem") if not r["IsDeleted"]]
     totals: Counter[str] = Counter()
@@ -549,3 +567,81 @@ def test_order_lines_knob_scales_volumes(tmp_path: Path) -> None:
         assert 8 < large["rows"][key] / small["rows"][key] < 12, key
     assert small["entities"]["Opportunity"] == 200 and large["entities"]["Opportunity"] == 200
     assert large["rows"]["customers"] > 5 * small["rows"]["customers"]
+
+
+# --- CRM history: reassignments, account teams, cancellations -------------------------------------
+
+
+def _latest(records: list[tuple[date, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    latest: dict[str, dict[str, Any]] = {}
+    for _, r in records:
+        if r["Id"] not in latest or r["SystemModstamp"] >= latest[r["Id"]]["SystemModstamp"]:
+            latest[r["Id"]] = r
+    return latest
+
+
+def test_reps_are_reassigned_through_new_user_record_versions(generated: Generated) -> None:
+    versions: dict[str, list[dict[str, Any]]] = {}
+    for _, r in sorted(_crm_records(generated.root, "User"), key=lambda x: x[1]["SystemModstamp"]):
+        versions.setdefault(r["Id"], []).append(r)
+    moved = {uid: v for uid, v in versions.items() if len(v) > 1}
+    expected = generated.manifest["entities"]["crm_history"]["User_reassignments"]
+    assert len(moved) == sum(expected.values()) and min(expected.values()) >= 1
+    kinds: Counter[str] = Counter()
+    for before, after in (v for v in moved.values()):
+        assert after["SystemModstamp"] > before["SystemModstamp"]
+        assert (before["Name"], before["Email"], before["CreatedDate"]) == (
+            after["Name"],
+            after["Email"],
+            after["CreatedDate"],
+        )
+        if after["Region__c"] != before["Region__c"]:
+            kinds["region"] += 1
+            assert after["ManagerId"] != before["ManagerId"] and after["Territory__c"].startswith(after["Region__c"])
+        elif after["Title"] != before["Title"]:
+            kinds["promotion"] += 1
+        else:
+            kinds["territory"] += 1
+            assert after["Territory__c"] != before["Territory__c"]
+    assert kinds == Counter(expected)
+
+
+def test_account_team_splits_sum_to_100_for_every_account_and_period(generated: Generated) -> None:
+    members = [m for m in _latest(_crm_records(generated.root, "AccountTeamMember")).values() if not m["IsDeleted"]]
+    assert len(members) == generated.manifest["entities"]["crm_history"]["AccountTeamMember"]
+    by_account: dict[str, list[dict[str, Any]]] = {}
+    for m in members:
+        by_account.setdefault(m["AccountId"], []).append(m)
+    accounts = {r["Id"] for _, r in _crm_records(generated.root, "Account")}
+    assert set(by_account) == accounts  # every account has a team
+    shared = 0
+    for account, team in by_account.items():
+        bounds = {m["Effective_From__c"] for m in team} | {
+            (date.fromisoformat(m["Effective_To__c"]) + timedelta(days=1)).isoformat()
+            for m in team
+            if m["Effective_To__c"]
+        }
+        for day in sorted(bounds):
+            active = [
+                m
+                for m in team
+                if m["Effective_From__c"] <= day and (m["Effective_To__c"] is None or day <= m["Effective_To__c"])
+            ]
+            if active:
+                assert sum(m["Credit_Split__c"] for m in active) == 100.0, (account, day)
+        shared += any(m["Credit_Split__c"] < 100 for m in team)
+    assert shared == generated.manifest["entities"]["crm_history"]["accounts_with_shared_credit"] > 0
+
+
+def test_won_deals_are_cancelled_inside_and_outside_the_clawback_window(generated: Generated) -> None:
+    history = generated.manifest["entities"]["crm_history"]
+    cancelled = [
+        r for r in _latest(_crm_records(generated.root, "Opportunity")).values() if r["StageName"] == "Cancelled"
+    ]
+    gaps = [(date.fromisoformat(r["Cancelled_Date__c"]) - date.fromisoformat(r["CloseDate"])).days for r in cancelled]
+    assert sum(g <= 90 for g in gaps) == (
+        history["cancelled_after_booking_in_window"] + history["older_bookings_cancelled_within_90_days"]
+    )
+    assert sum(g > 90 for g in gaps) == history["older_bookings_cancelled_after_90_days"] >= 1
+    assert all(START <= date.fromisoformat(r["Cancelled_Date__c"]) <= END for r in cancelled)
+    assert not any(r["Web_Order_Id__c"] for r in cancelled)

@@ -171,9 +171,13 @@ SALESFORCE_OBJECTS: dict[str, SourceTable] = {
                 # Set when the deal was fulfilled as an e-commerce order: that order line is
                 # already in the web channel, so the deal must not be counted again.
                 "Web_Order_Id__c": pl.String,
+                # Custom field set when a booked (Closed Won) deal is cancelled: the version moving it
+                # to the "Cancelled" stage carries the cancellation date (commission clawbacks).
+                "Cancelled_Date__c": pl.Date,
                 "CreatedDate": UTC_DATETIME,
             },
-            "Deals from prospecting to closed won/lost.",
+            "Deals from prospecting to closed won/lost (and cancelled after being won); stage names "
+            "follow each region's sales process.",
             ("Id", "OwnerId", "StageName", "CloseDate", "CurrencyIsoCode"),
         ),
         _sf(
@@ -202,6 +206,24 @@ SALESFORCE_OBJECTS: dict[str, SourceTable] = {
             },
             "Monthly sales quota per rep (custom object).",
             ("Id", "User__c", "Month__c", "Amount__c"),
+        ),
+        _sf(
+            "AccountTeamMember",
+            {
+                "Id": pl.String,
+                "AccountId": pl.String,
+                "UserId": pl.String,
+                "TeamMemberRole": pl.String,
+                # Custom fields: the member's share of the account's sales credit (percent) and the
+                # dates the membership is effective (Effective_To__c inclusive; null while open).
+                "Credit_Split__c": pl.Float64,
+                "Effective_From__c": pl.Date,
+                "Effective_To__c": pl.Date,
+                "CreatedDate": UTC_DATETIME,
+            },
+            "Sales team members of each account with their role and credit split; splits sum to 100 "
+            "per account for every period.",
+            ("Id", "AccountId", "UserId", "Credit_Split__c", "Effective_From__c"),
         ),
     ]
 }

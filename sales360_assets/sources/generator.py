@@ -103,6 +103,49 @@ STAGES: tuple[str, ...] = (
 )
 STAGE_PROBABILITY: tuple[float, ...] = (10.0, 20.0, 30.0, 60.0, 80.0, 100.0, 0.0)
 _WON, _LOST = 5, 6
+# A booked deal the customer later cancels: a new version moves it from Closed Won to this stage,
+# with Cancelled_Date__c set (commission clawbacks hinge on it).
+CANCELLED_STAGE = "Cancelled"
+_CANCELLED = 7
+# Each region's sales process names some stages its own way (the funnel mapping in
+# core/funnel.py standardises them); a stage not listed keeps its Salesforce default name.
+REGION_STAGE_NAMES: dict[str, dict[str, str]] = {
+    "emea": {
+        "Prospecting": "Lead",
+        "Qualification": "Qualified",
+        "Proposal/Price Quote": "Proposal",
+        "Negotiation/Review": "Negotiation",
+    },
+    "uk": {"Needs Analysis": "Solution Design", "Proposal/Price Quote": "Quote Sent"},
+    "apac": {"Qualification": "Discovery", "Needs Analysis": "Solution Fit", "Negotiation/Review": "Commercials"},
+}
+# Reassignments during the window, as shares of all Account Executives (each kind at least one rep):
+# a territory move inside the region, a promotion (title change), a move to another region (new
+# region, territory and manager; the rep's accounts and open deals pass to colleagues who stay).
+REASSIGNMENT_SHARES: dict[str, float] = {"territory": 0.10, "promotion": 0.06, "region": 0.04}
+SENIOR_TITLE = "Senior Account Executive"
+# Account teams (AccountTeamMember): the owner alone with 100 % credit, or the owner plus one
+# overlay colleague sharing the credit; splits always sum to 100 per account and period.
+ACCOUNT_TEAM_SHARE = 0.35
+OWNER_ROLE = "Account Manager"
+TEAM_ROLES: tuple[str, ...] = ("Sales Engineer", "Channel Manager", "Overlay Specialist")
+TEAM_SPLITS: tuple[tuple[float, float], ...] = ((70.0, 30.0), (60.0, 40.0), (50.0, 50.0), (80.0, 20.0))
+# Share of Closed Won deals (not web-fulfilled) cancelled later in the window, and older deals
+# booked before the window and cancelled in it: half within the 90-day clawback window, half after.
+CANCELLED_WON_SHARE = 0.08
+LEGACY_CANCELLED_SHARE = 0.01
+CLAWBACK_WINDOW_DAYS = 90
+# Bookings a rep closes, on average, for each deal opened (calibrates quotas to the deal flow).
+QUOTA_USD_PER_DEAL = 800.0
+# FX rates start this long before the window: deals booked before it convert at their close date's rate.
+FX_HISTORY_DAYS = 180
+
+
+def stage_names(region: str) -> tuple[str, ...]:
+    """The region's name for each stage index (STAGES, then CANCELLED_STAGE)."""
+    overrides = REGION_STAGE_NAMES.get(region, {})
+    return tuple(overrides.get(stage, stage) for stage in (*STAGES, CANCELLED_STAGE))
+
 
 _EPOCH = date(1970, 1, 1)
 _SEC = 1_000_000
@@ -951,7 +994,7 @@ def _sf_field_type(name: str, dtype: pl.DataType) -> str:
         return "date"
     if name in ("Amount", "UnitPrice", "TotalPrice", "BudgetedCost", "ActualCost", "Amount__c"):
         return "currency"
-    if name == "Probability":
+    if name in ("Probability", "Credit_Split__c"):
         return "percent"
     if dtype == pl.Float64:
         return "double"
@@ -961,7 +1004,7 @@ def _sf_field_type(name: str, dtype: pl.DataType) -> str:
         return "email"
     if name == "Phone":
         return "phone"
-    picklists = {"Type", "Industry", "StageName", "LeadSource", "Status", "Family", "CurrencyIsoCode"}
+    picklists = {"Type", "Industry", "StageName", "LeadSource", "Status", "Family", "CurrencyIsoCode", "TeamMemberRole"}
     if name in picklists or name in ("Region__c", "Territory__c"):
         return "picklist"
     return "string"
@@ -1037,6 +1080,7 @@ class _Crm:
     link_requests: pl.DataFrame  # opp, region, day: deals to fulfil with a web order
     contact_person: np.ndarray
     contact_ids: pl.Series
+    history: dict[str, Any]  # counts of reassignments, account-team records, transfers, cancellations
 
 
 def _build_users(plan: _Plan, rng: np.random.Generator) -> tuple[pl.DataFrame, list[np.ndarray]]:
@@ -1091,6 +1135,10 @@ def _plan_crm(plan: _Plan, people: _People, accounts: _Accounts, cat: _Catalogue
     rng = _rng(plan.seed, "crm")
     n_regions = len(plan.regions)
     users, reps = _build_users(plan, rng)
+    # History (reassignments, account teams, transfers, cancellations) draws from its own stream so
+    # that it does not reshuffle the rest of the CRM.
+    rng_history = _rng(plan.seed, "crm-history")
+    users, moves = _plan_reassignments(plan, rng_history, users, reps)
     user_ids = users["Id"]
 
     # Accounts and their contacts.
@@ -1126,6 +1174,17 @@ def _plan_crm(plan: _Plan, people: _People, accounts: _Accounts, cat: _Catalogue
     new_acc = rng.random(n_acc) < 0.1  # signed during the window
     acc_created[new_acc] = plan.start_us + rng.integers(
         0, max(1, (plan.end_us - plan.start_us) // 2), int(new_acc.sum())
+    )
+    team, owner, transfers = _plan_account_teams(
+        plan,
+        rng_history,
+        accounts,
+        owner,
+        acc_created,
+        reps,
+        moves,
+        user_ids,
+        _sf_ids("Id", "001", np.arange(1, n_acc + 1)),
     )
     acc_sub = 10_000_000 + (np.arange(n_acc) * 104_729 + 99_991) % 90_000_000
     cc = np.array([_COUNTRIES[c].phone_cc for c in acc_country])
@@ -1268,7 +1327,14 @@ def _plan_crm(plan: _Plan, people: _People, accounts: _Accounts, cat: _Catalogue
     q_rep = np.repeat(rep_all, len(months))
     q_region = np.repeat(rep_region, len(months))
     q_month = np.tile([(mm - _EPOCH).days for mm in months], len(rep_all))
-    q_usd = np.round(rng.uniform(60_000, 150_000, len(q_rep)) / 5_000) * 5_000
+    for move in (m for m in moves if m.kind == "region"):
+        # A month's quota is set in the region the rep belongs to on its first day.
+        q_region[(q_rep == move.rep) & (q_month >= move.stamp // _DAY)] = move.region_after
+    # Quotas a typical rep can reach: about QUOTA_USD_PER_DEAL of bookings for each deal opened in
+    # a month, ±40 %, so monthly attainment spreads across every accelerator band.
+    deals_per_rep_month = plan.n_opportunities / len(plan.days) * 30 / max(len(rep_all), 1)
+    target_usd = max(1_000.0, deals_per_rep_month * QUOTA_USD_PER_DEAL)
+    q_usd = np.round(rng.uniform(0.6, 1.4, len(q_rep)) * target_usd / 500) * 500
     ccys = [plan.currency(r) for r in range(n_regions)]
     q_local = q_usd / np.array([BASE_USD_PER_UNIT[c] for c in ccys])[q_region]
     q_local = np.where(np.array([c == "JPY" for c in ccys])[q_region], np.round(q_local, -5), np.round(q_local, -3))
@@ -1287,14 +1353,29 @@ def _plan_crm(plan: _Plan, people: _People, accounts: _Accounts, cat: _Catalogue
         }
     )
 
-    opp, versions, link_requests = _plan_opportunities(plan, rng, accounts, owner, camp_region, camp_start)
+    # Older cancelled bookings are part of the deal count, so volumes stay what the plan says.
+    n_older = max(4, round(LEGACY_CANCELLED_SHARE * plan.n_opportunities))
+    opp, versions, link_requests = _plan_opportunities(
+        plan, rng, accounts, owner, camp_region, camp_start, plan.n_opportunities - n_older
+    )
+    opp, versions, deal_counts = _plan_deal_history(
+        plan, rng_history, opp, versions, link_requests, transfers, accounts, owner, n_older
+    )
     frames = {
         "User": users,
-        "Account": account,
+        "Account": _account_owner_versions(account, transfers, user_ids),
         "Contact": contact,
         "Product2": product2,
         "Campaign": campaign,
         "Quota__c": quota,
+        "AccountTeamMember": team,
+    }
+    history = {
+        "User_reassignments": {kind: sum(m.kind == kind for m in moves) for kind in REASSIGNMENT_SHARES},
+        "AccountTeamMember": team["Id"].n_unique(),
+        "accounts_with_shared_credit": int(team.filter(pl.col("Credit_Split__c") < 100)["AccountId"].n_unique()),
+        "accounts_transferred": transfers.height,
+        **deal_counts,
     }
     return _Crm(
         frames=frames,
@@ -1307,6 +1388,7 @@ def _plan_crm(plan: _Plan, people: _People, accounts: _Accounts, cat: _Catalogue
         link_requests=link_requests,
         contact_person=contact_person,
         contact_ids=contact["Id"],
+        history=history,
     )
 
 
@@ -1317,9 +1399,9 @@ def _plan_opportunities(
     account_owner: np.ndarray,
     camp_region: np.ndarray,
     camp_start: np.ndarray,
+    n: int,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Deals and their stage history: one record version per stage change, cut at the window end."""
-    n = plan.n_opportunities
     company = np.flatnonzero(~accounts.household)
     house = np.flatnonzero(accounts.household)
     account = company[rng.integers(0, len(company), n)]
@@ -1392,6 +1474,337 @@ def _plan_opportunities(
     return opp, versions, link_requests
 
 
+# --- CRM history: reassignments, account teams, transfers, cancellations ----------------------
+
+
+@dataclass(frozen=True)
+class _Move:
+    rep: int  # user index
+    kind: str  # "territory" | "promotion" | "region"
+    stamp: int  # µs: SystemModstamp of the new User version; the change takes effect that UTC day
+    region_before: int
+    region_after: int
+
+
+def _plan_reassignments(
+    plan: _Plan, rng: np.random.Generator, users: pl.DataFrame, reps: list[np.ndarray]
+) -> tuple[pl.DataFrame, list[_Move]]:
+    """User record versions for reps who change territory, title or region during the window.
+
+    Changes land after the first 40 % of the window so every moved rep has sales on both sides of
+    the change date (slowly changing dimension history worth attributing).
+    """
+    all_reps = np.concatenate(reps)
+    rep_region = np.concatenate([np.full(len(x), r) for r, x in enumerate(reps)])
+    counts = {kind: max(1, round(share * len(all_reps))) for kind, share in REASSIGNMENT_SHARES.items()}
+    picked = rng.choice(len(all_reps), min(sum(counts.values()), len(all_reps)), replace=False)
+    kinds = [kind for kind, k in counts.items() for _ in range(k)][: len(picked)]
+    low = plan.start_us + int(0.4 * (plan.end_us - plan.start_us))
+    high = max(plan.end_us - _HOUR, low + _SEC)
+    stamps = rng.integers(low, high, len(picked)) // _SEC * _SEC
+    rows = users.to_dicts()
+    managers = {r["Region__c"]: i for i, r in enumerate(rows) if r["Title"] == "Regional Sales Manager"}
+    staff = np.array([len(x) for x in reps])
+    versions: list[dict[str, Any]] = []
+    moves: list[_Move] = []
+    for at, kind, stamp in zip(picked, kinds, stamps, strict=True):
+        rep, before = int(all_reps[at]), int(rep_region[at])
+        row, after = dict(rows[rep]), before
+        if kind == "territory":
+            own = TERRITORIES[plan.regions[before]]
+            row["Territory__c"] = own[(own.index(row["Territory__c"]) + 1 + rep % 3) % len(own)]
+        elif kind == "promotion":
+            row["Title"] = SENIOR_TITLE
+        else:
+            # Into the region with the fewest reps, so that no region runs short of people.
+            after = int(np.argsort(np.where(np.arange(len(staff)) == before, 10**9, staff), kind="stable")[0])
+            staff[before] -= 1
+            staff[after] += 1
+            region = plan.regions[after]
+            row["Region__c"] = region
+            row["Territory__c"] = TERRITORIES[region][rep % len(TERRITORIES[region])]
+            row["manager"] = managers[region]
+            row["ManagerId"] = rows[managers[region]]["Id"]
+        versions.append(row)
+        moves.append(_Move(rep, kind, int(stamp), before, after))
+    # The version a change replaces must be older than the change.
+    stamp_of = users["SystemModstamp"].cast(pl.Int64).to_numpy().copy()
+    for move in moves:
+        stamp_of[move.rep] = min(stamp_of[move.rep], move.stamp - _HOUR)
+    current = users.with_columns(_ts("SystemModstamp", stamp_of))
+    changed = pl.DataFrame(versions, schema=users.schema).with_columns(
+        _ts("SystemModstamp", np.array([m.stamp for m in moves], dtype=np.int64))
+    )
+    return pl.concat([current, changed]), moves
+
+
+def _plan_account_teams(
+    plan: _Plan,
+    rng: np.random.Generator,
+    accounts: _Accounts,
+    owner: np.ndarray,
+    acc_created: np.ndarray,
+    reps: list[np.ndarray],
+    moves: list[_Move],
+    user_ids: pl.Series,
+    account_ids: pl.Series,
+) -> tuple[pl.DataFrame, np.ndarray, pl.DataFrame]:
+    """AccountTeamMember records, the owner per account, and the accounts whose owner left.
+
+    A rep who moves region leaves every account team in the old region: their membership gets a
+    new version ending the day before the move and a colleague who stays takes over the same role
+    and split from the move day, so the splits still sum to 100 in every period. An account signed
+    on or after the move day starts with the colleague. Returns (team records, owner per account,
+    transfers: account, successor, move stamp).
+    """
+    n_acc = len(owner)
+    owner = owner.copy()
+    has_second = ~accounts.household & (rng.random(n_acc) < ACCOUNT_TEAM_SHARE)
+    split = np.array(TEAM_SPLITS)[rng.integers(0, len(TEAM_SPLITS), n_acc)]
+    role = rng.integers(0, len(TEAM_ROLES), n_acc)
+    pick = rng.integers(0, 1 << 30, n_acc)
+    second = np.full(n_acc, -1, dtype=np.int64)
+    for r_idx, region_reps in enumerate(reps):
+        at = np.flatnonzero(has_second & (accounts.region == r_idx))
+        # A colleague of the owner: any other rep of the region.
+        owner_pos = np.searchsorted(region_reps, owner[at])
+        j = pick[at] % (len(region_reps) - 1)
+        second[at] = region_reps[np.where(j < owner_pos, j, j + 1)]
+    created_day = acc_created // _DAY
+    window = plan.end_us - plan.start_us
+    base_stamp = plan.start_us + rng.integers(0, max(int(0.3 * window), _SEC), n_acc) // _SEC * _SEC
+    stamp = np.minimum(np.maximum(base_stamp, acc_created + 60 * _SEC), plan.end_us - _SEC)
+
+    leavers = np.array([m.rep for m in moves if m.kind == "region"], dtype=np.int64)
+    transfers = []
+    ended: list[tuple[int, int, int]] = []  # account, slot (0 owner, 1 second), move stamp
+    successors: list[tuple[int, int, int, int]] = []  # account, slot, successor, move stamp
+    for move in (m for m in moves if m.kind == "region"):
+        move_day = move.stamp // _DAY
+        # Colleagues who stay: every rep of the old region except those leaving it.
+        colleagues = reps[move.region_before][~np.isin(reps[move.region_before], leavers)]
+        for slot, members in ((0, owner), (1, second)):
+            at = np.flatnonzero(members == move.rep)
+            other = second[at] if slot == 0 else owner[at]
+            successor = colleagues[at % len(colleagues)]
+            clash = successor == other
+            successor[clash] = colleagues[(at[clash] + 1) % len(colleagues)]
+            late = created_day[at] >= move_day
+            members[at[late]] = successor[late]  # signed after the move: the colleague from the start
+            for a, s in zip(at[~late], successor[~late], strict=True):
+                ended.append((int(a), slot, move.stamp))
+                successors.append((int(a), slot, int(s), move.stamp))
+                if slot == 0:
+                    transfers.append((int(a), int(s), move.stamp))
+
+    owner_split = np.where(has_second, split[:, 0], 100.0)
+    team_acc = np.concatenate([np.arange(n_acc), np.flatnonzero(has_second)])
+    team_slot = np.concatenate([np.zeros(n_acc, np.int64), np.ones(int(has_second.sum()), np.int64)])
+    order = np.lexsort((team_slot, team_acc))
+    team_acc, team_slot = team_acc[order], team_slot[order]
+    members = np.where(team_slot == 0, owner[team_acc], second[team_acc])
+    roles = [OWNER_ROLE, *TEAM_ROLES]
+    base = pl.DataFrame(
+        {
+            "acc": team_acc,
+            "slot": team_slot,
+            "user": members,
+            "role": np.where(team_slot == 0, 0, role[team_acc] + 1),
+            "split": np.where(team_slot == 0, owner_split[team_acc], split[team_acc, 1]),
+            "from_day": created_day[team_acc],
+            "to_day": pl.Series([None] * len(team_acc), dtype=pl.Int64),
+            "created": np.minimum(acc_created[team_acc] + 60 * _SEC, plan.end_us - _SEC),
+            "stamp": stamp[team_acc],
+        }
+    ).with_row_index("number", offset=1)
+    end_versions = base.join(
+        pl.DataFrame(ended, schema={"acc": pl.Int64, "slot": pl.Int64, "move": pl.Int64}, orient="row"),
+        on=["acc", "slot"],
+        how="inner",
+        maintain_order="left",
+    ).with_columns(
+        to_day=pl.col("move") // _DAY - 1,
+        stamp=pl.col("move") + 2 * _SEC,
+    )
+    takeovers = (
+        base.join(
+            pl.DataFrame(
+                successors,
+                schema={"acc": pl.Int64, "slot": pl.Int64, "successor": pl.Int64, "move": pl.Int64},
+                orient="row",
+            ),
+            on=["acc", "slot"],
+            how="inner",
+            maintain_order="left",
+        )
+        .with_columns(
+            user=pl.col("successor"),
+            from_day=pl.col("move") // _DAY,
+            created=pl.col("move") + 3 * _SEC,
+            stamp=pl.col("move") + 3 * _SEC,
+        )
+        .with_columns(number=(pl.int_range(pl.len()) + base.height + 1).cast(pl.UInt32))
+    )
+    cols = base.columns
+    team = pl.concat([base, end_versions.select(cols), takeovers.select(cols)])
+    frame = pl.DataFrame(
+        {
+            "Id": _sf_ids("Id", "01M", team["number"].to_numpy()),
+            "AccountId": account_ids.gather(team["acc"].to_numpy()),
+            "UserId": user_ids.gather(team["user"].to_numpy()),
+            "TeamMemberRole": _take(roles, team["role"].to_numpy()),
+            "Credit_Split__c": team["split"].cast(pl.Float64),
+            "Effective_From__c": team["from_day"].cast(pl.Int32).cast(pl.Date),
+            "Effective_To__c": team["to_day"].cast(pl.Int32).cast(pl.Date),
+            "CreatedDate": _ts("CreatedDate", team["created"].to_numpy()),
+            "SystemModstamp": _ts("SystemModstamp", team["stamp"].to_numpy()),
+            "IsDeleted": np.zeros(team.height, dtype=bool),
+        }
+    )
+    transfer_frame = pl.DataFrame(
+        transfers, schema={"account": pl.Int64, "successor": pl.Int64, "move": pl.Int64}, orient="row"
+    )
+    return frame, owner, transfer_frame
+
+
+def _account_owner_versions(account: pl.DataFrame, transfers: pl.DataFrame, user_ids: pl.Series) -> pl.DataFrame:
+    """Accounts whose owner left the region name the successor from the move on.
+
+    A record last modified after the move already carries the successor; the others get a new
+    record version stamped just after the move.
+    """
+    if transfers.is_empty():
+        return account
+    indexed = account.with_row_index("_acc").with_columns(pl.col("_acc").cast(pl.Int64))
+    moved = indexed.join(transfers.rename({"account": "_acc"}), on="_acc", how="inner", maintain_order="left")
+    moved = moved.with_columns(OwnerId=user_ids.gather(moved["successor"].to_numpy()))
+    later = moved["SystemModstamp"].cast(pl.Int64) >= moved["move"]
+    current = indexed.join(
+        moved.filter(later).select("_acc", pl.col("OwnerId").alias("_successor")),
+        on="_acc",
+        how="left",
+        maintain_order="left",
+    ).with_columns(OwnerId=pl.coalesce("_successor", "OwnerId"))
+    new_versions = moved.filter(~later)
+    new_versions = new_versions.with_columns(_ts("SystemModstamp", new_versions["move"].to_numpy() + _SEC))
+    return pl.concat([current.select(account.columns), new_versions.select(account.columns)])
+
+
+def _plan_deal_history(
+    plan: _Plan,
+    rng: np.random.Generator,
+    opp: pl.DataFrame,
+    versions: pl.DataFrame,
+    link_requests: pl.DataFrame,
+    transfers: pl.DataFrame,
+    accounts: _Accounts,
+    account_owner: np.ndarray,
+    k: int,
+) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, int]]:
+    """Owner per deal version, transfers of open deals, cancellations and older cancelled deals.
+
+    - A deal open when its owner left the region passes to the account's successor (a version
+      repeating the stage with the new owner); a deal created after the move starts with them.
+    - Some Closed Won deals (not web-fulfilled) are cancelled later in the window.
+    - Older deals booked 45–160 days before their cancellation in the window: only the
+      cancellation version falls inside the export, as when history predates the first extract.
+    """
+    v = versions.join(opp.select("opp", "owner", "account"), on="opp", how="left", maintain_order="left").join(
+        transfers, on="account", how="left", maintain_order="left"
+    )
+    before_move = (
+        v.filter(pl.col("stamp") < pl.col("move"))
+        .group_by("opp", maintain_order=True)
+        .agg(pl.col("stage").last().alias("stage_at_move"), pl.col("close_day").last().alias("close_at_move"))
+    )
+    v = v.join(before_move, on="opp", how="left", maintain_order="left")
+    created_after = pl.col("move").is_not_null() & pl.col("stage_at_move").is_null()
+    open_at_move = pl.col("stage_at_move") < _WON
+    takes_over = created_after | (open_at_move & (pl.col("stamp") >= pl.col("move")))
+    v = v.with_columns(owner=pl.when(takes_over).then("successor").otherwise("owner"))
+    moved = (
+        v.filter(open_at_move & (pl.col("move") < plan.end_us))
+        .group_by("opp", maintain_order=True)
+        .agg(pl.col("stage_at_move", "close_at_move", "successor", "move").first())
+        .select(
+            "opp",
+            pl.col("stage_at_move").alias("stage"),
+            (pl.col("move") + _SEC // 2).alias("stamp"),
+            pl.col("close_at_move").alias("close_day"),
+            pl.col("successor").alias("owner"),
+        )
+    )
+    columns = {"opp": pl.Int64, "stage": pl.Int64, "stamp": pl.Int64, "close_day": pl.Int64, "owner": pl.Int64}
+    v = pl.concat([v.select(list(columns)), moved.select(list(columns))])
+    v = v.sort("opp", "stamp", maintain_order=True)
+
+    last = v.group_by("opp", maintain_order=True).agg(pl.all().last())
+    linked = link_requests["opp"].unique().implode()
+    eligible = last.filter(pl.col("stage") == _WON, ~pl.col("opp").is_in(linked), pl.col("stamp") <= plan.end_us - _DAY)
+    n_cancel = min(eligible.height, max(1, round(CANCELLED_WON_SHARE * eligible.height))) if eligible.height else 0
+    picked = np.sort(rng.choice(eligible.height, n_cancel, replace=False)) if n_cancel else np.empty(0, np.int64)
+    chosen = eligible[picked.tolist()]
+    room = (plan.end_us - _SEC - chosen["stamp"].to_numpy()) - 2 * _HOUR
+    cancel_stamp = (
+        chosen["stamp"].to_numpy() + 2 * _HOUR + (rng.random(n_cancel) * room).astype(np.int64) // _SEC * _SEC
+    )
+    cancelled = chosen.select("opp", "close_day", "owner").with_columns(
+        stage=pl.lit(_CANCELLED, pl.Int64), stamp=pl.Series(cancel_stamp, dtype=pl.Int64)
+    )
+
+    # Older bookings cancelled in the window: alternately inside and outside the clawback window.
+    n = opp.height
+    company = np.flatnonzero(~accounts.household)
+    acc = company[rng.integers(0, len(company), k)]
+    window = plan.end_us - plan.start_us
+    legacy_stamp = (plan.start_us + (rng.random(k) * max(window - _HOUR, _SEC)).astype(np.int64)) // _SEC * _SEC
+    within = np.arange(k) % 2 == 0
+    gap = np.where(
+        within,
+        rng.integers(45, CLAWBACK_WINDOW_DAYS, k),
+        rng.integers(CLAWBACK_WINDOW_DAYS + 1, 160, k),
+    )
+    close_day = legacy_stamp // _DAY - gap
+    created = (close_day - rng.integers(10, 60, k)) * _DAY + rng.integers(0, _DAY, k) // _SEC * _SEC
+    legacy_opp = pl.DataFrame(
+        {
+            "opp": np.arange(n, n + k),
+            "account": acc,
+            "owner": account_owner[acc],
+            "region": accounts.region[acc],
+            "campaign": np.full(k, -1),
+            "created": created,
+            "type": rng.choice(2, k, p=(0.6, 0.4)),
+            "lead_source": rng.integers(0, len(_LEAD_SOURCES), k),
+            "suffix": rng.integers(0, len(_OPP_SUFFIXES), k),
+        }
+    ).cast(opp.schema)
+    legacy = pl.DataFrame(
+        {
+            "opp": np.arange(n, n + k),
+            "close_day": close_day,
+            "owner": account_owner[acc],
+            "stage": np.full(k, _CANCELLED),
+            "stamp": legacy_stamp,
+        }
+    ).cast(columns)
+    all_versions = (
+        pl.concat([v.select(list(columns)), cancelled.select(list(columns)), legacy.select(list(columns))])
+        .with_columns(
+            cancel_day=pl.when(pl.col("stage") == _CANCELLED).then(pl.col("stamp") // _DAY),
+        )
+        .sort("opp", "stamp", maintain_order=True)
+        .with_columns(version=pl.int_range(pl.len()).over("opp").cast(pl.Int64))
+    )
+    counts = {
+        "transferred_open_deals": moved.height,
+        "cancelled_after_booking_in_window": cancelled.height,
+        "older_bookings_cancelled_within_90_days": int(within.sum()),
+        "older_bookings_cancelled_after_90_days": int((~within).sum()),
+    }
+    return pl.concat([opp, legacy_opp]), all_versions, counts
+
+
 def _finish_crm(plan: _Plan, crm: _Crm, linked: pl.DataFrame, out: Path, manifest: dict[str, Any]) -> None:
     """Line items, amounts, deletions and retry duplicates; then write every object."""
     rng = _rng(plan.seed, "crm-finish")
@@ -1448,8 +1861,10 @@ def _finish_crm(plan: _Plan, crm: _Crm, linked: pl.DataFrame, out: Path, manifes
         ),
         _take(ccys, item_region, "CurrencyIsoCode"),
     )
+    item_offset = rng.integers(60, 1800, items.height) * _SEC
+    # Deals booked before the window show up with it: their items, like master records, land in its first days.
     item_stamp = np.minimum(
-        created[items["opp"].to_numpy()] + rng.integers(60, 1800, items.height) * _SEC, plan.end_us - _SEC
+        np.maximum(created[items["opp"].to_numpy()], plan.start_us) + item_offset, plan.end_us - _SEC
     )
     items = items.with_columns(_ts("SystemModstamp", item_stamp), pl.lit(False).alias("IsDeleted"))
     amount = items.group_by("opp").agg(pl.col("TotalPrice").sum()).sort("opp")
@@ -1497,23 +1912,32 @@ def _finish_crm(plan: _Plan, crm: _Crm, linked: pl.DataFrame, out: Path, manifes
     )
     v = crm.versions
     stage = v["stage"].to_numpy()
+    n_stages = len(STAGES) + 1
+    names = [name for r in plan.regions for name in stage_names(r)]
     records = v.select("opp", "version").with_columns(
-        _take(STAGES, stage, "StageName"),
-        pl.Series("Probability", np.array(STAGE_PROBABILITY)[stage]),
+        _take(names, region[v["opp"].to_numpy()] * n_stages + stage, "StageName"),
+        pl.Series("Probability", np.array((*STAGE_PROBABILITY, 0.0))[stage]),
         _dates("CloseDate", v["close_day"].to_numpy()),
         pl.Series("IsClosed", stage >= _WON),
         pl.Series("IsWon", stage == _WON),
+        v["cancel_day"].cast(pl.Int32).cast(pl.Date).alias("Cancelled_Date__c"),
         _ts("SystemModstamp", v["stamp"].to_numpy()),
         pl.lit(False).alias("IsDeleted"),
+        user_ids.gather(v["owner"].to_numpy()).alias("OwnerId"),
     )
-    records = records.join(static, on="opp", how="left", maintain_order="left").with_columns(
-        Web_Order_Id__c=pl.when(pl.col("StageName") == "Closed Won").then("web_order")
+    records = records.join(static.drop("OwnerId"), on="opp", how="left", maintain_order="left").with_columns(
+        Web_Order_Id__c=pl.when(pl.col("IsWon")).then("web_order")
     )
 
-    # Deletions: a final version with IsDeleted = true, never for web-fulfilled deals.
+    # Deletions: a final version with IsDeleted = true, never for web-fulfilled or cancelled deals.
     last = records.group_by("opp", maintain_order=True).agg(pl.all().last())
     last_stamp = v.group_by("opp", maintain_order=True).agg(pl.col("stamp").last())["stamp"].to_numpy()
-    eligible = ~np.isin(np.arange(n), linked_opps) & (last_stamp < plan.end_us - 120 * _SEC)
+    cancelled = v.filter(pl.col("stage") == _CANCELLED)["opp"].unique().to_numpy()
+    eligible = (
+        ~np.isin(np.arange(n), linked_opps)
+        & ~np.isin(np.arange(n), cancelled)
+        & (last_stamp < plan.end_us - 120 * _SEC)
+    )
     n_del = _defect_count(DEFECT_RATES["Opportunity"]["deleted"], n)
     deleted = np.sort(rng.choice(np.flatnonzero(eligible), min(n_del, int(eligible.sum())), replace=False))
     gap = rng.uniform(1, 72, len(deleted)) * _HOUR
@@ -1567,6 +1991,7 @@ def _finish_crm(plan: _Plan, crm: _Crm, linked: pl.DataFrame, out: Path, manifes
     manifest["defects"]["Opportunity"] = {"duplicate": int(n_dup), "deleted": len(deleted)}
     manifest["defects"]["OpportunityLineItem"] = {"deleted": del_items.height}
     manifest["entities"]["Opportunity"] = n
+    manifest["entities"]["crm_history"] = crm.history
     manifest["entities"]["Opportunity_web_fulfilled"] = len(np.unique(linked_opps))
 
 
@@ -2053,7 +2478,7 @@ def _write_pos_file(path: Path, part: pl.DataFrame, header: str) -> None:
 
 def _fx_rates(plan: _Plan) -> pl.DataFrame:
     rng = _rng(plan.seed, "fx")
-    first = plan.start - timedelta(days=10)
+    first = plan.start - timedelta(days=FX_HISTORY_DAYS)
     days = [first + timedelta(days=i) for i in range((plan.end - first).days + 1)]
     days = [d for d in days if d.weekday() < 5]
     frames = []

@@ -138,6 +138,7 @@ SALESFORCE_STAGING: dict[str, ObjectStaging] = {
                 "Type": "opportunity_type",
                 "LeadSource": "lead_source",
                 "Web_Order_Id__c": "web_order_id",
+                "Cancelled_Date__c": "cancelled_date",
                 "CreatedDate": "created_at",
             },
             [
@@ -183,6 +184,30 @@ SALESFORCE_STAGING: dict[str, ObjectStaging] = {
             },
             [missing("User__c", "user"), missing("Month__c", "month"), unknown_currency("CurrencyIsoCode")],
         ),
+        ObjectStaging(
+            "AccountTeamMember",
+            "raw_salesforce_account_team_members",
+            {
+                "Id": "account_team_member_id",
+                "AccountId": "account_id",
+                "UserId": "user_id",
+                "TeamMemberRole": "team_member_role",
+                "Credit_Split__c": "credit_split_pct",
+                "Effective_From__c": "effective_from",
+                "Effective_To__c": "effective_to",
+                "CreatedDate": "created_at",
+            },
+            [
+                missing("AccountId", "account"),
+                missing("UserId", "user"),
+                missing("Effective_From__c", "effective from date"),
+                (
+                    pl.col("Credit_Split__c").is_null() | ~pl.col("Credit_Split__c").is_between(0, 100),
+                    pl.format("credit split '{}' is not a percentage (0-100)", pl.col("Credit_Split__c")),
+                ),
+                (pl.col("Effective_To__c") < pl.col("Effective_From__c"), "effective to before effective from"),
+            ],
+        ),
     ]
 }
 
@@ -192,11 +217,16 @@ def _stage(
     spec: ObjectStaging,
     extra_rules: list[Rule] | None = None,
     record_columns: list[str] | None = None,
+    keep_versions: bool = False,
 ) -> StagingResult:
     rules = [missing("Id"), *[_live(r) for r in [*spec.rules, *(extra_rules or [])]]]
     valid, rejected = split_rejects(frame, rules, spec.raw_table, ["Id", "SystemModstamp"], record_columns)
-    # Every older version and every retried copy of a record collapses into its latest version.
-    staged, dups = collapse_duplicates(valid, ["Id"], latest_by="SystemModstamp")
+    # Every older version and every retried copy of a record collapses into its latest version; a
+    # history keeps each version once (only retried copies of the same version collapse).
+    keys = ["Id", "SystemModstamp"] if keep_versions else ["Id"]
+    staged, dups = collapse_duplicates(valid, keys, latest_by="SystemModstamp")
+    if keep_versions:
+        staged = staged.sort("Id", "SystemModstamp", maintain_order=True)
     rename = {**spec.rename, **_COMMON}
     extra = [c for c in staged.columns if c in ("fx_rate", "fx_rate_date", "amount_usd", "total_price_usd")]
     staged = staged.select([pl.col(k).alias(v) for k, v in rename.items()] + extra)
@@ -208,7 +238,16 @@ def stage_salesforce_object(raw: pl.DataFrame, object_name: str) -> StagingResul
     return _stage(raw, SALESFORCE_STAGING[object_name])
 
 
-def stage_opportunities(raw: pl.DataFrame, fx_rates: pl.DataFrame) -> StagingResult:
+def stage_salesforce_history(raw: pl.DataFrame, object_name: str) -> StagingResult:
+    """Every valid record version (oldest first per Id), for history: slowly changing dimensions.
+
+    Same rules as the object's latest-version staging, so its rejects are exactly the rows that
+    staging already dead-letters; only retried copies of one version count as duplicates.
+    """
+    return _stage(raw, SALESFORCE_STAGING[object_name], keep_versions=True)
+
+
+def stage_opportunities(raw: pl.DataFrame, fx_rates: pl.DataFrame, keep_versions: bool = False) -> StagingResult:
     """Opportunities with ``amount_usd`` at the close date's rate.
 
     Open deals close in the future, for which no rate exists yet: they use the latest rate
@@ -232,6 +271,7 @@ def stage_opportunities(raw: pl.DataFrame, fx_rates: pl.DataFrame) -> StagingRes
             )
         ],
         raw.columns,
+        keep_versions,
     )
     return result
 

@@ -1,0 +1,652 @@
+"""The KPI glossary: every sales KPI defined once — name, business definition, formula, grain, owner.
+
+The marts compute their KPI columns with ``measure`` (aggregations over fact rows) and ``ratio``
+(expressions over aggregated columns) from this registry, the asset descriptions quote its
+definitions (``describe``), and ``docs/kpi_glossary.md`` is rendered from it (``render_glossary``;
+a test keeps the committed file equal to the rendering). Change a definition here and every mart,
+description and the glossary follow.
+
+    python -m sales360_assets.kpis            # rewrite docs/kpi_glossary.md
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from sales360_assets.settings import PROJECT_ROOT
+
+GLOSSARY_PATH = PROJECT_ROOT / "docs" / "kpi_glossary.md"
+
+SALES_ANALYTICS = "Sales Analytics (team:sales-analytics)"
+SALES_OPS = "Sales Operations (team:sales-ops)"
+SALES_COMP = "Sales Compensation (team:sales-comp)"
+MARKETING = "Marketing Analytics (team:marketing-analytics)"
+FINANCE = "Finance (team:finance)"
+
+
+@dataclass(frozen=True)
+class KPI:
+    name: str  # the column name in every mart that carries it
+    label: str
+    definition: str  # for a sales leader: what it means
+    formula: str  # for an analyst: how it is computed
+    grain: str  # the finest level at which it is meaningful
+    owner: str
+    unit: str
+    # Aggregation over fact rows (a measure), or an expression over aggregated columns (a ratio).
+    aggregate: Callable[[], pl.Expr] | None = field(default=None, compare=False, repr=False)
+    derive: Callable[[], pl.Expr] | None = field(default=None, compare=False, repr=False)
+    confidential: bool = False  # margin, cost and commission figures: tagged "confidential"
+
+
+def _div(numerator: str, denominator: str, scale: float = 1.0) -> Callable[[], pl.Expr]:
+    # A ratio over nothing is unknown, not zero: null when the denominator is 0 or missing.
+    return lambda: pl.when(pl.col(denominator) != 0).then(pl.col(numerator) / pl.col(denominator) * scale)
+
+
+def _order_ref() -> pl.Expr:
+    # A web order and a POS transaction may share an id; the channel makes orders distinct.
+    return pl.concat_str([pl.col("channel"), pl.col("order_id")], separator=":")
+
+
+_KPIS: list[KPI] = [
+    # --- sales ------------------------------------------------------------------------------------
+    KPI(
+        "revenue_usd",
+        "Revenue",
+        "Net sales value after discounts, in US dollars, across web, stores and sales-led deals.",
+        "sum(fact_sales.net_amount_usd); each line converted at ingestion at the FX rate of its business date",
+        "sales line",
+        FINANCE,
+        "USD",
+        aggregate=lambda: pl.col("net_amount_usd").sum(),
+    ),
+    KPI(
+        "units",
+        "Units",
+        "Number of items sold.",
+        "sum(fact_sales.quantity)",
+        "sales line",
+        SALES_ANALYTICS,
+        "items",
+        aggregate=lambda: pl.col("quantity").sum(),
+    ),
+    KPI(
+        "orders",
+        "Orders",
+        "Number of distinct orders: a web order, a store receipt or a won deal each count once.",
+        "count distinct (channel, order_id) over fact_sales",
+        "order",
+        SALES_ANALYTICS,
+        "orders",
+        aggregate=lambda: _order_ref().n_unique(),
+    ),
+    KPI(
+        "average_order_value_usd",
+        "Average order value (AOV)",
+        "What an order is worth on average.",
+        "revenue_usd / orders (null when there are no orders)",
+        "any slice with orders",
+        SALES_ANALYTICS,
+        "USD",
+        derive=_div("revenue_usd", "orders"),
+    ),
+    KPI(
+        "average_selling_price_usd",
+        "Average selling price",
+        "Average price paid per item.",
+        "revenue_usd / units (null when no units)",
+        "any slice with units",
+        SALES_ANALYTICS,
+        "USD",
+        derive=_div("revenue_usd", "units"),
+    ),
+    KPI(
+        "cost_usd",
+        "Cost of goods",
+        "What the items sold cost us, at catalogue standard cost.",
+        "sum(quantity × dim_product.standard_cost_usd); 0 for products without a catalogue cost (flagged unmapped)",
+        "sales line",
+        FINANCE,
+        "USD",
+        aggregate=lambda: pl.col("cost_usd").sum(),
+        confidential=True,
+    ),
+    KPI(
+        "gross_margin_usd",
+        "Gross margin",
+        "Revenue left after the cost of the goods sold.",
+        "sum(fact_sales.net_amount_usd − cost_usd)",
+        "sales line",
+        FINANCE,
+        "USD",
+        aggregate=lambda: pl.col("gross_margin_usd").sum(),
+        confidential=True,
+    ),
+    KPI(
+        "gross_margin_pct",
+        "Gross margin %",
+        "Share of revenue kept as gross margin.",
+        "gross_margin_usd / revenue_usd × 100 (null when revenue is 0)",
+        "any slice with revenue",
+        FINANCE,
+        "%",
+        derive=_div("gross_margin_usd", "revenue_usd", 100.0),
+        confidential=True,
+    ),
+    KPI(
+        "margin_rank",
+        "Profitability rank",
+        "Position in the list of most (rank 1 = highest gross margin) or least profitable items of a period.",
+        "competition rank (SQL RANK()) of gross_margin_usd within the period, descending for "
+        "rank_most_profitable, ascending for rank_least_profitable",
+        "month × product or category",
+        SALES_ANALYTICS,
+        "rank",
+        confidential=True,
+    ),
+    # --- customers ----------------------------------------------------------------------------------
+    KPI(
+        "customers",
+        "Customers",
+        "Number of distinct buying customers. One shopper buying online and in store counts once.",
+        "count distinct conformed customer_key; lines on an unknown member fall back to the channel's "
+        "own reference (loyalty id), else count as one unknown customer",
+        "customer",
+        SALES_ANALYTICS,
+        "customers",
+    ),
+    KPI(
+        "order_frequency",
+        "Order frequency",
+        "How many orders a buying customer placed in the period.",
+        "orders / customers",
+        "segment × period",
+        SALES_ANALYTICS,
+        "orders per customer",
+        derive=_div("orders", "customers"),
+    ),
+    KPI(
+        "repeat_customers",
+        "Repeat customers",
+        "Customers who ordered more than once in the period.",
+        "count of customers with orders ≥ 2 in the period",
+        "segment × month",
+        SALES_ANALYTICS,
+        "customers",
+    ),
+    KPI(
+        "repeat_purchase_rate_pct",
+        "Repeat-purchase rate",
+        "Share of the period's buying customers who came back and ordered again within it.",
+        "repeat_customers / customers × 100",
+        "segment × month",
+        SALES_ANALYTICS,
+        "%",
+        derive=_div("repeat_customers", "customers", 100.0),
+    ),
+    # --- sales team ---------------------------------------------------------------------------------
+    KPI(
+        "quota_usd",
+        "Quota",
+        "The booking target a rep (or a manager's team) is measured against.",
+        "Quota__c.Amount__c in the rep's region currency × the FX rate of the quota month (the latest rate "
+        "published on or before the month's first day, else the month's first rate); quarters and managers "
+        "sum their months and reps",
+        "rep × month",
+        SALES_OPS,
+        "USD",
+    ),
+    KPI(
+        "credited_bookings_usd",
+        "Credited bookings",
+        "The value of deals booked in the period that counts towards a rep, after the account team's credit split.",
+        "sum(fact_booking_line.net_amount_usd × credit_split_pct / 100) over lines booked in the period; the "
+        "split is the account team's on the booking date (the deal owner gets 100 % when the account has no team); "
+        "later cancellations do not reduce it (they are settled as commission clawbacks)",
+        "rep × booking line",
+        SALES_OPS,
+        "USD",
+        confidential=True,
+    ),
+    KPI(
+        "attainment_pct",
+        "Quota attainment",
+        "How much of the quota a rep (or team) achieved.",
+        "credited_bookings_usd / quota_usd × 100 (null without a quota)",
+        "rep × month or quarter; manager roll-up",
+        SALES_OPS,
+        "%",
+        derive=_div("credited_bookings_usd", "quota_usd", 100.0),
+        confidential=True,
+    ),
+    # --- pipeline -----------------------------------------------------------------------------------
+    KPI(
+        "deals_created",
+        "Deals created",
+        "New opportunities opened in the period (new pipeline).",
+        "count of fact_opportunity with created_date in the period",
+        "region × opportunity type × month",
+        SALES_OPS,
+        "deals",
+    ),
+    KPI(
+        "deals_won",
+        "Deals won",
+        "Deals booked in the period (including those cancelled afterwards: they were won).",
+        "count of fact_opportunity with booking_date in the period",
+        "region × opportunity type × month",
+        SALES_OPS,
+        "deals",
+    ),
+    KPI(
+        "deals_lost",
+        "Deals lost",
+        "Deals closed as lost in the period.",
+        "count of fact_opportunity in the funnel stage Closed Lost with close_date in the period",
+        "region × opportunity type × month",
+        SALES_OPS,
+        "deals",
+    ),
+    KPI(
+        "win_rate_pct",
+        "Win rate",
+        "Share of the deals decided in the period that were won.",
+        "deals_won / (deals_won + deals_lost) × 100 (null when no deal was decided)",
+        "region × opportunity type × month",
+        SALES_OPS,
+        "%",
+    ),
+    KPI(
+        "average_deal_size_usd",
+        "Average deal size",
+        "The average value of a won deal.",
+        "sum(amount_usd of deals won in the period) / deals_won",
+        "region × opportunity type × month",
+        SALES_OPS,
+        "USD",
+        derive=_div("won_amount_usd", "deals_won"),
+    ),
+    KPI(
+        "sales_cycle_days",
+        "Sales-cycle length",
+        "How long a won deal took from creation to close, on average.",
+        "mean(close_date − created_date) in days over deals won in the period",
+        "region × opportunity type × month",
+        SALES_OPS,
+        "days",
+    ),
+    KPI(
+        "pipeline_velocity_usd_per_day",
+        "Pipeline velocity",
+        "How much won revenue the pipeline generates per day at the current pace.",
+        "deals_created × win_rate_pct / 100 × average_deal_size_usd / sales_cycle_days",
+        "region × opportunity type × month",
+        SALES_OPS,
+        "USD per day",
+    ),
+    KPI(
+        "stage_conversion_pct",
+        "Stage-to-stage conversion",
+        "Share of the deals that reached a funnel stage and went on to reach the next one.",
+        "deals whose furthest stage ≥ next stage / deals whose furthest stage ≥ stage × 100, on the standard "
+        "funnel (core/funnel.py) so regions compare; deals still open count as not (yet) converted",
+        "region × creation month × stage",
+        SALES_OPS,
+        "%",
+        derive=_div("deals_advanced", "deals_reached", 100.0),
+    ),
+    KPI(
+        "low_win_rate_alert",
+        "Low win-rate alert",
+        "Raised for a region and opportunity type whose win rate stayed below the alert threshold for "
+        "the configured number of months running.",
+        "win_rate_pct < threshold (default 20 %) in this month and each of the previous months_running − 1 "
+        "months (default 3 months in all); months without decided deals break the run",
+        "region × opportunity type × month",
+        SALES_OPS,
+        "flag",
+    ),
+    # --- marketing ----------------------------------------------------------------------------------
+    KPI(
+        "influenced_deals",
+        "Influenced deals",
+        "Opportunities the campaign is recorded on (Opportunity.CampaignId).",
+        "count of fact_opportunity with the campaign_id",
+        "campaign",
+        MARKETING,
+        "deals",
+    ),
+    KPI(
+        "influenced_revenue_usd",
+        "Influenced revenue",
+        "Revenue from won deals the campaign influenced.",
+        "sum(fact_sales.net_amount_usd) of the deals' lines (CRM lines; web order lines for deals fulfilled "
+        "online), by the deal's campaign",
+        "campaign",
+        MARKETING,
+        "USD",
+    ),
+    KPI(
+        "campaign_cost_usd",
+        "Campaign cost",
+        "What the campaign actually cost; unknown until it has been spent.",
+        "Campaign.ActualCost (the org's corporate currency, USD); null when not recorded",
+        "campaign",
+        MARKETING,
+        "USD",
+    ),
+    KPI(
+        "campaign_roi_pct",
+        "Campaign ROI",
+        "Return on the campaign's cost: influenced revenue beyond the cost, as a share of the cost.",
+        "(influenced_revenue_usd − campaign_cost_usd) / campaign_cost_usd × 100; null when the cost is unknown or 0",
+        "campaign",
+        MARKETING,
+        "%",
+    ),
+    KPI(
+        "discount_usd",
+        "Discount given",
+        "Price reductions granted on the lines (promotions, coupons, deal discounts), in US dollars.",
+        "sum(fact_sales.discount_amount_local × fx_rate)",
+        "sales line",
+        MARKETING,
+        "USD",
+        aggregate=lambda: (pl.col("discount_amount_local") * pl.col("fx_rate")).sum(),
+    ),
+    KPI(
+        "discount_rate_pct",
+        "Discount rate",
+        "Share of the list value given away as discount.",
+        "discount_usd / (revenue_usd + discount_usd) × 100",
+        "any slice",
+        MARKETING,
+        "%",
+        derive=lambda: pl.when((pl.col("revenue_usd") + pl.col("discount_usd")) != 0).then(
+            pl.col("discount_usd") / (pl.col("revenue_usd") + pl.col("discount_usd")) * 100.0
+        ),
+    ),
+    # --- seasonality --------------------------------------------------------------------------------
+    KPI(
+        "seasonal_index",
+        "Seasonal index",
+        "How busy a weekday (weekly index) or a calendar month (yearly index) is compared with an average "
+        "day: 1.2 means 20 % above average. The highest index is the peak.",
+        "mean daily revenue on the weekday (or in the month) / mean daily revenue over all days observed in "
+        "the region; days without sales count as 0",
+        "region × weekday, region × month of year",
+        SALES_ANALYTICS,
+        "index (1 = average day)",
+    ),
+    # --- commissions --------------------------------------------------------------------------------
+    KPI(
+        "bookings_usd",
+        "Bookings",
+        "Value of the deals booked in the period on the accounts a rep sells to, before any split.",
+        "sum(fact_booking_line.net_amount_usd) over the rep's credit lines booked in the period",
+        "rep × month",
+        SALES_COMP,
+        "USD",
+        confidential=True,
+    ),
+    KPI(
+        "accelerator_multiplier",
+        "Rate applied (accelerator)",
+        "The multiplier the month's attainment earns on the base commission rates.",
+        "the multiplier of the plan band containing attainment_pct (lower bound inclusive), "
+        "from sales360_assets/commissions/plan.yaml; without a quota the plan's no-quota multiplier",
+        "rep × month",
+        SALES_COMP,
+        "×",
+        confidential=True,
+    ),
+    KPI(
+        "commission_usd",
+        "Commission",
+        "Commission earned on the month's credited bookings.",
+        "sum(credited amount × base rate of the product family / 100 × accelerator_multiplier), then "
+        "capped at the plan's monthly cap (the excess appears as cap_adjustment_usd)",
+        "rep × booking line",
+        SALES_COMP,
+        "USD",
+        confidential=True,
+    ),
+    KPI(
+        "clawback_usd",
+        "Clawback",
+        "Commission taken back because a deal was cancelled within the clawback window (90 days) of its "
+        "booking. It lands in the month of the cancellation; the month that paid the commission never changes.",
+        "− commission originally earned on the cancelled lines (same base rate and the booking month's "
+        "multiplier), when cancelled_date − booking_date ≤ 90 days",
+        "rep × cancelled booking line",
+        SALES_COMP,
+        "USD",
+        confidential=True,
+    ),
+    KPI(
+        "payout_usd",
+        "Payout",
+        "What the monthly statement pays: commission plus adjustments (cap, clawbacks).",
+        "commission_usd + cap_adjustment_usd + clawback_usd",
+        "rep × month",
+        SALES_COMP,
+        "USD",
+        confidential=True,
+    ),
+]
+
+KPIS: dict[str, KPI] = {k.name: k for k in _KPIS}
+if len(KPIS) != len(_KPIS):  # pragma: no cover - a duplicate would silently hide a definition
+    raise ValueError("duplicate KPI names in the glossary")
+
+# Which mart carries which KPIs: the descriptions and the glossary's "used by" come from here.
+MART_KPIS: dict[str, tuple[str, ...]] = {
+    "mart_daily_sales": (
+        "revenue_usd",
+        "units",
+        "orders",
+        "average_order_value_usd",
+        "cost_usd",
+        "gross_margin_usd",
+        "gross_margin_pct",
+    ),
+    "mart_customer_segment_performance": (
+        "revenue_usd",
+        "units",
+        "orders",
+        "customers",
+        "average_order_value_usd",
+        "order_frequency",
+    ),
+    "mart_product_performance": ("revenue_usd", "units", "cost_usd", "gross_margin_usd", "gross_margin_pct"),
+    "mart_sales_performance": (
+        "revenue_usd",
+        "units",
+        "orders",
+        "average_order_value_usd",
+        "average_selling_price_usd",
+        "cost_usd",
+        "gross_margin_usd",
+        "gross_margin_pct",
+    ),
+    "mart_product_profitability": (
+        "revenue_usd",
+        "units",
+        "cost_usd",
+        "gross_margin_usd",
+        "gross_margin_pct",
+        "margin_rank",
+    ),
+    "mart_customer_segment_monthly": (
+        "revenue_usd",
+        "units",
+        "orders",
+        "customers",
+        "average_order_value_usd",
+        "average_selling_price_usd",
+        "order_frequency",
+        "repeat_customers",
+        "repeat_purchase_rate_pct",
+    ),
+    "mart_rep_quota_attainment": ("quota_usd", "credited_bookings_usd", "attainment_pct"),
+    "mart_pipeline": (
+        "deals_created",
+        "deals_won",
+        "deals_lost",
+        "win_rate_pct",
+        "average_deal_size_usd",
+        "sales_cycle_days",
+        "pipeline_velocity_usd_per_day",
+        "low_win_rate_alert",
+    ),
+    "mart_funnel_conversion": ("stage_conversion_pct",),
+    "mart_campaign_effectiveness": (
+        "influenced_deals",
+        "deals_won",
+        "influenced_revenue_usd",
+        "campaign_cost_usd",
+        "campaign_roi_pct",
+    ),
+    "mart_promotion_effectiveness": (
+        "revenue_usd",
+        "units",
+        "orders",
+        "average_order_value_usd",
+        "discount_usd",
+        "discount_rate_pct",
+    ),
+    "mart_seasonality": ("revenue_usd", "seasonal_index"),
+    "commission_statement_lines": ("attainment_pct", "accelerator_multiplier", "commission_usd"),
+    "commission_statements": (
+        "bookings_usd",
+        "credited_bookings_usd",
+        "quota_usd",
+        "attainment_pct",
+        "accelerator_multiplier",
+        "commission_usd",
+        "clawback_usd",
+        "payout_usd",
+    ),
+    "sales_team_report": (
+        "revenue_usd",
+        "orders",
+        "average_order_value_usd",
+        "units",
+        "average_selling_price_usd",
+        "gross_margin_pct",
+        "attainment_pct",
+        "win_rate_pct",
+        "seasonal_index",
+    ),
+}
+
+
+def kpi(name: str) -> KPI:
+    try:
+        return KPIS[name]
+    except KeyError:
+        raise KeyError(f"KPI {name!r} is not in the glossary (sales360_assets/kpis.py)") from None
+
+
+def measure(name: str) -> pl.Expr:
+    """The KPI's aggregation over fact rows, named after the KPI (use inside ``group_by().agg``)."""
+    spec = kpi(name)
+    if spec.aggregate is None:
+        raise ValueError(f"KPI {name!r} is not an aggregation over fact rows")
+    return spec.aggregate().alias(name)
+
+
+def ratio(name: str) -> pl.Expr:
+    """The KPI computed from aggregated columns, named after the KPI (use after the aggregation)."""
+    spec = kpi(name)
+    if spec.derive is None:
+        raise ValueError(f"KPI {name!r} is not derived from other KPIs")
+    return spec.derive().alias(name)
+
+
+def confidential_columns(columns: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """Column -> "confidential" for the KPI columns (and their rank variants) that carry cost, margin or pay."""
+    tags = {}
+    for column in columns:
+        base = "margin_rank" if column.startswith("rank_") else column
+        if base in KPIS and KPIS[base].confidential:
+            tags[column] = "confidential"
+    return tags
+
+
+def column_descriptions(columns: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """Column -> "Label: definition" for the KPI columns of a mart (the catalogue's column docs)."""
+    return {c: f"{KPIS[c].label}: {KPIS[c].definition}" for c in columns if c in KPIS}
+
+
+def describe(mart: str, summary: str) -> str:
+    """An asset description: the mart's summary, then its KPIs with their definitions and formulas."""
+    lines = [summary, "", "KPIs (defined in sales360_assets/kpis.py, glossary in docs/kpi_glossary.md):"]
+    for name in MART_KPIS[mart]:
+        spec = KPIS[name]
+        lines.append(f"- `{name}` — {spec.label}: {spec.definition} Formula: {spec.formula}.")
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_glossary() -> str:
+    """The glossary document for sales leaders: every KPI, where it is used, who owns it."""
+    used_by: dict[str, list[str]] = {name: [] for name in KPIS}
+    for mart, names in MART_KPIS.items():
+        for name in names:
+            used_by[name].append(mart)
+    out = [
+        "# Sales 360 KPI glossary",
+        "",
+        "Every figure in the Sales 360 marts, commission statements and the sales team report is one of "
+        "these KPIs. Each is defined once, in `sales360_assets/kpis.py`; this page is generated from it "
+        "(`python -m sales360_assets.kpis`), so it always says what the numbers are.",
+        "",
+        "- **Definition** — what the number means.",
+        "- **Formula** — how it is computed, for analysts who want to reproduce it.",
+        "- **Grain** — the finest level at which the number is meaningful.",
+        "- **Owner** — the team that decides the definition; ask them before changing it.",
+        "- *Confidential* figures (cost, margin, commission) are tagged `sensitivity: confidential` in "
+        "the data catalogue.",
+        "",
+        "All money is in US dollars, converted from the local currency at the FX rate of the business "
+        "date (quotas: at the rate of the quota month).",
+        "",
+        "| KPI | Column | Unit | Owner |",
+        "| --- | --- | --- | --- |",
+    ]
+    for spec in _KPIS:
+        anchor = spec.name.replace("_", "-")
+        out.append(f"| [{_cell(spec.label)}](#{anchor}) | `{spec.name}` | {_cell(spec.unit)} | {_cell(spec.owner)} |")
+    for spec in _KPIS:
+        out += [
+            "",
+            f'<a id="{spec.name.replace("_", "-")}"></a>',
+            f"## {spec.label}" + (" (confidential)" if spec.confidential else ""),
+            "",
+            f"- **Column:** `{spec.name}` ({spec.unit})",
+            f"- **Definition:** {spec.definition}",
+            f"- **Formula:** {spec.formula}",
+            f"- **Grain:** {spec.grain}",
+            f"- **Owner:** {spec.owner}",
+            f"- **Used by:** {', '.join(f'`{m}`' for m in used_by[spec.name]) or '—'}",
+        ]
+    return "\n".join(out) + "\n"
+
+
+def write_glossary(path: Path = GLOSSARY_PATH) -> Path:
+    path.write_text(render_glossary(), encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    print(f"wrote {write_glossary(Path(sys.argv[1]) if len(sys.argv) > 1 else GLOSSARY_PATH)}")

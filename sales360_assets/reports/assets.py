@@ -1,0 +1,113 @@
+"""The sales team report asset: Markdown and two PNG dashboards from the marts, shown in the Dagster UI.
+
+Where the files go: ``ReportConfig.output_dir`` when set (run config), else
+``$SALES360_REPORTS_DIR``, else ``reports/`` next to a local lake (``data/reports`` for the
+default ``data/lake``; a test's temporary lake gets a temporary reports folder), else
+``$SALES360_DATA_DIR/reports`` for a lake in object storage.
+
+The asset's table is the report's figures (section, metric, dimension, value): every number in
+the Markdown, so the report can be reconciled with the marts it came from.
+"""
+
+import base64
+import os
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from sales360_assets import kpis
+from sales360_assets.core.assets import column_metadata
+from sales360_assets.lake.delta import DeltaLake
+from sales360_assets.lake.io_manager import LakeResource
+from sales360_assets.reports import sales_team_report as report
+from sales360_assets.settings import data_dir
+
+REPORTS_DIR_ENV = "SALES360_REPORTS_DIR"
+
+
+class ReportConfig(dg.Config):
+    """Where to write the report and its PNGs (empty: see the module docstring)."""
+
+    output_dir: str = ""
+
+
+def reports_dir(config_dir: str, lake: DeltaLake) -> Path:
+    if config_dir:
+        return Path(config_dir)
+    if os.environ.get(REPORTS_DIR_ENV):
+        return Path(os.environ[REPORTS_DIR_ENV])
+    if lake.is_local:
+        return Path(lake.root_uri).resolve().parent / "reports"
+    return data_dir() / "reports"
+
+
+def _inline_png(path: Path, title: str) -> str:
+    # Dagster 1.13 has no image metadata type; a data URI in Markdown renders inline in the UI.
+    encoded = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f"![{title}](data:image/png;base64,{encoded})"
+
+
+@dg.asset(
+    metadata=column_metadata(report.FIGURES_SCHEMA),
+    group_name="reports",
+    owners=["team:sales-analytics"],
+    kinds={"polars", "delta", "markdown"},
+    description=kpis.describe(
+        "sales_team_report",
+        "The sales team report for the latest complete period (month, else ISO week): scope, headline KPIs, "
+        "customer-segment insights, product portfolio, regions and channels, seasonality, sales team and "
+        "pipeline, recommended actions, success metrics and risks — generated from the marts. Writes "
+        "sales_team_report.md, executive_kpi_trend.png and business_performance_dashboard.png under "
+        "data/reports/ and shows them on the materialization. The table holds every figure of the report.",
+    ),
+    tags={"sensitivity": "confidential"},
+)
+def sales_team_report(
+    config: ReportConfig,
+    lake: LakeResource,
+    mart_daily_sales: pl.LazyFrame,
+    mart_customer_segment_performance: pl.LazyFrame,
+    mart_product_performance: pl.LazyFrame,
+    mart_sales_performance: pl.LazyFrame,
+    mart_seasonality: pl.DataFrame,
+    mart_rep_quota_attainment: pl.DataFrame,
+    mart_pipeline: pl.DataFrame,
+    mart_campaign_effectiveness: pl.DataFrame,
+) -> dg.Output:
+    inputs = report.ReportInputs(
+        daily_sales=mart_daily_sales.collect(),
+        segments=mart_customer_segment_performance.collect(),
+        products=mart_product_performance.collect(),
+        sales_performance=mart_sales_performance.collect(),
+        seasonality=mart_seasonality,
+        attainment=mart_rep_quota_attainment,
+        pipeline=mart_pipeline,
+        campaigns=mart_campaign_effectiveness,
+    )
+    built = report.build_report(inputs, reports_dir(config.output_dir, lake.get_lake()))
+    trend = _inline_png(built.kpi_trend_png, "Executive KPI trend")
+    dashboard = _inline_png(built.dashboard_png, "Business performance dashboard")
+    # Each image is embedded once, in its own entry; the report entry points at them (the event stays small).
+    shown = built.markdown
+    for file_name, entry in (
+        (report.KPI_TREND_PNG, "executive_kpi_trend"),
+        (report.DASHBOARD_PNG, "business_performance_dashboard"),
+    ):
+        title = shown.split(f"]({file_name})")[0].rsplit("![", 1)[1]
+        shown = shown.replace(f"![{title}]({file_name})", f"_{title}: see the `{entry}` metadata entry._")
+    return dg.Output(
+        built.figures,
+        metadata={
+            "period": built.period.label,
+            "report": dg.MetadataValue.md(shown),
+            "executive_kpi_trend": dg.MetadataValue.md(trend),
+            "business_performance_dashboard": dg.MetadataValue.md(dashboard),
+            "report_path": dg.MetadataValue.path(str(built.report_path)),
+            "executive_kpi_trend_path": dg.MetadataValue.path(str(built.kpi_trend_png)),
+            "business_performance_dashboard_path": dg.MetadataValue.path(str(built.dashboard_png)),
+        },
+    )
+
+
+report_assets: list[dg.AssetsDefinition] = [sales_team_report]

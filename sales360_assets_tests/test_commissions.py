@@ -1,0 +1,375 @@
+"""Known answers for the commission engine: plan validation, split credit, every accelerator band,
+clawbacks at 89 and 91 days, quota currency conversion, caps, statements and the attainment mart."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+import yaml
+
+from sales360_assets.commissions import transforms as engine
+from sales360_assets.commissions.plan import DEFAULT_PLAN_PATH, PlanError, load_plan, parse_plan
+from sales360_assets.core.transforms import build_bridge_account_team, build_dim_sales_rep
+from sales360_assets_tests.builders import (
+    FX_SCHEMA,
+    QUOTAS_SCHEMA,
+    TEAM_SCHEMA,
+    booking_lines,
+    dim_customer,
+    frame,
+    ts,
+    users,
+)
+
+JAN, FEB, MAR, APR = date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1), date(2024, 4, 1)
+
+
+def plan_dict(**changes: Any) -> dict[str, Any]:
+    raw = yaml.safe_load(DEFAULT_PLAN_PATH.read_text())
+    raw.update(changes)
+    return raw
+
+
+PLAN = parse_plan(plan_dict(monthly_cap_usd=None, base_rate_pct_by_product_family={"Home": 5.0, "Electronics": 4.0}))
+
+
+# --- plan ---------------------------------------------------------------------------------------
+
+
+def test_the_committed_plan_loads_and_reads_as_configured() -> None:
+    plan = load_plan()
+    assert plan.base_rate_pct("Apparel") == 6.0 and plan.base_rate_pct("Unmapped") == plan.default_base_rate_pct
+    assert [(b.from_pct, b.to_pct, b.multiplier) for b in plan.accelerators] == [
+        (0.0, 100.0, 1.0),
+        (100.0, 125.0, 1.5),
+        (125.0, None, 2.0),
+    ]
+    assert plan.clawback_window_days == 90 and plan.monthly_cap_usd == 40_000
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"accelerators": [{"from_pct": 0, "to_pct": 100, "multiplier": 1}, {"from_pct": 110, "to_pct": None, "multiplier": 2}]},
+            "accelerators[1].from_pct (110) must equal accelerators[0].to_pct (100): bands would gap",
+        ),
+        (
+            {"accelerators": [{"from_pct": 0, "to_pct": 100, "multiplier": 1}, {"from_pct": 90, "to_pct": None, "multiplier": 2}]},
+            "bands would overlap",
+        ),
+        ({"accelerators": [{"from_pct": 0, "to_pct": 100, "multiplier": 1}]}, "last accelerator band must be open-ended"),
+        ({"accelerators": [{"from_pct": 10, "to_pct": None, "multiplier": 1}]}, "accelerators[0].from_pct must be 0"),
+        ({"base_rate_pct_by_product_family": {"Home": -1}}, "base_rate_pct_by_product_family.Home must be between 0 and 100"),
+        ({"clawback_window_days": "ninety"}, "clawback_window_days must be a whole number"),
+        ({"bonus": 1}, "unknown setting(s) bonus"),
+        ({"monthly_cap_usd": "lots"}, "monthly_cap_usd must be a number"),
+    ],
+)  # fmt: skip
+def test_an_invalid_plan_is_refused_with_the_field_named(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(PlanError) as raised:
+        parse_plan(plan_dict(**changes), "plan.yaml")
+    assert message in str(raised.value)
+    assert str(raised.value).startswith("plan.yaml")
+
+
+def test_a_missing_setting_and_bad_yaml_are_refused(tmp_path: Path) -> None:
+    raw = plan_dict()
+    del raw["clawback_window_days"]
+    with pytest.raises(PlanError, match="missing setting"):
+        parse_plan(raw)
+    broken = tmp_path / "plan.yaml"
+    broken.write_text("accelerators: [unclosed")
+    with pytest.raises(PlanError, match="not valid YAML"):
+        load_plan(broken)
+
+
+# --- credit -------------------------------------------------------------------------------------
+
+
+def bridge() -> pl.DataFrame:
+    """A1: U1 70 % / U2 30 % until 14 March, then U3 takes U1's 70 %. A9 has no team."""
+    team = frame(
+        [
+            {"account_team_member_id": "T1", "account_id": "A1", "user_id": "U1", "credit_split_pct": 70.0, "effective_to": date(2024, 3, 14)},
+            {"account_team_member_id": "T2", "account_id": "A1", "user_id": "U2", "credit_split_pct": 30.0},
+            {"account_team_member_id": "T3", "account_id": "A1", "user_id": "U3", "credit_split_pct": 70.0, "effective_from": date(2024, 3, 15)},
+        ],
+        TEAM_SCHEMA,
+        {"effective_from": date(2023, 1, 1), "is_deleted": False, "team_member_role": "Account Manager"},
+    )  # fmt: skip
+    return build_bridge_account_team(team, dim_customer())
+
+
+def line(line_id: str, booked: date, usd: float, **extra: Any) -> dict[str, Any]:
+    return {
+        "booking_line_id": f"crm:{line_id}",
+        "opportunity_id": extra.pop("opportunity_id", f"OP-{line_id}"),
+        "sales_line_id": f"crm:{line_id}",
+        "account_id": "A1",
+        "owner_id": "U1",
+        "booking_date": booked,
+        "net_amount_usd": usd,
+        **extra,
+    }
+
+
+def test_credit_is_split_through_the_account_team_valid_on_the_booking_date() -> None:
+    lines = booking_lines(
+        [
+            line("L1", date(2024, 3, 10), 1000.0),
+            line("L2", date(2024, 3, 15), 1000.0),  # the day U3 takes over
+            line("L3", date(2024, 3, 20), 200.0, account_id="A9", owner_id="U7"),  # no team: the owner
+        ]
+    )
+    credits = engine.build_credit_lines(lines, bridge())
+    got = credits.select(
+        "booking_line_id", "user_id", "credit_split_pct", "credited_amount_usd", "credit_source"
+    ).rows()
+    assert got == [
+        ("crm:L1", "U1", 70.0, 700.0, engine.ACCOUNT_TEAM),
+        ("crm:L1", "U2", 30.0, 300.0, engine.ACCOUNT_TEAM),
+        ("crm:L2", "U2", 30.0, 300.0, engine.ACCOUNT_TEAM),
+        ("crm:L2", "U3", 70.0, 700.0, engine.ACCOUNT_TEAM),
+        ("crm:L3", "U7", 100.0, 200.0, engine.DEAL_OWNER),
+    ]
+    # Splits sum to 100: the credited amounts of each line add back to the line.
+    assert credits["credited_amount_usd"].sum() == pytest.approx(lines["net_amount_usd"].sum())
+    assert credits["credit_line_id"].is_unique().all()
+
+
+# --- quota in USD -------------------------------------------------------------------------------
+
+
+def test_quotas_convert_at_the_rate_of_the_quota_month() -> None:
+    quotas = frame(
+        [
+            {"user_id": "U1", "month": MAR, "quota_amount": 10_000_000.0, "currency": "JPY"},
+            {"user_id": "U2", "month": date(2024, 6, 1), "quota_amount": 50_000.0, "currency": "EUR"},
+            {"user_id": "U3", "month": date(2024, 7, 1), "quota_amount": 10_000.0, "currency": "GBP"},
+            {"user_id": "U4", "month": MAR, "quota_amount": 70_000.0, "currency": "USD"},
+            {"user_id": "U5", "month": MAR, "quota_amount": 1.0, "currency": "CHF"},
+            {"user_id": "U6", "month": MAR, "quota_amount": 5.0, "currency": "USD", "is_deleted": True},
+        ],
+        QUOTAS_SCHEMA,
+        {"is_deleted": False, "system_modstamp": ts(2024, 1, 1)},
+    )
+    fx = frame(
+        [
+            {"rate_date": date(2024, 2, 29), "currency": "JPY", "usd_per_unit": 0.0067},
+            {"rate_date": date(2024, 3, 1), "currency": "JPY", "usd_per_unit": 0.0068},  # on the 1st: this one
+            {"rate_date": date(2024, 3, 15), "currency": "JPY", "usd_per_unit": 0.0099},
+            {"rate_date": date(2024, 5, 31), "currency": "EUR", "usd_per_unit": 1.08},  # Friday before Sat 1 June
+            {"rate_date": date(2024, 6, 3), "currency": "EUR", "usd_per_unit": 1.50},
+            {"rate_date": date(2024, 7, 3), "currency": "GBP", "usd_per_unit": 1.25},  # none before: the month's first
+            {"rate_date": date(2024, 3, 1), "currency": "USD", "usd_per_unit": 1.0},
+        ],
+        FX_SCHEMA,
+    )
+    usd = {r["user_id"]: r for r in engine.quotas_in_usd(quotas, fx).to_dicts()}
+    assert set(usd) == {"U1", "U2", "U3", "U4", "U5"}
+    assert (usd["U1"]["fx_rate_date"], usd["U1"]["quota_usd"]) == (date(2024, 3, 1), pytest.approx(68_000.0))
+    assert (usd["U2"]["fx_rate_date"], usd["U2"]["quota_usd"]) == (date(2024, 5, 31), pytest.approx(54_000.0))
+    assert (usd["U3"]["fx_rate_date"], usd["U3"]["quota_usd"]) == (date(2024, 7, 3), pytest.approx(12_500.0))
+    assert usd["U4"]["quota_usd"] == 70_000.0
+    assert usd["U5"]["quota_usd"] is None  # no rate at all: unknown, not zero
+    # Attainment is in USD on both sides: 34,000 USD credited against 10 M JPY.
+    credits = engine.build_credit_lines(
+        booking_lines([line("L1", date(2024, 3, 5), 34_000.0, account_id="A9")]), bridge()
+    )
+    attainment = engine.build_monthly_attainment(credits, engine.quotas_in_usd(quotas, fx))
+    assert attainment.filter(pl.col("user_id") == "U1")["attainment_pct"].item() == pytest.approx(50.0)
+
+
+# --- accelerators, statements -------------------------------------------------------------------
+
+
+def attainment(rows: list[tuple[str, date, float | None, float]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {"user_id": u, "month": m, "quota_usd": q, "credited_bookings_usd": c, "attainment_pct": c / q * 100 if q else None}
+            for u, m, q, c in rows
+        ],
+        schema={"user_id": pl.String, "month": pl.Date, "quota_usd": pl.Float64, "credited_bookings_usd": pl.Float64, "attainment_pct": pl.Float64},
+    )  # fmt: skip
+
+
+def owner_lines(rows: list[tuple[str, str, date, float]], **extra: Any) -> pl.DataFrame:
+    """Booking lines on accounts without a team: each credited 100 % to its owner."""
+    lines = booking_lines([line(lid, d, usd, owner_id=user, account_id="A9", **extra) for lid, user, d, usd in rows])
+    return engine.build_credit_lines(lines, bridge())
+
+
+@pytest.mark.parametrize(
+    ("credited", "band", "multiplier"),
+    [
+        (500.0, "0–100 %: 1×", 1.0),
+        (999.99, "0–100 %: 1×", 1.0),
+        (1000.0, "100–125 %: 1.5×", 1.5),  # the lower bound is inclusive
+        (1100.0, "100–125 %: 1.5×", 1.5),
+        (1250.0, "125–∞: 2×", 2.0),
+        (1300.0, "125–∞: 2×", 2.0),
+    ],
+)
+def test_each_accelerator_band_sets_the_rate_applied(credited: float, band: str, multiplier: float) -> None:
+    credits = owner_lines([("L1", "U1", date(2024, 3, 5), credited)])
+    months = attainment([("U1", MAR, 1000.0, credited)])
+    lines = engine.build_statement_lines(credits, months, PLAN)
+    statement = engine.build_statements(lines, months, build_dim_sales_rep(users([{"user_id": "U1"}])), PLAN).row(
+        0, named=True
+    )
+    assert (statement["accelerator_band"], statement["accelerator_multiplier"]) == (band, multiplier)
+    assert statement["commission_usd"] == pytest.approx(credited * 0.05 * multiplier)  # Home: 5 %
+    assert statement["payout_usd"] == pytest.approx(statement["commission_usd"])
+
+
+def test_no_quota_earns_the_no_quota_multiplier() -> None:
+    credits = owner_lines([("L1", "U1", date(2024, 3, 5), 1000.0)])
+    lines = engine.build_statement_lines(credits, attainment([]), PLAN)
+    assert lines["accelerator_multiplier"].to_list() == [PLAN.no_quota_multiplier]
+
+
+def _statements(credits: pl.DataFrame, months: pl.DataFrame, plan: Any = PLAN) -> pl.DataFrame:
+    lines = engine.build_statement_lines(credits, months, plan)
+    return engine.build_statements(lines, months, build_dim_sales_rep(users([{"user_id": "U1"}])), plan)
+
+
+@pytest.mark.parametrize(("days", "clawed"), [(89, True), (90, True), (91, False)])
+def test_a_cancellation_within_90_days_claws_back_in_the_cancellation_month(days: int, clawed: bool) -> None:
+    booked = date(2024, 1, 15)
+    cancelled = date.fromordinal(booked.toordinal() + days)  # 89 days: 13 April; 91 days: 15 April
+    months = attainment([("U1", JAN, 2000.0, 1000.0), ("U1", APR, 2000.0, 0.0)])
+    standing = owner_lines([("L1", "U1", booked, 1000.0)])
+    cancelled_lines = owner_lines(
+        [("L1", "U1", booked, 1000.0)], is_cancelled=True, cancelled_date=cancelled, days_booked_to_cancelled=days
+    )
+    before, after = _statements(standing, months), _statements(cancelled_lines, months)
+    # The paid month is never rewritten: January is identical before and after the cancellation.
+    assert before.filter(pl.col("statement_month") == JAN).equals(after.filter(pl.col("statement_month") == JAN))
+    assert after.filter(pl.col("statement_month") == JAN)["payout_usd"].item() == pytest.approx(50.0)  # 1000 × 5 %
+    april = after.filter(pl.col("statement_month") == APR).row(0, named=True)
+    assert april["clawback_usd"] == pytest.approx(-50.0 if clawed else 0.0)
+    assert april["payout_usd"] == pytest.approx(-50.0 if clawed else 0.0)
+    assert april["clawback_lines"] == 1
+    adjustment = engine.build_statement_lines(cancelled_lines, months, PLAN).filter(pl.col("statement_month") == APR)
+    assert adjustment["line_type"].to_list() == [engine.CLAWBACK if clawed else engine.NO_CLAWBACK]
+    assert adjustment["opportunity_id"].to_list() == ["OP-L1"] and adjustment["rate_month"].to_list() == [JAN]
+
+
+def test_clawback_uses_the_booking_months_rate_and_a_cap_limits_what_is_paid_and_given_back() -> None:
+    capped = parse_plan(plan_dict(monthly_cap_usd=100.0, base_rate_pct_by_product_family={"Home": 5.0}))
+    # January: 1,300 USD credited against 1,000 quota -> 2× -> 130 earned, capped to 100 (a −30 line).
+    credits = owner_lines(
+        [("L1", "U1", date(2024, 1, 10), 650.0), ("L2", "U1", date(2024, 1, 20), 650.0)],
+    ).with_columns(
+        pl.when(pl.col("booking_line_id") == "crm:L2").then(True).otherwise(False).alias("is_cancelled"),
+        pl.when(pl.col("booking_line_id") == "crm:L2").then(date(2024, 2, 5)).alias("cancelled_date"),
+        pl.when(pl.col("booking_line_id") == "crm:L2").then(16).alias("days_booked_to_cancelled"),
+        pl.when(pl.col("booking_line_id") == "crm:L2").then(FEB).alias("cancellation_month"),
+    )
+    months = attainment([("U1", JAN, 1000.0, 1300.0), ("U1", FEB, 1000.0, 0.0)])
+    statements = {r["statement_month"]: r for r in _statements(credits, months, capped).to_dicts()}
+    jan, feb = statements[JAN], statements[FEB]
+    assert (jan["commission_usd"], jan["cap_adjustment_usd"], jan["payout_usd"]) == pytest.approx((130.0, -30.0, 100.0))
+    # L2 earned 65 of the 130; 100/130 of it was paid, so that is what comes back.
+    assert feb["clawback_usd"] == pytest.approx(-65.0 * 100.0 / 130.0)
+
+
+def test_statement_lines_are_traceable_and_statements_add_up() -> None:
+    credits = engine.build_credit_lines(
+        booking_lines(
+            [
+                line("L1", date(2024, 3, 10), 1000.0, product_family="Electronics"),
+                line("L2", date(2024, 3, 10), 500.0, opportunity_id="OP-L1"),
+            ]
+        ),
+        bridge(),
+    )
+    months = attainment([("U1", MAR, 1000.0, 1050.0), ("U2", MAR, 2000.0, 450.0)])
+    lines = engine.build_statement_lines(credits, months, PLAN)
+    assert lines.select("opportunity_id", "booking_line_id", "sales_line_id").null_count().sum_horizontal().item() == 0
+    u1 = lines.filter(pl.col("user_id") == "U1").select(
+        "booking_line_id", "base_rate_pct", "accelerator_multiplier", "commission_usd"
+    )
+    assert u1.rows() == [
+        ("crm:L1", 4.0, 1.5, pytest.approx(700 * 0.04 * 1.5)),
+        ("crm:L2", 5.0, 1.5, pytest.approx(350 * 0.05 * 1.5)),
+    ]
+    reps = build_dim_sales_rep(users([{"user_id": "U1", "name": "Una"}, {"user_id": "U2", "name": "Udo"}]))
+    statements = {r["user_id"]: r for r in engine.build_statements(lines, months, reps, PLAN).to_dicts()}
+    u1s = statements["U1"]
+    assert (u1s["name"], u1s["bookings_usd"], u1s["credited_bookings_usd"], u1s["booking_lines"]) == (
+        "Una",
+        1500.0,
+        1050.0,
+        2,
+    )
+    assert u1s["commission_usd"] == pytest.approx(lines.filter(pl.col("user_id") == "U1")["commission_usd"].sum())
+    assert u1s["effective_rate_pct"] == pytest.approx(u1s["commission_usd"] / 1050.0 * 100)
+    assert statements["U2"]["accelerator_multiplier"] == 1.0  # 22.5 %
+
+
+def test_rep_attainment_by_month_and_quarter_with_the_manager_roll_up() -> None:
+    """U2 moves from Max's team to Eva's on 10 March: January and February roll up to Max, March and Q1 to Eva."""
+    history = users(
+        [
+            {"user_id": "M1", "name": "Max", "region": "na", "system_modstamp": ts(2024, 1, 1)},
+            {"user_id": "M2", "name": "Eva", "region": "na", "system_modstamp": ts(2024, 1, 1)},
+            {"user_id": "U1", "name": "Una", "region": "na", "manager_id": "M1", "system_modstamp": ts(2024, 1, 1)},
+            {"user_id": "U2", "name": "Udo", "region": "na", "manager_id": "M1", "system_modstamp": ts(2024, 1, 1)},
+            {"user_id": "U2", "name": "Udo", "region": "na", "manager_id": "M2", "system_modstamp": ts(2024, 3, 10)},
+        ]
+    )
+    months = attainment(
+        [
+            ("U1", JAN, 1000.0, 500.0),
+            ("U1", FEB, 1000.0, 1500.0),
+            ("U1", MAR, 1000.0, 1000.0),
+            ("U2", JAN, 2000.0, 2000.0),
+            ("U2", FEB, 2000.0, 0.0),
+            ("U2", MAR, 2000.0, 3000.0),
+        ]
+    ).with_columns(pl.lit(0.0).alias("bookings_usd"))
+    mart = engine.build_mart_rep_quota_attainment(months, build_dim_sales_rep(history))
+
+    def pick(period_type: str, start: date, level: str, user: str) -> dict[str, Any]:
+        rows = mart.filter(
+            pl.col("period_type") == period_type,
+            pl.col("period_start") == start,
+            pl.col("level") == level,
+            pl.col("user_id") == user,
+        ).to_dicts()
+        assert len(rows) == 1, (period_type, start, level, user)
+        return rows[0]
+
+    assert pick("month", JAN, "rep", "U1")["attainment_pct"] == 50.0
+    q1 = pick("quarter", JAN, "rep", "U1")
+    assert (q1["period_end"], q1["quota_usd"], q1["credited_bookings_usd"], q1["attainment_pct"]) == (
+        date(2024, 3, 31),
+        3000.0,
+        3000.0,
+        100.0,
+    )
+    assert pick("month", FEB, "rep", "U2")["manager_name"] == "Max"
+    assert pick("month", MAR, "rep", "U2")["manager_name"] == "Eva"
+    jan_max = pick("month", JAN, "manager", "M1")
+    assert (jan_max["reps"], jan_max["quota_usd"], jan_max["credited_bookings_usd"], jan_max["attainment_pct"]) == (
+        2,
+        3000.0,
+        2500.0,
+        pytest.approx(250000 / 3000),
+    )
+    assert pick("month", MAR, "manager", "M2")["credited_bookings_usd"] == 3000.0
+    q1_eva = pick("quarter", JAN, "manager", "M2")  # Q1 follows the assignment on 31 March
+    assert (q1_eva["quota_usd"], q1_eva["credited_bookings_usd"]) == (6000.0, 5000.0)
+    # Reconciliation: rep rows of a month add up to the credited bookings of that month.
+    for month in (JAN, FEB, MAR):
+        reps = mart.filter(pl.col("period_type") == "month", pl.col("period_start") == month, pl.col("level") == "rep")
+        assert (
+            reps["credited_bookings_usd"].sum()
+            == months.filter(pl.col("month") == month)["credited_bookings_usd"].sum()
+        )

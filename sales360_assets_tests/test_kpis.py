@@ -1,0 +1,115 @@
+"""The KPI glossary: defined once, used by the marts, quoted in the descriptions, exported as a document."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from sales360_assets import kpis
+from sales360_assets.commissions import transforms as commissions
+from sales360_assets.jobs import all_assets
+from sales360_assets.marts import performance, transforms
+from sales360_assets.reports import sales_team_report
+
+MART_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    "mart_daily_sales": transforms.MART_DAILY_SALES_SCHEMA,
+    "mart_customer_segment_performance": transforms.MART_CUSTOMER_SEGMENT_SCHEMA,
+    "mart_product_performance": transforms.MART_PRODUCT_PERFORMANCE_SCHEMA,
+    "mart_sales_performance": performance.MART_SALES_PERFORMANCE_SCHEMA,
+    "mart_product_profitability": performance.MART_PRODUCT_PROFITABILITY_SCHEMA,
+    "mart_customer_segment_monthly": performance.MART_SEGMENT_MONTHLY_SCHEMA,
+    "mart_promotion_effectiveness": performance.MART_PROMOTION_SCHEMA,
+    "mart_pipeline": performance.MART_PIPELINE_SCHEMA,
+    "mart_funnel_conversion": performance.MART_FUNNEL_SCHEMA,
+    "mart_campaign_effectiveness": performance.MART_CAMPAIGN_SCHEMA,
+    "mart_seasonality": performance.MART_SEASONALITY_SCHEMA,
+    "mart_rep_quota_attainment": commissions.MART_REP_ATTAINMENT_SCHEMA,
+    "commission_statement_lines": commissions.STATEMENT_LINE_SCHEMA,
+    "commission_statements": commissions.STATEMENT_SCHEMA,
+}
+
+
+def test_the_committed_glossary_is_the_rendered_registry() -> None:
+    committed = kpis.GLOSSARY_PATH.read_text(encoding="utf-8")
+    assert committed == kpis.render_glossary(), "docs/kpi_glossary.md is stale: run `python -m sales360_assets.kpis`"
+
+
+def test_every_kpi_has_its_five_fields_and_is_used() -> None:
+    used = {name for names in kpis.MART_KPIS.values() for name in names}
+    for spec in kpis.KPIS.values():
+        assert spec.name and spec.definition and spec.formula and spec.grain and spec.owner, spec.name
+        assert spec.name in used, f"{spec.name} is defined but no mart carries it"
+    assert used <= set(kpis.KPIS)
+
+
+@pytest.mark.parametrize("mart", sorted(MART_SCHEMAS))
+def test_each_marts_kpis_are_its_columns(mart: str) -> None:
+    columns = set(MART_SCHEMAS[mart])
+    for name in kpis.MART_KPIS[mart]:
+        # Ranks are published as rank_most_profitable / rank_least_profitable.
+        assert name in columns or (name == "margin_rank" and "rank_most_profitable" in columns), (mart, name)
+
+
+def test_asset_descriptions_quote_the_glossary() -> None:
+    described = {spec.key.to_user_string(): spec.description or "" for a in all_assets for spec in a.specs}
+    for mart, names in kpis.MART_KPIS.items():
+        if mart in ("mart_daily_sales", "mart_customer_segment_performance", "mart_product_performance"):
+            continue  # the date × region marts predate the glossary; their columns carry the definitions
+        for name in names:
+            assert kpis.KPIS[name].definition in described[mart], (mart, name)
+
+
+def test_measures_and_ratios_compute_the_documented_formulas() -> None:
+    lines = pl.DataFrame(
+        {
+            "channel": ["web", "web", "pos"],
+            "order_id": ["1", "1", "1"],
+            "net_amount_usd": [10.0, 30.0, 20.0],
+            "quantity": [1.0, 2.0, 1.0],
+            "cost_usd": [4.0, 6.0, 5.0],
+            "gross_margin_usd": [6.0, 24.0, 15.0],
+        }
+    )
+    totals = lines.select(
+        kpis.measure("revenue_usd"), kpis.measure("units"), kpis.measure("orders"), kpis.measure("gross_margin_usd")
+    ).with_columns(kpis.ratio("average_order_value_usd"), kpis.ratio("gross_margin_pct"))
+    assert totals.row(0) == (60.0, 4.0, 2, 45.0, 30.0, 75.0)  # web:1 and pos:1 are two orders
+    empty = pl.DataFrame({"revenue_usd": [5.0], "orders": [0]}).select(kpis.ratio("average_order_value_usd"))
+    assert empty.item() is None
+    with pytest.raises(KeyError, match="not in the glossary"):
+        kpis.measure("happiness")
+
+
+def test_confidential_kpis_are_tagged() -> None:
+    tags = kpis.confidential_columns(list(performance.MART_PRODUCT_PROFITABILITY_SCHEMA))
+    assert {"cost_usd", "gross_margin_usd", "gross_margin_pct", "rank_most_profitable"} <= set(tags)
+    assert "revenue_usd" not in tags
+    assert sales_team_report.FIGURES_SCHEMA  # the report's table is documented too
+
+
+SENSITIVE_COLUMNS = {
+    "cost_usd",
+    "gross_margin_usd",
+    "gross_margin_pct",
+    "credited_amount_usd",
+    "commission_usd",
+    "clawback_usd",
+    "payout_usd",
+}
+
+
+def test_commission_and_margin_columns_carry_the_sensitivity_tag() -> None:
+    tagged_assets = 0
+    for assets_def in all_assets:
+        for spec in assets_def.specs:
+            schema = spec.metadata.get("dagster/column_schema")
+            columns = {c.name: c for c in schema.columns} if schema is not None else {}
+            sensitive = SENSITIVE_COLUMNS & set(columns)
+            if not sensitive:
+                continue
+            tagged_assets += 1
+            name = spec.key.to_user_string()
+            assert spec.tags.get("sensitivity") == "confidential", name
+            for column in sensitive:
+                assert columns[column].tags.get("sensitivity") == "confidential", (name, column)
+    assert tagged_assets >= 8  # fact_sales, the margin marts and every commission table
