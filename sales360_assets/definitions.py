@@ -1,21 +1,42 @@
-"""The Sales 360 code location: every asset, resource, job and schedule comes together here."""
+"""The Sales 360 code location: every asset, resource, job, schedule, check and sensor comes together here."""
 
 import dagster as dg
 
+from sales360_assets.checks import build_all_checks
+from sales360_assets.freshness import apply_freshness_policies, load_sla_config
 from sales360_assets.jobs import (
     all_assets,
     daily_sales_job,
     daily_sales_schedule,
+    partitioned_assets,
     reference_data_job,
     reference_data_schedule,
+    sales_reporting_job,
+    sales_reporting_schedule,
+    unpartitioned_assets,
 )
 from sales360_assets.lake.io_manager import DeltaPolarsIOManager, LakeResource
+from sales360_assets.sensors import (
+    build_dead_letter_replay_sensor,
+    build_failed_partition_retry_sensor,
+    build_pos_landing_sensor,
+    build_sla_alert_sensor,
+    dead_letter_replay_job,
+    pos_landing_job,
+)
 from sales360_assets.settings import default_lake_uri, default_sources_dir
 from sales360_assets.sources.resources import (
     LandingZoneResource,
     salesforce_resource_from_env,
     warehouse_resource_from_env,
 )
+
+
+class PreflightLakeResource(LakeResource):
+    """The lake, checked writable when a run initializes its resources: before any extraction or write."""
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self.get_lake().ensure_writable()
 
 
 def build_resources(sources_dir: str | None = None, lake_uri: str | None = None) -> dict[str, object]:
@@ -27,7 +48,7 @@ def build_resources(sources_dir: str | None = None, lake_uri: str | None = None)
     temporary directories explicitly.
     """
     sources = sources_dir or str(default_sources_dir())
-    lake = LakeResource(root_uri=lake_uri or default_lake_uri())
+    lake = PreflightLakeResource(root_uri=lake_uri or default_lake_uri())
     return {
         "io_manager": DeltaPolarsIOManager(lake=lake),
         "lake": lake,
@@ -38,12 +59,51 @@ def build_resources(sources_dir: str | None = None, lake_uri: str | None = None)
 
 
 def build_definitions(sources_dir: str | None = None, lake_uri: str | None = None) -> dg.Definitions:
+    """Everything, with the commission SLAs (``sla.yaml`` + ``$SALES360_SLA_CONFIG``) as freshness policies.
+
+    A malformed SLA config or one naming an unknown asset fails here, when the code location
+    loads, before anything runs.
+    """
+    sla_config = load_sla_config()
+    sla_config.validate_assets(
+        partitioned=[a.key.to_user_string() for a in partitioned_assets],
+        unpartitioned=[a.key.to_user_string() for a in unpartitioned_assets],
+    )
     return dg.Definitions(
-        assets=all_assets,
+        assets=apply_freshness_policies(all_assets, sla_config),
+        asset_checks=build_all_checks(all_assets),
         resources=build_resources(sources_dir, lake_uri),
-        jobs=[reference_data_job, daily_sales_job],
-        schedules=[reference_data_schedule, daily_sales_schedule],
+        jobs=[reference_data_job, daily_sales_job, sales_reporting_job, pos_landing_job, dead_letter_replay_job],
+        schedules=[reference_data_schedule, daily_sales_schedule, sales_reporting_schedule],
+        sensors=[
+            build_failed_partition_retry_sensor(),
+            build_pos_landing_sensor(),
+            build_dead_letter_replay_sensor(),
+            build_sla_alert_sensor(sla_config),
+        ],
     )
 
 
 defs = build_definitions()
+
+
+# Module-level job factories for executors that rebuild the job in each step's process
+# (``dg.reconstructable`` needs importable, argument-free functions). They read the deployment
+# from the ``SALES360_*`` environment, like ``defs`` above.
+def reference_data_job_from_env() -> dg.JobDefinition:
+    return build_definitions().resolve_job_def("reference_data_job")
+
+
+def daily_sales_job_from_env() -> dg.JobDefinition:
+    return build_definitions().resolve_job_def("daily_sales_job")
+
+
+def sales_reporting_job_from_env() -> dg.JobDefinition:
+    return build_definitions().resolve_job_def("sales_reporting_job")
+
+
+JOB_FACTORIES = {
+    "reference_data_job": reference_data_job_from_env,
+    "daily_sales_job": daily_sales_job_from_env,
+    "sales_reporting_job": sales_reporting_job_from_env,
+}

@@ -1,28 +1,43 @@
 """Jobs and schedules.
 
-Two cadences, because the data has two shapes:
+Three jobs, because the data has three shapes:
 
 * ``reference_data_job`` (unpartitioned): incremental Salesforce extracts, warehouse reference
   snapshots, their staging, the dimensions and ``fact_opportunity``. Hourly, so CRM data stays
   well inside its 4-hour freshness SLA even when a run fails.
 * ``daily_sales_job`` (date × region): raw → staging → ``fact_sales`` → marts. The schedule
   launches yesterday for every region at 03:00 UTC, after the nightly warehouse load.
+* ``sales_reporting_job`` (unpartitioned, over all history): the month / quarter / campaign /
+  seasonality marts, commissions and the sales team report. They read every fact partition, so
+  they run after the daily job: daily at 06:30 UTC, and last in ``sales360 materialize``.
 """
 
 import dagster as dg
 
+from sales360_assets.commissions.assets import commission_assets
 from sales360_assets.core.assets import core_assets
 from sales360_assets.marts.assets import mart_assets
+from sales360_assets.marts.performance_assets import partitioned_performance_mart_assets, reporting_mart_assets
 from sales360_assets.raw.assets import raw_assets
+from sales360_assets.reports.assets import report_assets
 from sales360_assets.staging.assets import staging_assets
 
-all_assets: list[dg.AssetsDefinition] = [*raw_assets, *staging_assets, *core_assets, *mart_assets]
+reporting_assets: list[dg.AssetsDefinition] = [*reporting_mart_assets, *commission_assets, *report_assets]
+all_assets: list[dg.AssetsDefinition] = [
+    *raw_assets,
+    *staging_assets,
+    *core_assets,
+    *mart_assets,
+    *partitioned_performance_mart_assets,
+    *reporting_assets,
+]
 partitioned_assets = [a for a in all_assets if a.partitions_def is not None]
 unpartitioned_assets = [a for a in all_assets if a.partitions_def is None]
+reference_assets = [a for a in unpartitioned_assets if a not in reporting_assets]
 
 reference_data_job = dg.define_asset_job(
     "reference_data_job",
-    selection=dg.AssetSelection.assets(*unpartitioned_assets),
+    selection=dg.AssetSelection.assets(*reference_assets),
     description="Salesforce incremental extracts, warehouse reference snapshots, dimensions and fact_opportunity.",
 )
 
@@ -41,4 +56,18 @@ reference_data_schedule = dg.ScheduleDefinition(
 
 daily_sales_schedule = dg.build_schedule_from_partitioned_job(
     daily_sales_job, name="daily_sales_nightly", hour_of_day=3, minute_of_hour=0
+)
+
+sales_reporting_job = dg.define_asset_job(
+    "sales_reporting_job",
+    selection=dg.AssetSelection.assets(*reporting_assets),
+    description="History-wide marts (profitability, segments by month, pipeline, funnel, campaigns, promotions, "
+    "seasonality, quota attainment), commissions and the sales team report; after the daily job.",
+)
+
+sales_reporting_schedule = dg.ScheduleDefinition(
+    name="sales_reporting_daily",
+    job=sales_reporting_job,
+    cron_schedule="30 6 * * *",
+    execution_timezone="UTC",
 )

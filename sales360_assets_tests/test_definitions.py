@@ -32,7 +32,9 @@ def test_every_asset_carries_its_catalogue_metadata() -> None:
             assert spec.description, f"{name} has no description"
             assert spec.owners, f"{name} has no owner"
             assert spec.kinds and "delta" in spec.kinds, f"{name} lacks kinds"
-            assert spec.group_name in {"raw", "staging", "core", "marts"}, f"{name} has group {spec.group_name}"
+            assert spec.group_name in {"raw", "staging", "core", "marts", "commissions", "reports"}, (
+                f"{name} has group {spec.group_name}"
+            )
 
 
 def test_nightly_schedule_requests_yesterday_for_every_region() -> None:
@@ -42,3 +44,17 @@ def test_nightly_schedule_requests_yesterday_for_every_region() -> None:
         result = defs.resolve_schedule_def("daily_sales_nightly").evaluate_tick(context)
     keys = sorted(r.partition_key for r in result.run_requests)
     assert keys == sorted(f"2026-11-22|{region}" for region in REGION_CODES)
+
+
+def test_reporting_assets_run_after_the_daily_job_and_nowhere_else() -> None:
+    from sales360_assets.jobs import partitioned_assets, reference_data_job, reporting_assets, sales_reporting_job
+
+    graph = defs.resolve_asset_graph()
+    downstream = dg.AssetSelection.assets(*partitioned_assets).downstream().resolve(graph)
+    reference = reference_data_job.selection.resolve(graph)  # type: ignore[union-attr]
+    reporting = sales_reporting_job.selection.resolve(graph)  # type: ignore[union-attr]
+    # Nothing the hourly reference job runs waits on date × region partitions.
+    assert not reference & downstream
+    assert reporting == {a.key for a in reporting_assets}
+    assert not reference & reporting
+    assert {dg.AssetKey("sales_team_report"), dg.AssetKey("commission_statements")} <= reporting

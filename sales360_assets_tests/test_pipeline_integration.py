@@ -59,6 +59,20 @@ RECONCILED = {
             ("opportunities", "opportunity_id"),
             ("opportunity_line_items", "line_item_id"),
             ("quotas", "quota_id"),
+            ("account_team_members", "account_team_member_id"),
+        ]
+    },
+    # Histories keep every valid record version: the natural key is the version.
+    **{
+        f"stg_salesforce_{name}_history": (
+            f"raw_salesforce_{plural}",
+            ["Id", "SystemModstamp"],
+            ["Id", "SystemModstamp"],
+            [staged_id, "system_modstamp"],
+        )
+        for name, plural, staged_id in [
+            ("user", "users", "user_id"),
+            ("opportunity", "opportunities", "opportunity_id"),
         ]
     },
 }

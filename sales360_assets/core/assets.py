@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import polars as pl
 
+from sales360_assets.checks import validate_before_write
 from sales360_assets.core import transforms
 from sales360_assets.lake.io_manager import table_schema
 from sales360_assets.partitions import date_region_partitions, selection_from_keys, single_run_backfill
@@ -110,10 +111,28 @@ def dim_customer(
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
-    description="Sales reps and managers from Salesforce users: region, territory, manager.",
+    description="Sales reps and managers as a type 2 slowly changing dimension: one row per rep and "
+    "assignment period (title, region, territory, manager) valid from valid_from (inclusive) to valid_to "
+    "(exclusive), built from every Salesforce User record version. Facts carry the key of the version "
+    "valid on the sale date.",
 )
-def dim_sales_rep(stg_salesforce_users: pl.DataFrame) -> pl.DataFrame:
-    return transforms.build_dim_sales_rep(stg_salesforce_users)
+def dim_sales_rep(stg_salesforce_user_history: pl.DataFrame) -> pl.DataFrame:
+    return transforms.build_dim_sales_rep(stg_salesforce_user_history)
+
+
+@dg.asset(
+    metadata=column_metadata(transforms.BRIDGE_ACCOUNT_TEAM_SCHEMA),
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds=KINDS,
+    description="Bridge between accounts and sales team members (many-to-many): per account and period "
+    "[valid_from, valid_to) the members, their role and credit split, which sum to 100 (is_balanced). "
+    "Commission credit flows through it.",
+)
+def bridge_account_team(stg_salesforce_account_team_members: pl.DataFrame, dim_customer: pl.DataFrame) -> dg.Output:
+    bridge = transforms.build_bridge_account_team(stg_salesforce_account_team_members, dim_customer)
+    unbalanced = bridge.filter(~pl.col("is_balanced")).select("account_id", "valid_from").unique().height
+    return dg.Output(bridge, metadata={"unbalanced_account_periods": unbalanced})
 
 
 @dg.asset(
@@ -138,8 +157,9 @@ def dim_sales_rep(stg_salesforce_users: pl.DataFrame) -> pl.DataFrame:
     partitions_def=date_region_partitions,
     backfill_policy=single_run_backfill,
     description="Sales at order-line grain across channels (web, POS, and CRM deals not fulfilled as web "
-    "orders — a won deal carrying Web_Order_Id__c is already a web sale, so it is left out). Amounts in "
-    "USD with the original amount, currency, rate and rate date kept for audit; cost and gross margin.",
+    "orders — a won deal carrying Web_Order_Id__c is already a web sale, so it is left out). CRM deals are "
+    "attributed to the rep assignment valid on the close date (type 2 dim_sales_rep). Amounts in USD with the "
+    "original amount, currency, rate and rate date kept for audit; cost and gross margin.",
     tags={"sensitivity": "confidential"},
 )
 def fact_sales(
@@ -148,23 +168,26 @@ def fact_sales(
     stg_pos_transactions: pl.DataFrame,
     stg_salesforce_opportunities: pl.DataFrame,
     stg_salesforce_opportunity_line_items: pl.DataFrame,
-    stg_salesforce_users: pl.DataFrame,
+    stg_salesforce_user_history: pl.DataFrame,
     dim_customer: pl.DataFrame,
     dim_product: pl.DataFrame,
 ) -> pl.DataFrame:
     selection = selection_from_keys(context.partition_keys)
-    return transforms.build_fact_sales(
+    fact = transforms.build_fact_sales(
         stg_warehouse_order_lines,
         stg_pos_transactions,
         stg_salesforce_opportunities,
         stg_salesforce_opportunity_line_items,
-        stg_salesforce_users,
+        stg_salesforce_user_history,
         dim_customer,
         dim_product,
         selection.start,
         selection.end,
         list(selection.regions),
     )
+    # Commission is paid from these rows: duplicates, null keys or negative quantities never land.
+    validate_before_write("fact_sales", fact)
+    return fact
 
 
 @dg.asset(
@@ -172,13 +195,49 @@ def fact_sales(
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
-    description="Opportunities at deal grain (current state; deleted deals removed): stage, owner, amounts "
-    "in original currency and USD, expected value and days to close.",
+    description="Opportunities at deal grain (current state; deleted deals removed): stage and its standard "
+    "funnel stage and ordinal (regional stage names mapped in core/funnel.py), the furthest stage reached, the "
+    "owner's assignment on the close date, amounts in original currency and USD, expected value, days to "
+    "close, booking and cancellation dates.",
 )
 def fact_opportunity(
-    stg_salesforce_opportunities: pl.DataFrame, stg_salesforce_users: pl.DataFrame, dim_customer: pl.DataFrame
+    stg_salesforce_opportunities: pl.DataFrame,
+    stg_salesforce_user_history: pl.DataFrame,
+    stg_salesforce_opportunity_history: pl.DataFrame,
+    dim_customer: pl.DataFrame,
 ) -> pl.DataFrame:
-    return transforms.build_fact_opportunity(stg_salesforce_opportunities, stg_salesforce_users, dim_customer)
+    fact = transforms.build_fact_opportunity(
+        stg_salesforce_opportunities, stg_salesforce_user_history, dim_customer, stg_salesforce_opportunity_history
+    )
+    validate_before_write("fact_opportunity", fact)
+    return fact
+
+
+@dg.asset(
+    metadata=column_metadata(transforms.FACT_BOOKING_LINE_SCHEMA),
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds=KINDS,
+    description="The bookings ledger: every line item of every booked deal (won, or won and later cancelled) "
+    "on its booking date, in USD, with the owner's assignment then, the product family, the campaign and — "
+    "for cancelled deals — the cancellation date. A cancellation never removes a booking, so a paid period "
+    "never changes; commissions and quota attainment are computed from it.",
+    tags={"sensitivity": "confidential"},
+)
+def fact_booking_line(
+    stg_salesforce_opportunities: pl.DataFrame,
+    stg_salesforce_opportunity_line_items: pl.DataFrame,
+    stg_salesforce_user_history: pl.DataFrame,
+    dim_customer: pl.DataFrame,
+    dim_product: pl.DataFrame,
+) -> pl.DataFrame:
+    return transforms.build_fact_booking_line(
+        stg_salesforce_opportunities,
+        stg_salesforce_opportunity_line_items,
+        stg_salesforce_user_history,
+        dim_customer,
+        dim_product,
+    )
 
 
 core_assets: list[dg.AssetsDefinition] = [
@@ -187,6 +246,8 @@ core_assets: list[dg.AssetsDefinition] = [
     dim_product,
     dim_customer,
     dim_sales_rep,
+    bridge_account_team,
     fact_sales,
     fact_opportunity,
+    fact_booking_line,
 ]

@@ -15,48 +15,20 @@ Tombstones
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 
 import polars as pl
 
+# Keys are re-exported here: every layer imports them from the core transforms.
+from sales360_assets.core.funnel import CANCELLED_STAGE, FUNNEL_BY_NAME, LOST_STAGE, WON_STAGE, map_stages
+from sales360_assets.core.keys import NO_SALES_REP_KEY as NO_SALES_REP_KEY
+from sales360_assets.core.keys import UNIDENTIFIED_IN_STORE_CUSTOMER_KEY as UNIDENTIFIED_IN_STORE_CUSTOMER_KEY
+from sales360_assets.core.keys import UNKNOWN_CUSTOMER_KEY as UNKNOWN_CUSTOMER_KEY
+from sales360_assets.core.keys import UNMAPPED_PRODUCT_KEY as UNMAPPED_PRODUCT_KEY
+from sales360_assets.core.keys import surrogate_key as surrogate_key
+from sales360_assets.core.keys import surrogate_key_value as surrogate_key_value
+from sales360_assets.core.scd import END_OF_TIME, REP_VERSION_SCHEMA, attribute_to_version, build_rep_versions
 from sales360_assets.settings import REGION_CODES, REGIONS
-
-_KEY_SEPARATOR = "|"
-_NULL_TOKEN = "<null>"
-
-
-def surrogate_key_value(*parts: str | None) -> str:
-    """The key ``surrogate_key`` computes for these parts, for constants and ad-hoc lookups."""
-    text = _KEY_SEPARATOR.join(_NULL_TOKEN if part is None else part for part in parts)
-    return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
-
-
-def _md5_hex(texts: pl.Series) -> pl.Series:
-    md5 = hashlib.md5
-    digests = [None if t is None else md5(t, usedforsecurity=False).hexdigest() for t in texts.cast(pl.Binary)]
-    return pl.Series(texts.name, digests, dtype=pl.String)
-
-
-def surrogate_key(*parts: pl.Expr) -> pl.Expr:
-    """Deterministic String key: MD5 hex of the parts joined with ``|`` (null parts as ``<null>``).
-
-    Why MD5 and not ``Expr.hash``: Polars documents ``hash`` as stable only within one Polars
-    version. Dimensions are rebuilt whole but fact partitions are rewritten one at a time, so a
-    Polars upgrade would re-key the dimensions and leave every older fact partition pointing at
-    keys that no longer exist. MD5 is defined by a standard, identical in every process, version
-    and language, and recomputable in SQL (``md5('account|001...')`` in DuckDB/BigQuery) — the
-    dbt ``generate_surrogate_key`` convention. It runs through hashlib at roughly 0.5 µs a key;
-    only dimension rows are hashed (thousands to a few million), never fact lines.
-    """
-    text = pl.concat_str([p.cast(pl.String).fill_null(_NULL_TOKEN) for p in parts], separator=_KEY_SEPARATOR)
-    return text.map_batches(_md5_hex, return_dtype=pl.String, is_elementwise=True)
-
-
-UNMAPPED_PRODUCT_KEY = surrogate_key_value("unknown", "product")
-UNIDENTIFIED_IN_STORE_CUSTOMER_KEY = surrogate_key_value("unknown", "in_store_customer")
-UNKNOWN_CUSTOMER_KEY = surrogate_key_value("unknown", "customer")
-NO_SALES_REP_KEY = surrogate_key_value("unknown", "sales_rep")
 
 UNMAPPED_CATEGORY = "Unmapped"
 CRM_ONLY_SUBCATEGORY = "Unmapped (CRM only)"
@@ -100,7 +72,10 @@ DIM_PRODUCT_SCHEMA: dict[str, pl.DataType] = {
     "list_price_usd": pl.Float64(),
     "standard_cost_usd": pl.Float64(),
     "crm_family": pl.String(),
+    # The family commission rates are set by: the CRM family, else the catalogue category.
+    "product_family": pl.String(),
     "in_catalogue": pl.Boolean(),
+    "in_crm": pl.Boolean(),
     "is_unknown_member": pl.Boolean(),
 }
 
@@ -120,19 +95,8 @@ DIM_CUSTOMER_SCHEMA: dict[str, pl.DataType] = {
     "is_unknown_member": pl.Boolean(),
 }
 
-DIM_SALES_REP_SCHEMA: dict[str, pl.DataType] = {
-    "sales_rep_key": pl.String(),
-    "user_id": pl.String(),
-    "name": pl.String(),
-    "email": pl.String(),
-    "title": pl.String(),
-    "region": pl.String(),
-    "territory": pl.String(),
-    "manager_id": pl.String(),
-    "manager_name": pl.String(),
-    "is_active": pl.Boolean(),
-    "is_unknown_member": pl.Boolean(),
-}
+# Type 2: one row per rep and assignment period (see core/scd.py).
+DIM_SALES_REP_SCHEMA: dict[str, pl.DataType] = REP_VERSION_SCHEMA
 
 FACT_SALES_SCHEMA: dict[str, pl.DataType] = {
     "sales_line_id": pl.String(),
@@ -161,6 +125,7 @@ FACT_SALES_SCHEMA: dict[str, pl.DataType] = {
     "gross_margin_usd": pl.Float64(),
     "is_unmapped_product": pl.Boolean(),
 }
+FUNNEL_ORDER = {name: stage.order for name, stage in FUNNEL_BY_NAME.items()}
 
 FACT_OPPORTUNITY_SCHEMA: dict[str, pl.DataType] = {
     "opportunity_id": pl.String(),
@@ -183,6 +148,58 @@ FACT_OPPORTUNITY_SCHEMA: dict[str, pl.DataType] = {
     "expected_amount_usd": pl.Float64(),
     "days_to_close": pl.Int64(),
     "web_order_id": pl.String(),
+    "owner_id": pl.String(),
+    "opportunity_type": pl.String(),
+    "lead_source": pl.String(),
+    "funnel_stage": pl.String(),
+    "funnel_stage_order": pl.Int8(),
+    # Highest funnel rung the deal ever reached (from its stage history; won and cancelled: 6).
+    "furthest_stage_order": pl.Int8(),
+    "is_cancelled": pl.Boolean(),
+    "cancelled_date": pl.Date(),
+    # The day the deal was booked (close date of a won deal, also when cancelled later).
+    "booking_date": pl.Date(),
+}
+
+FACT_BOOKING_LINE_SCHEMA: dict[str, pl.DataType] = {
+    "booking_line_id": pl.String(),
+    "opportunity_id": pl.String(),
+    "account_id": pl.String(),
+    "customer_key": pl.String(),
+    "campaign_id": pl.String(),
+    "owner_id": pl.String(),
+    "sales_rep_key": pl.String(),
+    "region": pl.String(),
+    "booking_date": pl.Date(),
+    "is_cancelled": pl.Boolean(),
+    "cancelled_date": pl.Date(),
+    "days_booked_to_cancelled": pl.Int64(),
+    "sku": pl.String(),
+    "product_key": pl.String(),
+    "product_family": pl.String(),
+    "quantity": pl.Float64(),
+    "net_amount_local": pl.Float64(),
+    "currency": pl.String(),
+    "fx_rate": pl.Float64(),
+    "fx_rate_date": pl.Date(),
+    "net_amount_usd": pl.Float64(),
+    "web_order_id": pl.String(),
+    # The fact_sales line that counts this booking as revenue while the deal stands (crm channel);
+    # null for a web-fulfilled deal, whose web order lines count it (see web_order_id).
+    "sales_line_id": pl.String(),
+}
+
+BRIDGE_ACCOUNT_TEAM_SCHEMA: dict[str, pl.DataType] = {
+    "account_id": pl.String(),
+    "customer_key": pl.String(),
+    "valid_from": pl.Date(),
+    "valid_to": pl.Date(),  # exclusive
+    "user_id": pl.String(),
+    "account_team_member_id": pl.String(),
+    "team_member_role": pl.String(),
+    "credit_split_pct": pl.Float64(),
+    "period_split_total_pct": pl.Float64(),
+    "is_balanced": pl.Boolean(),
 }
 
 
@@ -300,7 +317,12 @@ def build_dim_product(products: pl.DataFrame, crm_products: pl.DataFrame) -> pl.
         .filter(pl.col("sku").is_not_null())
         .sort(["is_active", "system_modstamp"], descending=True, nulls_last=True)
         .unique(subset="sku", keep="first", maintain_order=True)
-        .select("sku", pl.col("product_name").alias("crm_product_name"), pl.col("family").alias("crm_family"))
+        .select(
+            "sku",
+            pl.col("product_name").alias("crm_product_name"),
+            pl.col("family").alias("crm_family"),
+            pl.lit(True).alias("in_crm"),
+        )
     )
     joined = catalogue.join(crm, on="sku", how="full", coalesce=True)
     in_catalogue = pl.col("in_catalogue").fill_null(False)
@@ -314,7 +336,13 @@ def build_dim_product(products: pl.DataFrame, crm_products: pl.DataFrame) -> pl.
         "list_price_usd",
         "standard_cost_usd",
         "crm_family",
+        pl.coalesce(
+            _blank_to_null(pl.col("crm_family")),
+            pl.when(in_catalogue).then(pl.col("category")),
+            pl.lit(UNMAPPED_CATEGORY),
+        ).alias("product_family"),
         in_catalogue.alias("in_catalogue"),
+        pl.col("in_crm").fill_null(False),
         pl.lit(False).alias("is_unknown_member"),
     )
     unknown = pl.DataFrame(
@@ -324,7 +352,9 @@ def build_dim_product(products: pl.DataFrame, crm_products: pl.DataFrame) -> pl.
                 "product_name": "Unmapped product",
                 "category": UNMAPPED_CATEGORY,
                 "subcategory": UNMAPPED_CATEGORY,
+                "product_family": UNMAPPED_CATEGORY,
                 "in_catalogue": False,
+                "in_crm": False,
                 "is_unknown_member": True,
             }
         ],
@@ -432,23 +462,62 @@ def build_dim_customer(customers: pl.DataFrame, accounts: pl.DataFrame, contacts
 # --- dim_sales_rep ----------------------------------------------------------------------------
 
 
-def _sales_rep_key(user_id: pl.Expr) -> pl.Expr:
-    return surrogate_key(pl.lit("sales_rep"), user_id)
-
-
 def build_dim_sales_rep(users: pl.DataFrame) -> pl.DataFrame:
-    """Salesforce users (inactive ones too: their historical deals still need a rep) plus "No sales rep"."""
-    live = _live(users)
-    managers = live.select(pl.col("user_id").alias("manager_id"), pl.col("name").alias("manager_name"))
-    reps = live.join(managers, on="manager_id", how="left").with_columns(
-        _sales_rep_key(pl.col("user_id")).alias("sales_rep_key"),
-        pl.lit(False).alias("is_unknown_member"),
+    """Sales reps as a type 2 slowly changing dimension, plus the "No sales rep" member.
+
+    ``users`` are staged User record versions (the history, or just the latest version per user):
+    one row per rep and assignment period (title, region, territory, manager), valid from
+    ``valid_from`` (inclusive) to ``valid_to`` (exclusive). Inactive reps stay: their historical
+    deals still need a rep. See core/scd.py for the rules.
+    """
+    return build_rep_versions(users)
+
+
+# --- bridge: accounts × sales team members ------------------------------------------------------
+
+
+def build_bridge_account_team(team_members: pl.DataFrame, dim_customer: pl.DataFrame) -> pl.DataFrame:
+    """Who shares the credit of each account, period by period (many-to-many accounts × reps).
+
+    Each account's timeline is cut wherever its team changes, so within one row's
+    ``[valid_from, valid_to)`` the team is constant and its ``credit_split_pct`` values sum to
+    ``period_split_total_pct`` — 100 when the source is consistent (``is_balanced``). An
+    open-ended membership (no Effective_To__c) runs to the end of time; Effective_To__c is an
+    inclusive date in Salesforce, so the exclusive end is the day after.
+    """
+    members = _live(team_members).select(
+        "account_id",
+        "user_id",
+        "account_team_member_id",
+        "team_member_role",
+        "credit_split_pct",
+        pl.col("effective_from").alias("_from"),
+        (pl.col("effective_to") + pl.duration(days=1)).fill_null(END_OF_TIME).alias("_to"),
     )
-    unknown = pl.DataFrame(
-        [{"sales_rep_key": NO_SALES_REP_KEY, "name": "No sales rep", "is_active": False, "is_unknown_member": True}],
-        schema=DIM_SALES_REP_SCHEMA,
+    bounds = (
+        pl.concat(
+            [
+                members.select("account_id", pl.col("_from").alias("valid_from")),
+                members.select("account_id", pl.col("_to").alias("valid_from")),
+            ]
+        )
+        .unique()
+        .sort("account_id", "valid_from")
+        .with_columns(pl.col("valid_from").shift(-1).over("account_id").alias("valid_to"))
+        .drop_nulls("valid_to")
     )
-    return pl.concat([_conform(reps.sort("user_id"), DIM_SALES_REP_SCHEMA), unknown])
+    accounts = dim_customer.filter(pl.col("customer_source") == "crm").select(
+        pl.col("source_customer_id").alias("account_id"), "customer_key"
+    )
+    bridge = (
+        members.join(bounds, on="account_id", how="inner")
+        .filter(pl.col("_from") <= pl.col("valid_from"), pl.col("_to") >= pl.col("valid_to"))
+        .with_columns(pl.col("credit_split_pct").sum().over("account_id", "valid_from").alias("period_split_total_pct"))
+        .with_columns(((pl.col("period_split_total_pct") - 100.0).abs() < 1e-6).alias("is_balanced"))
+        .join(accounts, on="account_id", how="left")
+        .with_columns(pl.col("customer_key").fill_null(pl.lit(UNKNOWN_CUSTOMER_KEY)))
+    )
+    return _conform(bridge, BRIDGE_ACCOUNT_TEAM_SCHEMA).sort("account_id", "valid_from", "user_id")
 
 
 # --- facts ------------------------------------------------------------------------------------
@@ -469,30 +538,49 @@ def _attach_product(lines: pl.DataFrame, dim_product: pl.DataFrame) -> pl.DataFr
     )
 
 
-def _crm_attribution(opportunities: pl.DataFrame, users: pl.DataFrame, dim_customer: pl.DataFrame) -> pl.DataFrame:
-    """Live opportunities with customer_key, sales_rep_key and region.
+def _crm_attribution(
+    opportunities: pl.DataFrame, users: pl.DataFrame, dim_customer: pl.DataFrame, on_date: pl.Expr
+) -> pl.DataFrame:
+    """Live opportunities with customer_key, sales_rep_key, region and funnel stage.
 
-    Region is the owner's region; when the owner is unknown or has none, the account's region,
-    so that a deal is not silently dropped from every region partition.
+    The rep is the owner's assignment valid on ``on_date`` (null: the current one), so a deal
+    counts for the territory and manager the owner had when it closed. Region is that
+    assignment's region; when the owner is unknown or has none, the account's region, so that a
+    deal is not silently dropped from every region partition. Stages map to the standard funnel
+    by that region's vocabulary.
     """
-    owners = _live(users).select(
-        pl.col("user_id").alias("owner_id"),
-        _sales_rep_key(pl.col("user_id")).alias("sales_rep_key"),
-        _valid_region(pl.col("region")).alias("_owner_region"),
-    )
+    versions = build_rep_versions(users)
     accounts = dim_customer.filter(pl.col("customer_source") == "crm").select(
         pl.col("source_customer_id").alias("account_id"), "customer_key", pl.col("region").alias("_account_region")
     )
-    return (
-        _live(opportunities)
-        .join(owners, on="owner_id", how="left", validate="m:1", maintain_order="left")
-        .join(accounts, on="account_id", how="left", validate="m:1", maintain_order="left")
+    live = _live(opportunities)
+    if "cancelled_date" not in live.columns:  # a source without the custom field
+        live = live.with_columns(pl.lit(None, dtype=pl.Date).alias("cancelled_date"))
+    attributed = attribute_to_version(
+        live.with_columns(on_date.alias("_attributed_on")),
+        versions,
+        "owner_id",
+        pl.col("_attributed_on"),
+        ["sales_rep_key", pl.col("region").alias("_owner_region")],
+    )
+    deals = (
+        attributed.join(accounts, on="account_id", how="left", validate="m:1", maintain_order="left")
         .with_columns(
             pl.col("sales_rep_key").fill_null(pl.lit(NO_SALES_REP_KEY)),
             pl.col("customer_key").fill_null(pl.lit(UNKNOWN_CUSTOMER_KEY)),
-            pl.coalesce("_owner_region", "_account_region").alias("region"),
+            pl.coalesce(_valid_region(pl.col("_owner_region")), "_account_region").alias("region"),
         )
-        .drop("_owner_region", "_account_region")
+        .drop("_owner_region", "_account_region", "_attributed_on")
+    )
+    deals = map_stages(deals, "region", "stage_name")
+    cancelled = pl.col("funnel_stage") == CANCELLED_STAGE
+    return deals.with_columns(
+        cancelled.alias("is_cancelled"),
+        # A deal is cancelled on its Cancelled_Date__c, else on the day the stage changed.
+        pl.when(cancelled)
+        .then(pl.coalesce("cancelled_date", pl.col("system_modstamp").dt.date()))
+        .alias("cancelled_date"),
+        pl.when(pl.col("is_won").fill_null(False) | cancelled).then(pl.col("close_date")).alias("booking_date"),
     )
 
 
@@ -560,6 +648,13 @@ def _pos_sales(pos_lines: pl.DataFrame, dim_customer: pl.DataFrame) -> pl.DataFr
     )
 
 
+def _booked_deals(opportunities: pl.DataFrame, users: pl.DataFrame, dim_customer: pl.DataFrame) -> pl.DataFrame:
+    """Booked deals (won, or won and later cancelled), attributed to the owner's assignment on the close date."""
+    return _crm_attribution(opportunities, users, dim_customer, pl.col("close_date")).filter(
+        pl.col("booking_date").is_not_null()
+    )
+
+
 def _crm_sales(
     opportunities: pl.DataFrame,
     opportunity_lines: pl.DataFrame,
@@ -569,9 +664,10 @@ def _crm_sales(
     end: date,
 ) -> pl.DataFrame:
     deals = (
-        _crm_attribution(opportunities, users, dim_customer)
+        _booked_deals(opportunities, users, dim_customer)
         .filter(
-            pl.col("is_won").fill_null(False),
+            # Current state: a cancelled deal is no longer a sale (fact_booking_line keeps its history).
+            ~pl.col("is_cancelled"),
             # A deal fulfilled as a web order is already a sale in the web channel.
             _blank_to_null(pl.col("web_order_id")).is_null(),
             pl.col("close_date").is_between(start, end),
@@ -633,9 +729,12 @@ def build_fact_sales(
     - pos: every staged line; the customer is the web customer with the receipt's email
       (case/whitespace-insensitive), else the "Unidentified in-store customer" member.
     - crm: line items of won, live deals closed in [start, end], dated on the close date and
-      placed in the owner's region. Deals with a ``web_order_id`` are left out: they were
-      fulfilled as a web order, which the web channel already counts — this is what keeps a
-      B2B deal from being counted twice.
+      placed in the region of the owner's assignment on that date (``users`` may be the User
+      record history: the rep dimension is type 2). Deals with a ``web_order_id`` are left out:
+      they were fulfilled as a web order, which the web channel already counts — this is what
+      keeps a B2B deal from being counted twice. Like every CRM-derived row this is the deal's
+      current state: a deal cancelled later leaves the partition when it is rebuilt, while
+      ``fact_booking_line`` keeps the booking and the cancellation.
 
     Every amount keeps its original value, currency, FX rate and rate date next to the USD value.
     Cost is quantity × catalogue standard cost; a product with no catalogue cost (unmapped or
@@ -666,17 +765,103 @@ def build_fact_sales(
 
 
 def build_fact_opportunity(
-    opportunities: pl.DataFrame, users: pl.DataFrame, dim_customer: pl.DataFrame
+    opportunities: pl.DataFrame,
+    users: pl.DataFrame,
+    dim_customer: pl.DataFrame,
+    stage_history: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """One row per live opportunity (open, won and lost), for pipeline and win-rate analysis."""
+    """One row per live opportunity (open, won, lost and cancelled), for pipeline and win-rate analysis.
+
+    Closed deals are attributed to the owner's assignment on the close date, open deals to the
+    current one. ``stage_history`` (staged Opportunity record versions) gives the furthest funnel
+    stage each deal reached; without it, the current stage stands in (unknown for lost deals).
+    """
     created_date = pl.col("created_at").dt.date()
-    fact = _crm_attribution(opportunities, users, dim_customer).with_columns(
+    closed = pl.col("is_closed").fill_null(False)
+    deals = _crm_attribution(
+        opportunities, users, dim_customer, pl.when(closed).then(pl.col("close_date"))
+    ).with_columns(
         created_date.alias("created_date"),
         pl.col("amount").alias("amount_local"),
         (pl.col("amount_usd") * pl.col("probability") / 100.0).alias("expected_amount_usd"),
-        pl.when(pl.col("is_closed").fill_null(False))
-        .then((pl.col("close_date") - created_date).dt.total_days())
-        .alias("days_to_close"),
+        pl.when(closed).then((pl.col("close_date") - created_date).dt.total_days()).alias("days_to_close"),
         _blank_to_null(pl.col("web_order_id")).alias("web_order_id"),
     )
+    reached = _stage_rung(pl.col("funnel_stage"), pl.col("funnel_stage_order"))
+    history = (
+        stage_history.select("opportunity_id", "stage_name")
+        if stage_history is not None
+        else deals.select("opportunity_id", "stage_name")
+    )
+    furthest = (
+        map_stages(history.join(deals.select("opportunity_id", "region"), on="opportunity_id", how="inner"))
+        .group_by("opportunity_id")
+        .agg(reached.max().alias("furthest_stage_order"))
+    )
+    fact = deals.join(furthest, on="opportunity_id", how="left").with_columns(
+        pl.col("owner_id"), pl.col("opportunity_type"), pl.col("lead_source")
+    )
     return _conform(fact, FACT_OPPORTUNITY_SCHEMA).sort("opportunity_id")
+
+
+def _stage_rung(stage: pl.Expr, order: pl.Expr) -> pl.Expr:
+    """The funnel rung a version proves the deal reached: a loss proves nothing, a cancellation a win."""
+    won_order = FUNNEL_ORDER[WON_STAGE]
+    return (
+        pl.when(stage == LOST_STAGE)
+        .then(None)
+        .when(stage == CANCELLED_STAGE)
+        .then(pl.lit(won_order))
+        .otherwise(order)
+        .cast(pl.Int8)
+    )
+
+
+def build_fact_booking_line(
+    opportunities: pl.DataFrame,
+    opportunity_lines: pl.DataFrame,
+    users: pl.DataFrame,
+    dim_customer: pl.DataFrame,
+    dim_product: pl.DataFrame,
+) -> pl.DataFrame:
+    """Every line item of every booked deal — won, or won and later cancelled — at booking.
+
+    The bookings ledger sales commissions are paid from. Unlike ``fact_sales`` (the deal's
+    current state), a cancellation never removes a booking here: it sets ``is_cancelled`` and
+    ``cancelled_date`` on the lines, so the period of the booking never changes and the
+    cancellation can be settled in its own period. Web-fulfilled deals are included (the rep
+    sold them), with ``web_order_id`` pointing at the web order that carries their revenue.
+    Amounts are in USD at the deal's close-date rate (staging); the rep is the owner's
+    assignment on the booking date.
+    """
+    deals = _booked_deals(opportunities, users, dim_customer).select(
+        "opportunity_id",
+        "account_id",
+        "customer_key",
+        _blank_to_null(pl.col("campaign_id")).alias("campaign_id"),
+        "owner_id",
+        "sales_rep_key",
+        "region",
+        "booking_date",
+        "is_cancelled",
+        "cancelled_date",
+        _blank_to_null(pl.col("web_order_id")).alias("web_order_id"),
+    )
+    products = dim_product.filter(~pl.col("is_unknown_member")).select("sku", "product_key", "product_family")
+    lines = (
+        _live(opportunity_lines)
+        .join(deals, on="opportunity_id", how="inner", validate="m:1", maintain_order="left")
+        .join(products, on="sku", how="left", validate="m:1", maintain_order="left")
+        .with_columns(
+            pl.concat_str([pl.lit("crm"), "line_item_id"], separator=":").alias("booking_line_id"),
+            pl.col("product_key").fill_null(pl.lit(UNMAPPED_PRODUCT_KEY)),
+            pl.col("product_family").fill_null(pl.lit(UNMAPPED_CATEGORY)),
+            pl.col("total_price").alias("net_amount_local"),
+            pl.col("total_price_usd").alias("net_amount_usd"),
+            (pl.col("cancelled_date") - pl.col("booking_date")).dt.total_days().alias("days_booked_to_cancelled"),
+            pl.when(pl.col("web_order_id").is_null())
+            .then(pl.concat_str([pl.lit("crm"), "line_item_id"], separator=":"))
+            .alias("sales_line_id"),
+        )
+    )
+    return _conform(lines, FACT_BOOKING_LINE_SCHEMA).sort("booking_date", "booking_line_id")

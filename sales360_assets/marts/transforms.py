@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from sales360_assets.kpis import measure, ratio
+
 MART_DAILY_SALES_SCHEMA: dict[str, pl.DataType] = {
     "date": pl.Date(),
     "region": pl.String(),
@@ -62,12 +64,29 @@ def _conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFram
     return frame.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
 
 
-def _order_ref() -> pl.Expr:
-    return pl.concat_str([pl.col("channel"), pl.col("order_id")], separator=":")
+def customer_identity() -> pl.Expr:
+    """Who bought a line, for counting customers (see build_mart_customer_segment_performance).
+
+    Needs ``_unknown`` (is the line's customer_key an unknown member) next to the fact columns.
+    """
+    known = ~pl.col("_unknown").fill_null(True)
+    return (
+        pl.when(known | pl.col("customer_ref").is_null())
+        .then(pl.concat_str([pl.lit("key"), pl.col("customer_key")], separator=":"))
+        .otherwise(pl.concat_str([pl.col("channel"), pl.col("customer_ref")], separator=":"))
+    )
 
 
-def _ratio(numerator: str, denominator: str, scale: float = 1.0) -> pl.Expr:
-    return pl.when(pl.col(denominator) != 0).then(pl.col(numerator) / pl.col(denominator) * scale)
+def with_segment(fact_sales: pl.DataFrame | pl.LazyFrame, dim_customer: pl.DataFrame) -> pl.DataFrame | pl.LazyFrame:
+    """Fact lines with the customer's ``segment`` ("Unknown" when unmatched) and the ``_unknown`` flag."""
+    customers = dim_customer.select(
+        "customer_key", pl.col("segment").alias("_segment"), pl.col("is_unknown_member").alias("_unknown")
+    )
+    if isinstance(fact_sales, pl.LazyFrame):
+        customers = customers.lazy()
+    return fact_sales.join(customers, on="customer_key", how="left", validate="m:1").with_columns(
+        pl.col("_segment").fill_null(pl.lit(UNKNOWN_SEGMENT)).alias("segment")
+    )
 
 
 def build_mart_daily_sales(fact_sales: pl.DataFrame) -> pl.DataFrame:
@@ -75,16 +94,13 @@ def build_mart_daily_sales(fact_sales: pl.DataFrame) -> pl.DataFrame:
     mart = (
         fact_sales.group_by("date", "region", "channel")
         .agg(
-            pl.col("net_amount_usd").sum().alias("revenue_usd"),
-            pl.col("quantity").sum().alias("units"),
-            _order_ref().n_unique().alias("orders"),
-            pl.col("cost_usd").sum(),
-            pl.col("gross_margin_usd").sum(),
+            measure("revenue_usd"),
+            measure("units"),
+            measure("orders"),
+            measure("cost_usd"),
+            measure("gross_margin_usd"),
         )
-        .with_columns(
-            _ratio("revenue_usd", "orders").alias("average_order_value_usd"),
-            _ratio("gross_margin_usd", "revenue_usd", 100.0).alias("gross_margin_pct"),
-        )
+        .with_columns(ratio("average_order_value_usd"), ratio("gross_margin_pct"))
     )
     return _conform(mart, MART_DAILY_SALES_SCHEMA).sort("date", "region", "channel")
 
@@ -97,31 +113,42 @@ def build_mart_customer_segment_performance(fact_sales: pl.DataFrame, dim_custom
     back to their channel's natural reference (a POS loyalty id still tells repeat shoppers
     apart), and lines with neither count as the one unknown member.
     """
-    customers = dim_customer.select(
-        "customer_key", pl.col("segment").alias("_segment"), pl.col("is_unknown_member").alias("_unknown")
-    )
-    known = ~pl.col("_unknown").fill_null(True)
-    customer_identity = (
-        pl.when(known | pl.col("customer_ref").is_null())
-        .then(pl.concat_str([pl.lit("key"), pl.col("customer_key")], separator=":"))
-        .otherwise(pl.concat_str([pl.col("channel"), pl.col("customer_ref")], separator=":"))
-    )
     mart = (
-        fact_sales.join(customers, on="customer_key", how="left", validate="m:1")
-        .with_columns(pl.col("_segment").fill_null(pl.lit(UNKNOWN_SEGMENT)).alias("segment"))
+        with_segment(fact_sales, dim_customer)
         .group_by("date", "region", "segment")
         .agg(
-            pl.col("net_amount_usd").sum().alias("revenue_usd"),
-            pl.col("quantity").sum().alias("units"),
-            _order_ref().n_unique().alias("orders"),
-            customer_identity.n_unique().alias("customers"),
+            measure("revenue_usd"),
+            measure("units"),
+            measure("orders"),
+            customer_identity().n_unique().alias("customers"),
         )
-        .with_columns(
-            _ratio("revenue_usd", "orders").alias("average_order_value_usd"),
-            _ratio("orders", "customers").alias("order_frequency"),
-        )
+        .with_columns(ratio("average_order_value_usd"), ratio("order_frequency"))
     )
     return _conform(mart, MART_CUSTOMER_SEGMENT_SCHEMA).sort("date", "region", "segment")
+
+
+def product_lookup(dim_product: pl.DataFrame) -> pl.DataFrame:
+    """dim_product columns to join on product_key before ``product_columns``."""
+    return dim_product.select(
+        "product_key",
+        pl.col("product_name").alias("_name"),
+        pl.col("category").alias("_category"),
+        pl.col("subcategory").alias("_subcategory"),
+        pl.col("is_unknown_member").alias("_unknown"),
+    )
+
+
+def product_columns() -> list[pl.Expr]:
+    """product_name, category, subcategory; an unmapped SKU is named "Unmapped: <sku>" in category "Unmapped"."""
+    unmapped = pl.col("_unknown").fill_null(True)
+    return [
+        pl.when(unmapped)
+        .then(pl.concat_str([pl.lit(f"{UNMAPPED}: "), pl.col("sku").fill_null("<no sku>")]))
+        .otherwise(pl.col("_name"))
+        .alias("product_name"),
+        pl.when(unmapped).then(pl.lit(UNMAPPED)).otherwise(pl.col("_category")).alias("category"),
+        pl.when(unmapped).then(pl.lit(UNMAPPED)).otherwise(pl.col("_subcategory")).alias("subcategory"),
+    ]
 
 
 def build_mart_product_performance(fact_sales: pl.DataFrame, dim_product: pl.DataFrame) -> pl.DataFrame:
@@ -131,32 +158,14 @@ def build_mart_product_performance(fact_sales: pl.DataFrame, dim_product: pl.Dat
     "Unmapped: <sku>", so the catalogue gap shows which SKUs to map. Ranks are competition
     ranks (ties share the best rank, like SQL RANK()) within each date × region.
     """
-    products = dim_product.select(
-        "product_key",
-        pl.col("product_name").alias("_name"),
-        pl.col("category").alias("_category"),
-        pl.col("subcategory").alias("_subcategory"),
-        pl.col("is_unknown_member").alias("_unknown"),
-    )
-    unmapped = pl.col("_unknown").fill_null(True)
     partition = ["date", "region"]
     mart = (
         fact_sales.group_by("date", "region", "product_key", "sku")
-        .agg(
-            pl.col("net_amount_usd").sum().alias("revenue_usd"),
-            pl.col("quantity").sum().alias("units"),
-            pl.col("cost_usd").sum(),
-            pl.col("gross_margin_usd").sum(),
-        )
-        .join(products, on="product_key", how="left", validate="m:1")
+        .agg(measure("revenue_usd"), measure("units"), measure("cost_usd"), measure("gross_margin_usd"))
+        .join(product_lookup(dim_product), on="product_key", how="left", validate="m:1")
         .with_columns(
-            pl.when(unmapped)
-            .then(pl.concat_str([pl.lit(f"{UNMAPPED}: "), pl.col("sku").fill_null("<no sku>")]))
-            .otherwise(pl.col("_name"))
-            .alias("product_name"),
-            pl.when(unmapped).then(pl.lit(UNMAPPED)).otherwise(pl.col("_category")).alias("category"),
-            pl.when(unmapped).then(pl.lit(UNMAPPED)).otherwise(pl.col("_subcategory")).alias("subcategory"),
-            _ratio("gross_margin_usd", "revenue_usd", 100.0).alias("gross_margin_pct"),
+            *product_columns(),
+            ratio("gross_margin_pct"),
             pl.col("gross_margin_usd").rank("min", descending=True).over(partition).alias("margin_rank_desc"),
             pl.col("gross_margin_usd").rank("min").over(partition).alias("margin_rank_asc"),
         )

@@ -21,6 +21,7 @@ import polars as pl
 
 from sales360_assets.lake.io_manager import LakeResource, table_schema
 from sales360_assets.partitions import date_region_partitions, selection_from_keys, single_run_backfill
+from sales360_assets.retries import EXTRACTION_RETRY_POLICY, classified_extraction
 from sales360_assets.sources.contract import POS_STORES, POS_TRANSACTIONS, SALESFORCE_OBJECTS, WAREHOUSE_TABLES
 from sales360_assets.sources.landing import LINEAGE_COLUMNS
 from sales360_assets.sources.resources import LandingZoneResource, SalesforceResource, WarehouseResource
@@ -39,6 +40,7 @@ SALESFORCE_RAW_ASSETS: dict[str, str] = {
     "Opportunity": "raw_salesforce_opportunities",
     "OpportunityLineItem": "raw_salesforce_opportunity_line_items",
     "Quota__c": "raw_salesforce_quotas",
+    "AccountTeamMember": "raw_salesforce_account_team_members",
 }
 INGESTION_COLUMNS = {"_source": pl.String, "_ingested_at": pl.Datetime("us", "UTC"), "_run_id": pl.String}
 
@@ -59,7 +61,9 @@ def _timestamp_literal(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
-def build_salesforce_raw_asset(object_name: str, asset_name: str) -> dg.AssetsDefinition:
+def build_salesforce_raw_asset(
+    object_name: str, asset_name: str, retry_policy: dg.RetryPolicy = EXTRACTION_RETRY_POLICY
+) -> dg.AssetsDefinition:
     table = SALESFORCE_OBJECTS[object_name]
 
     @dg.asset(
@@ -72,8 +76,16 @@ def build_salesforce_raw_asset(object_name: str, asset_name: str) -> dg.AssetsDe
         metadata=_schema_metadata(table.columns),
         # Caps concurrent Salesforce work across runs (API limits are per org).
         pool="salesforce",
+        # Transient errors only: classified_extraction raises permanent ones with allow_retries=False.
+        retry_policy=retry_policy,
     )
     def _raw_salesforce(
+        context: dg.AssetExecutionContext, salesforce: SalesforceResource, lake: LakeResource
+    ) -> dg.MaterializeResult:
+        with classified_extraction(f"Salesforce {object_name}"):
+            return _extract_salesforce(context, salesforce, lake)
+
+    def _extract_salesforce(
         context: dg.AssetExecutionContext, salesforce: SalesforceResource, lake: LakeResource
     ) -> dg.MaterializeResult:
         delta = lake.get_lake()
@@ -118,7 +130,9 @@ def build_salesforce_raw_asset(object_name: str, asset_name: str) -> dg.AssetsDe
     return _raw_salesforce
 
 
-def build_warehouse_snapshot_asset(table_name: str) -> dg.AssetsDefinition:
+def build_warehouse_snapshot_asset(
+    table_name: str, retry_policy: dg.RetryPolicy = EXTRACTION_RETRY_POLICY
+) -> dg.AssetsDefinition:
     table = WAREHOUSE_TABLES[table_name]
     asset_name = f"raw_warehouse_{table_name}"
 
@@ -129,17 +143,21 @@ def build_warehouse_snapshot_asset(table_name: str) -> dg.AssetsDefinition:
         kinds={"bigquery", "polars", "delta"},
         description=f"Warehouse table `{table_name}`, full snapshot. {table.description}",
         metadata=_schema_metadata(table.columns),
+        retry_policy=retry_policy,
     )
     def _raw_warehouse_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> pl.DataFrame:
-        client = warehouse.get_client()
-        frame = client.read_full(table)
+        with classified_extraction(f"warehouse table {table_name}"):
+            client = warehouse.get_client()
+            frame = client.read_full(table)
         context.add_output_metadata(client.usage_metadata())
         return with_ingestion_columns(frame, f"warehouse:{table_name}", context.run.run_id, datetime.now(UTC))
 
     return _raw_warehouse_snapshot
 
 
-def build_warehouse_partitioned_asset(table_name: str) -> dg.AssetsDefinition:
+def build_warehouse_partitioned_asset(
+    table_name: str, retry_policy: dg.RetryPolicy = EXTRACTION_RETRY_POLICY
+) -> dg.AssetsDefinition:
     table = WAREHOUSE_TABLES[table_name]
     asset_name = f"raw_warehouse_{table_name}"
     assert table.date_column and table.region_column
@@ -154,11 +172,13 @@ def build_warehouse_partitioned_asset(table_name: str) -> dg.AssetsDefinition:
         metadata=_schema_metadata({**table.columns, "date": pl.Date}),
         partitions_def=date_region_partitions,
         backfill_policy=single_run_backfill,
+        retry_policy=retry_policy,
     )
     def _raw_warehouse_partitioned(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> pl.DataFrame:
         selection = selection_from_keys(context.partition_keys)
-        client = warehouse.get_client()
-        frame = client.read_partitioned(table, selection.start, selection.end, selection.regions)
+        with classified_extraction(f"warehouse table {table_name} {selection}"):
+            client = warehouse.get_client()
+            frame = client.read_partitioned(table, selection.start, selection.end, selection.regions)
         context.add_output_metadata(client.usage_metadata())
         frame = frame.with_columns(pl.col(table.date_column).alias("date"))
         return with_ingestion_columns(frame, f"warehouse:{table_name}", context.run.run_id, datetime.now(UTC))
@@ -172,9 +192,11 @@ def build_warehouse_partitioned_asset(table_name: str) -> dg.AssetsDefinition:
     kinds={"csv", "polars", "delta"},
     description=f"POS store registry from the landing zone. {POS_STORES.description}",
     metadata=_schema_metadata(POS_STORES.columns),
+    retry_policy=EXTRACTION_RETRY_POLICY,
 )
 def raw_pos_stores(context: dg.AssetExecutionContext, landing: LandingZoneResource) -> pl.DataFrame:
-    frame = landing.get_landing_zone().read_pos_stores()
+    with classified_extraction("POS store registry"):
+        frame = landing.get_landing_zone().read_pos_stores()
     return with_ingestion_columns(frame, "landing:pos/stores.csv", context.run.run_id, datetime.now(UTC))
 
 
@@ -187,11 +209,13 @@ def raw_pos_stores(context: dg.AssetExecutionContext, landing: LandingZoneResour
     metadata=_schema_metadata({**POS_TRANSACTIONS.columns, **LINEAGE_COLUMNS, "date": pl.Date, "region": pl.String}),
     partitions_def=date_region_partitions,
     backfill_policy=single_run_backfill,
+    retry_policy=EXTRACTION_RETRY_POLICY,
 )
 def raw_pos_transactions(context: dg.AssetExecutionContext, landing: LandingZoneResource) -> pl.DataFrame:
     selection = selection_from_keys(context.partition_keys)
-    zone = landing.get_landing_zone()
-    frame = zone.read_pos_transactions(selection.start, selection.end, selection.regions)
+    with classified_extraction(f"POS landing files {selection}"):
+        zone = landing.get_landing_zone()
+        frame = zone.read_pos_transactions(selection.start, selection.end, selection.regions)
     context.add_output_metadata({"files_read": frame["_source_file"].n_unique() if frame.height else 0})
     return with_ingestion_columns(frame, "landing:pos", context.run.run_id, datetime.now(UTC))
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import dagster as dg
 import polars as pl
 
+from sales360_assets.checks import validate_before_write
 from sales360_assets.lake.io_manager import LakeResource
 from sales360_assets.partitions import date_region_partitions, selection_from_keys, single_run_backfill
 from sales360_assets.raw.assets import SALESFORCE_RAW_ASSETS
@@ -32,6 +33,8 @@ def publish(
     """Dead-letter the rejects, check raw = staged + rejected + duplicates, hand the staged rows on."""
     if not result.reconciles:
         raise ReconciliationError(f"{source_table}: counts do not reconcile: {result.counts()}")
+    # Bad rows must never reach the table (nor their dead letters a half-done slice): check first.
+    validate_before_write(context.asset_key.to_user_string(), result.staged)
     selection = selection_from_keys(context.partition_keys) if context.assets_def.partitions_def else None
     write_dead_letters(lake.get_lake(), source_table, result.rejected, context.run.run_id, selection)
     reasons = Counter(result.rejected["reason"].to_list())
@@ -69,6 +72,61 @@ def _staging_asset(
         return publish(context, lake, source_table, stage(**inputs))
 
     return _stage
+
+
+def _history_asset(
+    name: str, description: str, ins: dict[str, str], stage: Callable[..., StagingResult]
+) -> dg.AssetsDefinition:
+    """Every valid record version of a Salesforce object.
+
+    Its rules are the latest-version staging asset's, which already dead-letters the rejected
+    versions; writing them again from here would only race that asset for the same slice.
+    """
+
+    @dg.asset(
+        name=name,
+        group_name=GROUP,
+        owners=OWNERS,
+        kinds=KINDS,
+        description=description,
+        ins={param: dg.AssetIn(key=upstream) for param, upstream in ins.items()},
+    )
+    def _history(**inputs: pl.DataFrame) -> dg.Output:
+        result = stage(**inputs)
+        if not result.reconciles:
+            raise ReconciliationError(f"{name}: counts do not reconcile: {result.counts()}")
+        reasons = Counter(result.rejected["reason"].to_list())
+        return dg.Output(
+            result.staged,
+            metadata={
+                **result.counts(),
+                "reconciles": result.reconciles,
+                "rejected_by_reason": dg.MetadataValue.json(dict(reasons.most_common(20))),
+            },
+        )
+
+    return _history
+
+
+def _salesforce_history_assets() -> list[dg.AssetsDefinition]:
+    return [
+        _history_asset(
+            "stg_salesforce_user_history",
+            "Salesforce User: every valid record version (oldest first), snake_case columns — the history "
+            "behind the type 2 sales-rep dimension (territory, region, manager and title changes). Rejected "
+            "versions are the ones stg_salesforce_users dead-letters.",
+            {"raw": "raw_salesforce_users"},
+            lambda raw: salesforce.stage_salesforce_history(raw, "User"),
+        ),
+        _history_asset(
+            "stg_salesforce_opportunity_history",
+            "Salesforce Opportunity: every valid record version (oldest first) with USD amounts — the stage "
+            "progression behind funnel conversion. Rejected versions are the ones "
+            "stg_salesforce_opportunities dead-letters.",
+            {"raw": "raw_salesforce_opportunities", "fx_rates": "stg_warehouse_fx_rates"},
+            lambda raw, fx_rates: salesforce.stage_opportunities(raw, fx_rates, keep_versions=True),
+        ),
+    ]
 
 
 def _salesforce_staging_assets() -> list[dg.AssetsDefinition]:
@@ -157,4 +215,5 @@ staging_assets: list[dg.AssetsDefinition] = [
         partitioned=True,
     ),
     *_salesforce_staging_assets(),
+    *_salesforce_history_assets(),
 ]
