@@ -28,6 +28,8 @@ REGIONS: dict[str, Region] = {
     "apac": Region("apac", "Asia Pacific", "JPY", ("JP",)),
 }
 REGION_CODES: list[str] = sorted(REGIONS)
+# Each region books in its own currency, so a deal's currency names the region that booked it.
+REGION_BY_CURRENCY: dict[str, str] = {r.currency: r.code for r in REGIONS.values()}
 
 REPORTING_CURRENCY = "USD"
 # Every currency a source may legitimately use. Anything else is a defect (dead letter).

@@ -854,6 +854,45 @@ def test_crm_deals_counted_once(fact: pl.DataFrame, dim_customer: pl.DataFrame) 
     assert line(fact, "crm:LI10")["customer_key"] == UNKNOWN_CUSTOMER_KEY
 
 
+def test_won_deal_with_neither_owner_nor_account_region_is_booked_in_its_currency_region(
+    dim_customer: pl.DataFrame, dim_product: pl.DataFrame
+) -> None:
+    """Owner and account both gone from the CRM: the deal's currency names the booking region."""
+    orphan = (
+        opportunities()
+        .filter(pl.col("opportunity_id") == "OP1")
+        .with_columns(
+            pl.lit("OPX").alias("opportunity_id"),
+            pl.lit("U-GONE").alias("owner_id"),
+            pl.lit("ACC-GONE").alias("account_id"),
+            pl.lit("EUR").alias("currency"),
+        )
+    )
+    orphan_line = (
+        opportunity_lines()
+        .filter(pl.col("line_item_id") == "LI1")
+        .with_columns(pl.lit("LIX").alias("line_item_id"), pl.lit("OPX").alias("opportunity_id"))
+    )
+    fact = build_fact_sales(
+        web_lines(),
+        pos_lines(),
+        pl.concat([opportunities(), orphan]),
+        pl.concat([opportunity_lines(), orphan_line]),
+        users(),
+        dim_customer,
+        dim_product,
+        START,
+        END,
+        REGIONS,
+    )
+    booked = line(fact, "crm:LIX")
+    assert (booked["region"], booked["sales_rep_key"], booked["customer_key"]) == (
+        "emea",
+        NO_SALES_REP_KEY,
+        UNKNOWN_CUSTOMER_KEY,
+    )
+
+
 def test_pos_customers_match_by_email_ignoring_case_and_whitespace(
     fact: pl.DataFrame, dim_customer: pl.DataFrame
 ) -> None:

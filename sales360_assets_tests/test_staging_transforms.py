@@ -291,3 +291,17 @@ def test_fx_rates_reject_non_positive_rates_and_unknown_currencies() -> None:
     result = warehouse.stage_fx_rates(raw)
     assert result.reconciles and result.staged.height == 1
     assert sorted(result.rejected["reason"].to_list()) == ["FX rate missing or not positive", "unknown currency 'ZZZ'"]
+
+
+def test_extraction_window_is_whole_seconds_like_soql_literals() -> None:
+    """SOQL datetimes have no fractions; the raw table must replace exactly the window queried."""
+    from datetime import timedelta
+
+    from sales360_assets.sources.salesforce import extraction_window
+
+    watermark = datetime(2026, 3, 1, 12, 0, 0, 700_123, tzinfo=UTC)
+    run_start = datetime(2026, 3, 2, 8, 30, 15, 999_999, tzinfo=UTC)
+    since, until = extraction_window(watermark, run_start, timedelta(minutes=15))
+    assert since == datetime(2026, 3, 1, 11, 45, 0, tzinfo=UTC)
+    assert until == datetime(2026, 3, 2, 8, 30, 15, tzinfo=UTC)
+    assert extraction_window(None, run_start, timedelta(minutes=15)) == (None, until)

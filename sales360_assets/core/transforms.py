@@ -28,7 +28,7 @@ from sales360_assets.core.keys import UNMAPPED_PRODUCT_KEY as UNMAPPED_PRODUCT_K
 from sales360_assets.core.keys import surrogate_key as surrogate_key
 from sales360_assets.core.keys import surrogate_key_value as surrogate_key_value
 from sales360_assets.core.scd import END_OF_TIME, REP_VERSION_SCHEMA, attribute_to_version, build_rep_versions
-from sales360_assets.settings import REGION_CODES, REGIONS
+from sales360_assets.settings import REGION_BY_CURRENCY, REGION_CODES, REGIONS
 
 UNMAPPED_CATEGORY = "Unmapped"
 CRM_ONLY_SUBCATEGORY = "Unmapped (CRM only)"
@@ -568,7 +568,14 @@ def _crm_attribution(
         .with_columns(
             pl.col("sales_rep_key").fill_null(pl.lit(NO_SALES_REP_KEY)),
             pl.col("customer_key").fill_null(pl.lit(UNKNOWN_CUSTOMER_KEY)),
-            pl.coalesce(_valid_region(pl.col("_owner_region")), "_account_region").alias("region"),
+            # Owner's region, else the account's; when neither resolves (owner or account gone),
+            # the deal's currency names the booking region, so a won deal never falls out of
+            # every date × region partition unnoticed.
+            pl.coalesce(
+                _valid_region(pl.col("_owner_region")),
+                "_account_region",
+                pl.col("currency").replace_strict(REGION_BY_CURRENCY, default=None),
+            ).alias("region"),
         )
         .drop("_owner_region", "_account_region", "_attributed_on")
     )

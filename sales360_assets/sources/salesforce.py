@@ -141,7 +141,13 @@ class LocalCrmClient:
 def extraction_window(
     watermark: datetime | None, run_start: datetime, lookback: timedelta
 ) -> tuple[datetime | None, datetime]:
-    """[watermark - lookback, run_start): the overlap re-reads records committed late in Salesforce."""
+    """[watermark - lookback, run_start): the overlap re-reads records committed late in Salesforce.
+
+    Both bounds are whole seconds: SOQL datetime literals carry no fractions, so a finer bound
+    would make the query window and the window the raw table replaces disagree. Records in the
+    last partial second are read by the next run's look-back.
+    """
+    until = run_start.replace(microsecond=0)
     if watermark is None:
-        return None, run_start
-    return watermark - lookback, run_start
+        return None, until
+    return (watermark - lookback).replace(microsecond=0), until
