@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -65,7 +65,7 @@ def materialize_window(
     start: date,
     end: date,
     regions: Sequence[str],
-    log: callable = print,  # type: ignore[valid-type]
+    log: Callable[[str], object] = print,
     executor: str = "in_process",
 ) -> dict[str, float]:
     """Reference data, then the daily job for start..end per region, then reporting. Seconds per run."""

@@ -10,7 +10,7 @@ outside them, with ``schema_mode="merge"`` so additive source changes flow throu
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -87,7 +87,7 @@ def _normalise_for_delta(df: pl.DataFrame) -> pl.DataFrame:
     return df
 
 
-def _with_commit_retry(write: callable, attempts: int = 5) -> None:  # type: ignore[valid-type]
+def _with_commit_retry(write: Callable[[], object], attempts: int = 5) -> None:
     """Retry optimistic-concurrency conflicts between runs writing disjoint partitions."""
     for attempt in range(attempts):
         try:

@@ -27,6 +27,19 @@ class ReconciliationError(RuntimeError):
     pass
 
 
+def staged_output(result: StagingResult) -> dg.Output[pl.DataFrame]:
+    """The staged rows with their reconciliation counts and the commonest rejection reasons."""
+    reasons = Counter(result.rejected["reason"].to_list())
+    return dg.Output(
+        result.staged,
+        metadata={
+            **result.counts(),
+            "reconciles": result.reconciles,
+            "rejected_by_reason": dg.MetadataValue.json(dict(reasons.most_common(20))),
+        },
+    )
+
+
 def publish(
     context: dg.AssetExecutionContext, lake: LakeResource, source_table: str, result: StagingResult
 ) -> dg.Output[pl.DataFrame]:
@@ -37,15 +50,7 @@ def publish(
     validate_before_write(context.asset_key.to_user_string(), result.staged)
     selection = selection_from_keys(context.partition_keys) if context.assets_def.partitions_def else None
     write_dead_letters(lake.get_lake(), source_table, result.rejected, context.run.run_id, selection)
-    reasons = Counter(result.rejected["reason"].to_list())
-    return dg.Output(
-        result.staged,
-        metadata={
-            **result.counts(),
-            "reconciles": result.reconciles,
-            "rejected_by_reason": dg.MetadataValue.json(dict(reasons.most_common(20))),
-        },
-    )
+    return staged_output(result)
 
 
 def _staging_asset(
@@ -95,15 +100,7 @@ def _history_asset(
         result = stage(**inputs)
         if not result.reconciles:
             raise ReconciliationError(f"{name}: counts do not reconcile: {result.counts()}")
-        reasons = Counter(result.rejected["reason"].to_list())
-        return dg.Output(
-            result.staged,
-            metadata={
-                **result.counts(),
-                "reconciles": result.reconciles,
-                "rejected_by_reason": dg.MetadataValue.json(dict(reasons.most_common(20))),
-            },
-        )
+        return staged_output(result)
 
     return _history
 
