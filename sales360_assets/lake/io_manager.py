@@ -59,7 +59,7 @@ def table_schema(
 
 
 def table_metadata(
-    lake: DeltaLake, name: str, df: pl.DataFrame, result: WriteResult, partitioned: bool
+    lake: DeltaLake, name: str, df: pl.DataFrame, result: WriteResult, partitioned: bool, partitions_in_run: int = 1
 ) -> dict[str, Any]:
     total_rows = lake.scan(name).select(pl.len()).collect().item() if partitioned else df.height
     metadata: dict[str, Any] = {
@@ -69,8 +69,13 @@ def table_metadata(
         "dagster/row_count": total_rows,
         "delta_version": result.version,
     }
-    if partitioned:
+    if partitioned and partitions_in_run == 1:
         metadata["dagster/partition_row_count"] = df.height
+    elif partitioned:
+        # Dagster stamps a range run's output metadata on every partition's event, so a per-partition
+        # count would be wrong there: say what the figure is instead.
+        metadata["rows_written_by_run"] = df.height
+        metadata["partitions_in_run"] = partitions_in_run
     return metadata
 
 
@@ -92,7 +97,10 @@ class DeltaPolarsIOManager(dg.ConfigurableIOManager):
             result = lake.merge(name, df, meta[MERGE_KEYS_KEY])
         else:
             result = lake.overwrite(name, df)
-        context.add_output_metadata(table_metadata(lake, name, df, result, context.has_asset_partitions))
+        partitions_in_run = len(context.asset_partition_keys) if context.has_asset_partitions else 1
+        context.add_output_metadata(
+            table_metadata(lake, name, df, result, context.has_asset_partitions, partitions_in_run)
+        )
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame | pl.LazyFrame:
         lake = self.lake.get_lake()
