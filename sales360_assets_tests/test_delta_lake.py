@@ -128,3 +128,13 @@ def test_unwritable_lake_root_fails_clearly(tmp_path: Path) -> None:
     blocker.write_text("a file where the lake should be")
     with pytest.raises(PermissionError, match="not writable"):
         DeltaLake(str(blocker / "lake")).ensure_writable()
+
+
+def test_row_count_comes_from_the_log_and_matches_a_scan(lake: DeltaLake) -> None:
+    assert lake.row_count("t") == 0
+    lake.write_partitions(
+        "t", rows(days(3), ["na", "emea"], 1.0), PartitionSelection(D1, D1 + timedelta(2), ("na", "emea"))
+    )
+    lake.write_partitions("t", rows([D1], ["na"], 2.0), PartitionSelection.single(D1, "na"))
+    lake.write_partitions("t", rows([], [], 0.0), PartitionSelection.single(D1 + timedelta(1), "emea"))
+    assert lake.row_count("t") == lake.read("t").height == 5

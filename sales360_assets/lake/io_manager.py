@@ -61,7 +61,7 @@ def table_schema(
 def table_metadata(
     lake: DeltaLake, name: str, df: pl.DataFrame, result: WriteResult, partitioned: bool, partitions_in_run: int = 1
 ) -> dict[str, Any]:
-    total_rows = lake.scan(name).select(pl.len()).collect().item() if partitioned else df.height
+    total_rows = lake.row_count(name) if partitioned else df.height
     metadata: dict[str, Any] = {
         "dagster/table_name": name,
         "dagster/uri": dg.MetadataValue.path(result.table_uri),
