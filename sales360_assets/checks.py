@@ -26,7 +26,7 @@ import polars as pl
 from sales360_assets.lake.delta import DeltaLake, PartitionSelection
 from sales360_assets.lake.io_manager import LakeResource
 from sales360_assets.partitions import selection_from_keys
-from sales360_assets.staging.dead_letters import DEAD_LETTER_TABLE
+from sales360_assets.staging.dead_letters import read_dead_letters
 
 SAMPLE_ROWS = 10
 
@@ -504,10 +504,7 @@ def _findings_for(asset: str, partitioned: bool) -> Callable[[DeltaLake, Partiti
         if asset in RECONCILIATIONS:
             spec = RECONCILIATIONS[asset]
             raw = lake.read(spec.raw_table, selection if partitioned else None)
-            dead = _read(lake, DEAD_LETTER_TABLE, None)
-            rejected = dead.filter(pl.col("source_table") == spec.raw_table) if dead.height else dead
-            if partitioned and selection is not None and rejected.height:
-                rejected = rejected.filter(selection.filter_expr())
+            rejected = read_dead_letters(lake, spec.raw_table, selection if partitioned else None)
             findings.append(reconcile(raw, frame, rejected if rejected.height else _empty_dead(), spec))
         if asset in MART_TOTALS:
             fact = lake.read("fact_sales", selection)

@@ -40,10 +40,15 @@ def write_dead_letters(
     return lake.replace_where(DEAD_LETTER_TABLE, rows, predicate, row_filter)
 
 
-def read_dead_letters(lake: DeltaLake, source_table: str | None = None) -> pl.DataFrame:
+def read_dead_letters(
+    lake: DeltaLake, source_table: str | None = None, selection: PartitionSelection | None = None
+) -> pl.DataFrame:
+    """Dead letters, filtered in the scan to one source table and, optionally, its partitions."""
     if not lake.exists(DEAD_LETTER_TABLE):
         return pl.DataFrame()
     scan = lake.scan(DEAD_LETTER_TABLE)
     if source_table is not None:
         scan = scan.filter(pl.col("source_table") == source_table)
+    if selection is not None:
+        scan = scan.filter(selection.filter_expr())
     return scan.collect()
