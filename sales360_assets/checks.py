@@ -25,7 +25,7 @@ import polars as pl
 
 from sales360_assets.lake.delta import DeltaLake, PartitionSelection
 from sales360_assets.lake.io_manager import LakeResource
-from sales360_assets.partitions import selection_from_keys
+from sales360_assets.partitions import partition_selection
 from sales360_assets.staging.dead_letters import read_dead_letters
 
 SAMPLE_ROWS = 10
@@ -453,7 +453,7 @@ def run_selection(context: dg.AssetCheckExecutionContext) -> PartitionSelection 
     """The run's date × region rectangle, or None when the check runs outside a partitioned run."""
     op = context.op_execution_context
     if op.has_partition_key or op.has_partition_key_range:
-        return selection_from_keys(list(op.partition_keys))
+        return partition_selection(op)
     return None
 
 

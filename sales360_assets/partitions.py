@@ -7,17 +7,45 @@ set in ``settings.REGIONS``. Dagster orders multi-partition dimensions by name, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 import dagster as dg
 
 from sales360_assets.lake.delta import PartitionSelection
 from sales360_assets.settings import REGION_CODES, partitions_start_date
 
+PARTITION_TAG = "dagster/partition"
+DIMENSION_TAG_PREFIX = "dagster/partition/"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+class PartitionTagConflictError(ValueError):
+    """A run's tags name a single partition and a range that disagree: refuse to guess."""
+
+
+class DateRegionPartitionsDefinition(dg.MultiPartitionsDefinition):
+    """date × region, tagging a single-partition run with ``dagster/partition`` only.
+
+    Why not the stock class: its per-dimension run tags (``dagster/partition/date``, ``…/region``)
+    leak into ranged runs. A job-page backfill with a single-run policy copies the *first*
+    partition's tags onto every range run (Dagster 1.13 ``job_backfill.py`` strips only
+    ``dagster/partition``; upstream dagster-io/dagster#28861), and Dagster then resolves the run to
+    that one partition: a 7-day × 4-region backfill wrote one partition and reported 28. Without
+    the dimension tags a range run is resolved from its range tags, as asset backfills are.
+    Materialization events still carry the dimension tags (Dagster adds them per event), so the
+    UI's partition grid and dimension filters on assets are unchanged.
+    """
+
+    def get_tags_for_partition_key(self, partition_key: str) -> Mapping[str, str]:
+        return {PARTITION_TAG: str(self.get_partition_key_from_str(partition_key))}
+
+
 daily_partitions = dg.DailyPartitionsDefinition(start_date=partitions_start_date().isoformat())
 region_partitions = dg.StaticPartitionsDefinition(REGION_CODES)
-date_region_partitions = dg.MultiPartitionsDefinition({"date": daily_partitions, "region": region_partitions})
+date_region_partitions = DateRegionPartitionsDefinition({"date": daily_partitions, "region": region_partitions})
 
 # Transforms take many partitions at once, so a backfill becomes one run per region covering the
 # whole date range (Dagster holds the smaller dimension constant) instead of one run per day.
@@ -55,3 +83,59 @@ def selection_from_keys(keys: Sequence[str]) -> PartitionSelection:
 def keys_for(start: date, end: date, regions: Sequence[str]) -> list[str]:
     sel = PartitionSelection(start, end, tuple(regions))
     return [dg.MultiPartitionKey({"date": d.isoformat(), "region": r}) for d in sel.dates for r in sel.regions]
+
+
+def run_partition_selection(tags: Mapping[str, str]) -> PartitionSelection:
+    """The date × region rectangle a run's tags ask for; refuses tags that disagree.
+
+    A run names its partitions either by one key (``dagster/partition``, or the per-dimension
+    ``dagster/partition/<dim>`` tags) or by a range (``dagster/asset_partition_range_start`` /
+    ``_end``). Dagster silently prefers the single key when both are present; a run whose
+    single key is not exactly its range would write the wrong partitions, so it fails here with
+    what to do instead.
+    """
+    single: str | None = None
+    dimensions = {k[len(DIMENSION_TAG_PREFIX) :]: v for k, v in tags.items() if k.startswith(DIMENSION_TAG_PREFIX)}
+    if dimensions:
+        single = str(dg.MultiPartitionKey(dimensions))
+    if PARTITION_TAG in tags:
+        if single is not None and tags[PARTITION_TAG] != single:
+            raise PartitionTagConflictError(
+                f"run partition tags disagree: {PARTITION_TAG}={tags[PARTITION_TAG]} but the dimension tags say {single}"
+            )
+        single = tags[PARTITION_TAG]
+    has_range = RANGE_START_TAG in tags or RANGE_END_TAG in tags
+    if has_range:
+        if RANGE_START_TAG not in tags or RANGE_END_TAG not in tags:
+            raise PartitionTagConflictError(f"run has only one of {RANGE_START_TAG} / {RANGE_END_TAG}")
+        start, end = tags[RANGE_START_TAG], tags[RANGE_END_TAG]
+        if single is not None and not (start == end == single):
+            raise PartitionTagConflictError(
+                f"run partition tags disagree: range {start}..{end} but single partition {single}. "
+                "Nothing was written. Relaunch the range without partition tags (asset backfill, "
+                "`sales360 materialize`, or the job backfill of this code location, which tags ranges only)"
+            )
+        keys = date_region_partitions.get_partition_keys_in_range(dg.PartitionKeyRange(start, end))
+        return selection_from_keys(keys)
+    if single is None:
+        raise PartitionTagConflictError("run has no partition tags; launch it for a date × region partition or range")
+    return selection_from_keys([single])
+
+
+def partition_selection(context: Any) -> PartitionSelection:
+    """The partitions an asset step, IO manager call or check runs for, cross-checked with the run's tags.
+
+    Every partitioned read and write goes through here, so a run whose tags disagree fails before
+    it touches a table, and what Dagster records as materialized is what was written.
+    """
+    if isinstance(context, dg.OutputContext | dg.InputContext):
+        keys, tags = list(context.asset_partition_keys), context.step_context.dagster_run.tags
+    else:
+        keys, tags = list(context.partition_keys), context.run.tags
+    from_tags = run_partition_selection(tags)
+    from_dagster = selection_from_keys(keys)
+    if from_dagster != from_tags:
+        raise PartitionTagConflictError(
+            f"Dagster resolved this run to {from_dagster} but its tags ask for {from_tags}; nothing was written"
+        )
+    return from_dagster

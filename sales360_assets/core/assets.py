@@ -8,7 +8,11 @@ import polars as pl
 from sales360_assets.checks import validate_before_write
 from sales360_assets.core import transforms
 from sales360_assets.lake.io_manager import table_schema
-from sales360_assets.partitions import date_region_partitions, selection_from_keys, single_run_backfill
+from sales360_assets.partitions import (
+    date_region_partitions,
+    partition_selection,
+    single_run_backfill,
+)
 from sales360_assets.settings import partitions_start_date
 
 OWNERS = ["team:sales-data-platform"]
@@ -172,7 +176,7 @@ def fact_sales(
     dim_customer: pl.DataFrame,
     dim_product: pl.DataFrame,
 ) -> pl.DataFrame:
-    selection = selection_from_keys(context.partition_keys)
+    selection = partition_selection(context)
     fact = transforms.build_fact_sales(
         stg_warehouse_order_lines,
         stg_pos_transactions,

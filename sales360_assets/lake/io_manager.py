@@ -18,7 +18,7 @@ import dagster as dg
 import polars as pl
 
 from sales360_assets.lake.delta import DeltaLake, WriteResult
-from sales360_assets.partitions import selection_from_keys
+from sales360_assets.partitions import partition_selection
 
 WRITE_MODE_KEY = "sales360/write_mode"
 MERGE_KEYS_KEY = "sales360/merge_keys"
@@ -92,7 +92,7 @@ class DeltaPolarsIOManager(dg.ConfigurableIOManager):
         name = table_name_for(context.asset_key)
         meta = context.definition_metadata or {}
         if context.has_asset_partitions:
-            result = lake.write_partitions(name, df, selection_from_keys(list(context.asset_partition_keys)))
+            result = lake.write_partitions(name, df, partition_selection(context))
         elif meta.get(WRITE_MODE_KEY) == "merge":
             result = lake.merge(name, df, meta[MERGE_KEYS_KEY])
         else:
@@ -113,7 +113,7 @@ class DeltaPolarsIOManager(dg.ConfigurableIOManager):
             )
         selection = None
         if context.has_asset_partitions:
-            selection = selection_from_keys(list(context.asset_partition_keys))
+            selection = partition_selection(context)
         lazy = lake.scan(name, selection)
         wants_lazy = context.dagster_type.typing_type is pl.LazyFrame
         return lazy if wants_lazy else lazy.collect()

@@ -20,7 +20,11 @@ import dagster as dg
 import polars as pl
 
 from sales360_assets.lake.io_manager import LakeResource, table_schema
-from sales360_assets.partitions import date_region_partitions, selection_from_keys, single_run_backfill
+from sales360_assets.partitions import (
+    date_region_partitions,
+    partition_selection,
+    single_run_backfill,
+)
 from sales360_assets.retries import EXTRACTION_RETRY_POLICY, classified_extraction
 from sales360_assets.sources.contract import POS_STORES, POS_TRANSACTIONS, SALESFORCE_OBJECTS, WAREHOUSE_TABLES
 from sales360_assets.sources.landing import LINEAGE_COLUMNS
@@ -176,7 +180,7 @@ def build_warehouse_partitioned_asset(
         retry_policy=retry_policy,
     )
     def _raw_warehouse_partitioned(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> pl.DataFrame:
-        selection = selection_from_keys(context.partition_keys)
+        selection = partition_selection(context)
         with classified_extraction(f"warehouse table {table_name} {selection}"):
             client = warehouse.get_client()
             frame = client.read_partitioned(table, selection.start, selection.end, selection.regions)
@@ -213,7 +217,7 @@ def raw_pos_stores(context: dg.AssetExecutionContext, landing: LandingZoneResour
     retry_policy=EXTRACTION_RETRY_POLICY,
 )
 def raw_pos_transactions(context: dg.AssetExecutionContext, landing: LandingZoneResource) -> pl.DataFrame:
-    selection = selection_from_keys(context.partition_keys)
+    selection = partition_selection(context)
     with classified_extraction(f"POS landing files {selection}"):
         zone = landing.get_landing_zone()
         frame = zone.read_pos_transactions(selection.start, selection.end, selection.regions)

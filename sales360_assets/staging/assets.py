@@ -12,7 +12,11 @@ import polars as pl
 
 from sales360_assets.checks import validate_before_write
 from sales360_assets.lake.io_manager import LakeResource
-from sales360_assets.partitions import date_region_partitions, selection_from_keys, single_run_backfill
+from sales360_assets.partitions import (
+    date_region_partitions,
+    partition_selection,
+    single_run_backfill,
+)
 from sales360_assets.raw.assets import SALESFORCE_RAW_ASSETS
 from sales360_assets.staging import pos, salesforce, warehouse
 from sales360_assets.staging.dead_letters import write_dead_letters
@@ -48,7 +52,7 @@ def publish(
         raise ReconciliationError(f"{source_table}: counts do not reconcile: {result.counts()}")
     # Bad rows must never reach the table (nor their dead letters a half-done slice): check first.
     validate_before_write(context.asset_key.to_user_string(), result.staged)
-    selection = selection_from_keys(context.partition_keys) if context.assets_def.partitions_def else None
+    selection = partition_selection(context) if context.assets_def.partitions_def else None
     write_dead_letters(lake.get_lake(), source_table, result.rejected, context.run.run_id, selection)
     return staged_output(result)
 
