@@ -1,9 +1,28 @@
-"""pos_landing_sensor: one run per date × region whose POS/ERP files are new or changed."""
+"""pos_landing_sensor: one run per date × region whose POS/ERP files are new or changed.
+
+Three rules keep it quiet on a deployment that already holds data:
+
+* **Never replay what the lake holds.** A partition the cursor has not seen yet is first checked
+  against the Dagster instance: if the latest materialization of ``raw_pos_transactions`` for it
+  came from a run that *started after* its files last changed, that run read exactly these files,
+  so the partition is recorded as seen without a run. Turning the sensor on after ``./dev up``
+  therefore starts no run at all.
+* **A store's day closes at midnight in the store's own time zone** (``stores.csv`` ``timezone``,
+  else from its country; ``sources/landing.py``). A partition waits until the day is over for
+  every store whose file it holds; the tick's skip reason names the partitions and until when.
+  The partition key's date stays the folder's business date (the contract's).
+* **A compact cursor**: per partition, a digest of the files' names/sizes/mtimes (unchanged →
+  nothing is read) and a digest of their content (a re-dropped identical file starts nothing;
+  A → B → A runs again). Partitions older than the look-back are dropped.
+"""
+
+from __future__ import annotations
 
 import hashlib
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +39,7 @@ from sales360_assets.sensors.run_requests import (
     truncate_tag,
 )
 from sales360_assets.settings import partitions_start_date
-from sales360_assets.sources.landing import LandingZone
+from sales360_assets.sources.landing import LandingZone, business_day_closes_at
 from sales360_assets.sources.resources import LandingZoneResource
 
 # Only the POS path: a new drop needs no warehouse or CRM extraction.
@@ -32,36 +51,60 @@ pos_landing_job = dg.define_asset_job(
     description="One POS/ERP drop's partition: raw_pos_transactions → stg_pos_transactions → fact_sales → marts.",
 )
 
+RAW_POS_ASSET = dg.AssetKey("raw_pos_transactions")
+CURSOR_VERSION = 2
+# 48 bits per digest: a digest is only ever compared with the previous one of the same
+# partition, so a false "unchanged" needs a 1-in-2^48 collision.
+DIGEST_CHARS = 12
+# How many waiting partitions the skip reason names before it summarizes the rest.
+SKIP_REASON_PARTITIONS = 8
 
-# --- POS landing files ---------------------------------------------------------------------------
+
+# --- cursor --------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class SeenFile:
+    """One file of the version-1 cursor (per-file JSON); read once to migrate, never written."""
+
     size: int
     mtime_ns: int
     sha256: str
 
 
+@dataclass(frozen=True)
+class PartitionState:
+    stat: str  # digest of (file, size, mtime_ns) of every file: equal → nothing changed, nothing hashed
+    content: str  # digest of (file, SHA-256) of every file: what the last run (or the lake) holds
+
+
 @dataclass
-class LandingPlan:
-    requests: list[dg.RunRequest]
-    seen: dict[str, SeenFile]
-    notes: list[str]
+class LandingCursor:
+    partitions: dict[str, PartitionState] = field(default_factory=dict)
+    # A version-1 cursor's files: consulted for partitions not yet in ``partitions``, then dropped.
+    legacy: dict[str, SeenFile] = field(default_factory=dict)
 
 
-def load_landing_cursor(cursor: str | None) -> dict[str, SeenFile]:
+def load_landing_cursor(cursor: str | None) -> LandingCursor:
     if not cursor:
-        return {}
+        return LandingCursor()
     data = json.loads(cursor)
-    return {path: SeenFile(*values) for path, values in data.get("files", {}).items()}
+    if data.get("v") == 1:
+        return LandingCursor(legacy={path: SeenFile(*values) for path, values in data.get("files", {}).items()})
+    return LandingCursor(
+        partitions={key: PartitionState(value[:DIGEST_CHARS], value[DIGEST_CHARS:]) for key, value in data["p"].items()}
+    )
 
 
-def dump_landing_cursor(seen: dict[str, SeenFile]) -> str:
+def dump_landing_cursor(seen: LandingCursor) -> str:
     return json.dumps(
-        {"v": 1, "files": {path: [f.size, f.mtime_ns, f.sha256] for path, f in sorted(seen.items())}},
+        {"v": CURSOR_VERSION, "p": {key: s.stat + s.content for key, s in sorted(seen.partitions.items())}},
         separators=(",", ":"),
     )
+
+
+def _digest(parts: Iterable[object]) -> str:
+    return hashlib.sha256("\n".join(map(str, parts)).encode()).hexdigest()[:DIGEST_CHARS]
 
 
 def _sha256(path: Path) -> str:
@@ -72,88 +115,215 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+# --- plan ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    rel: str  # relative to the landing root, e.g. pos/2026-03-03/emea-001.csv
+    path: Path
+    size: int
+    mtime_ns: int
+    closes_at: datetime  # when the store's business day is over (UTC)
+
+
+@dataclass(frozen=True)
+class WaitingPartition:
+    partition: str
+    until: datetime
+    reason: str
+
+
+@dataclass
+class LandingPlan:
+    requests: list[dg.RunRequest]
+    seen: LandingCursor
+    notes: list[str]
+    waiting: list[WaitingPartition] = field(default_factory=list)
+    # Partitions recorded as seen without a run because the lake already holds their files.
+    already_loaded: list[str] = field(default_factory=list)
+
+    @property
+    def skip_reason(self) -> str | None:
+        """What the UI shows on a tick without runs: what is waiting and until when, what was recorded."""
+        if self.requests:
+            return None
+        parts = ["No new or changed POS files to load."]
+        if self.already_loaded:
+            parts.append(
+                f"Recorded {len(self.already_loaded)} partition(s) as already loaded "
+                f"(raw_pos_transactions was materialized after their files last changed): "
+                f"{_summarize(self.already_loaded)}."
+            )
+        if self.waiting:
+            shown = [
+                f"{w.partition} until {w.until.astimezone(UTC):%Y-%m-%d %H:%M} UTC ({w.reason})"
+                for w in sorted(self.waiting, key=lambda w: (w.until, w.partition))
+            ]
+            parts.append(f"Waiting: {_summarize(shown, sep='; ')}.")
+        unregistered = [n for n in self.notes if "stores.csv" in n]
+        if unregistered:
+            parts.append(f"Not processed: {_summarize(unregistered, sep='; ')}.")
+        return " ".join(parts)
+
+
+def _summarize(items: Sequence[str], sep: str = ", ") -> str:
+    head = sep.join(items[:SKIP_REASON_PARTITIONS])
+    return (
+        head if len(items) <= SKIP_REASON_PARTITIONS else f"{head}{sep}… and {len(items) - SKIP_REASON_PARTITIONS} more"
+    )
+
+
+# partitions -> start time (epoch seconds) of the run behind each one's latest raw materialization
+LoadedSince = Callable[[Sequence[str]], Mapping[str, float]]
+
+
 def plan_pos_runs(
     zone: LandingZone,
-    seen: dict[str, SeenFile],
+    seen: LandingCursor | None,
     now: datetime,
     job_name: str,
     settle: timedelta = timedelta(seconds=60),
     lookback_days: int = 14,
+    loaded_since: LoadedSince | None = None,
 ) -> LandingPlan:
     """One run request per partition with new or changed files (by content), and the new cursor.
 
-    Files still being written (modified within ``settle``), dated today (the partition does not
-    exist until the day is over), or from an unregistered store wait for a later tick; they
-    are not recorded, so they are picked up once they qualify.
+    A partition waits (nothing recorded, so a later tick takes it) while the business day of
+    one of its stores is not over in that store's time zone, or while a file is still being
+    written (modified within ``settle``). A file from an unregistered store is not processed.
+    ``loaded_since`` (the Dagster instance, in the sensor) says which candidate partitions the
+    lake already holds; those are recorded without a run.
     """
-    seen = dict(seen)
+    cursor = seen or LandingCursor()
     notes: list[str] = []
     today = now.astimezone(UTC).date()
     oldest = max(today - timedelta(days=lookback_days), partitions_start_date())
-    # Entries older than the lookback are never looked at again: keep the cursor small.
-    seen = {p: f for p, f in seen.items() if _folder_date(p) is None or _folder_date(p) >= oldest}
+    # Partitions older than the look-back are never looked at again: keep the cursor small.
+    states = {k: s for k, s in cursor.partitions.items() if date.fromisoformat(k.split("|")[0]) >= oldest}
     if not zone.pos_root.is_dir():
-        return LandingPlan([], seen, [f"no landing folder at {zone.pos_root}"])
-    region_of: dict[str, str] | None = None
-    changed: dict[str, list[tuple[str, str | None, str]]] = defaultdict(list)
-    updates: dict[str, SeenFile] = {}
+        return LandingPlan([], LandingCursor(states), [f"no landing folder at {zone.pos_root}"])
+
+    folders = []
     for folder in sorted(p for p in zone.pos_root.iterdir() if p.is_dir()):
         try:
             day = date.fromisoformat(folder.name)
         except ValueError:
             continue
-        if day < oldest:
-            continue
-        if day >= today:
-            notes.append(f"{folder.name}: waits until the day is over")
-            continue
+        if day >= oldest:
+            folders.append((day, folder))
+    by_partition: dict[str, list[LandingFile]] = defaultdict(list)
+    if folders:
+        stores = zone.read_pos_stores()
+        region_of = dict(zip(stores["store_id"], stores["region"], strict=True))
+        zone_of = zone.read_pos_store_timezones()
+    for day, folder in folders:
         for path in sorted(folder.glob("*.csv")):
             rel = str(path.relative_to(zone.root))
-            stat = path.stat()
-            if settle and now.timestamp() - stat.st_mtime < settle.total_seconds():
-                notes.append(f"{rel}: still settling")
-                continue
-            previous = seen.get(rel)
-            if previous is not None and (previous.size, previous.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-                continue
-            sha = _sha256(path)
-            if previous is not None and previous.sha256 == sha:
-                # Re-dropped identical file: remember the new mtime, process nothing.
-                seen[rel] = SeenFile(stat.st_size, stat.st_mtime_ns, sha)
-                notes.append(f"{rel}: identical content re-dropped, skipped")
-                continue
-            if region_of is None:
-                stores = zone.read_pos_stores()
-                region_of = dict(zip(stores["store_id"], stores["region"], strict=True))
             region = region_of.get(path.stem)
             if region is None:
                 notes.append(f"{rel}: store {path.stem!r} is not in stores.csv; register it to process this file")
                 continue
-            changed[partition_key_of(day, region)].append((rel, previous.sha256 if previous else None, sha))
-            updates[rel] = SeenFile(stat.st_size, stat.st_mtime_ns, sha)
+            stat = path.stat()
+            closes = business_day_closes_at(day, zone_of[path.stem])
+            by_partition[partition_key_of(day, region)].append(
+                LandingFile(rel, path, stat.st_size, stat.st_mtime_ns, closes)
+            )
 
-    requests = []
-    for partition, files in sorted(changed.items()):
-        day, region = partition.split("|")
+    waiting: list[WaitingPartition] = []
+    candidates: dict[str, tuple[list[LandingFile], PartitionState, PartitionState | None]] = {}
+    for partition, files in sorted(by_partition.items()):
+        closes = max(f.closes_at for f in files)
+        if now < closes:
+            late = max(files, key=lambda f: f.closes_at)
+            waiting.append(
+                WaitingPartition(partition, closes, f"the business day of {Path(late.rel).stem} is not over yet")
+            )
+            continue
+        newest = max(f.mtime_ns for f in files)
+        if settle and now.timestamp() - newest / 1e9 < settle.total_seconds():
+            waiting.append(
+                WaitingPartition(
+                    partition, datetime.fromtimestamp(newest / 1e9, UTC) + settle, "a file is still being written"
+                )
+            )
+            continue
+        stat_digest = _digest((f.rel, f.size, f.mtime_ns) for f in files)
+        previous = states.get(partition)
+        if previous is not None and previous.stat == stat_digest:
+            continue
+        shas = [_legacy_sha(cursor.legacy, f) or _sha256(f.path) for f in files]
+        state = PartitionState(stat_digest, _digest(f"{f.rel}:{sha}" for f, sha in zip(files, shas, strict=True)))
+        if previous is not None and previous.content == state.content:
+            # Re-dropped identical files: remember the new mtimes, process nothing.
+            states[partition] = state
+            notes.append(f"{partition}: identical content re-dropped, skipped")
+            continue
+        if previous is None and all(
+            cursor.legacy.get(f.rel, SeenFile(0, 0, "")).sha256 == sha for f, sha in zip(files, shas, strict=True)
+        ):
+            # Migrating from the per-file cursor: every file was already processed as it is.
+            states[partition] = state
+            continue
+        candidates[partition] = (files, state, previous)
+
+    loaded = dict(loaded_since(list(candidates))) if loaded_since and candidates else {}
+    already_loaded: list[str] = []
+    requests: list[dg.RunRequest] = []
+    for partition, (files, state, previous) in candidates.items():
+        states[partition] = state
+        run_started = loaded.get(partition)
+        if run_started is not None and max(f.mtime_ns for f in files) / 1e9 < run_started:
+            # The run that last wrote this partition started after every file's last change,
+            # so it read exactly these files: nothing to load.
+            already_loaded.append(partition)
+            continue
         # The key covers old → new content, so A → B → A still runs the third time.
-        run_key = f"pos:{partition}:{short_digest(f'{rel}:{old}->{new}' for rel, old, new in sorted(files))}"
+        old = previous.content if previous else "new"
         requests.append(
             dg.RunRequest(
-                run_key=run_key,
+                run_key=f"pos:{partition}:{short_digest([old, state.content])}",
                 job_name=job_name,
                 partition_key=partition,
-                tags={TRIGGER_TAG: "pos_landing", POS_FILES_TAG: truncate_tag(", ".join(rel for rel, _, _ in files))},
+                tags={TRIGGER_TAG: "pos_landing", POS_FILES_TAG: truncate_tag(", ".join(f.rel for f in files))},
             )
         )
-    seen.update(updates)
-    return LandingPlan(requests, seen, notes)
+    for w in waiting:
+        notes.append(f"{w.partition}: waits until {w.until.astimezone(UTC):%Y-%m-%d %H:%M} UTC ({w.reason})")
+    if already_loaded:
+        notes.append(f"recorded as already loaded, no run: {', '.join(already_loaded)}")
+    return LandingPlan(requests, LandingCursor(states), notes, waiting, already_loaded)
 
 
-def _folder_date(rel: str) -> date | None:
-    try:
-        return date.fromisoformat(Path(rel).parent.name)
-    except ValueError:
-        return None
+def _legacy_sha(legacy: Mapping[str, SeenFile], f: LandingFile) -> str | None:
+    old = legacy.get(f.rel)
+    return old.sha256 if old is not None and (old.size, old.mtime_ns) == (f.size, f.mtime_ns) else None
+
+
+def raw_pos_loaded_since(instance: dg.DagsterInstance, partitions: Sequence[str]) -> dict[str, float]:
+    """Per partition: when the run behind the latest ``raw_pos_transactions`` materialization started.
+
+    The run's start, not the materialization's time: a file changed while the run was reading
+    must still count as new.
+    """
+    if not partitions:
+        return {}
+    storage_ids = instance.get_latest_storage_id_by_partition(
+        RAW_POS_ASSET, dg.DagsterEventType.ASSET_MATERIALIZATION, set(partitions)
+    )
+    if not storage_ids:
+        return {}
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=RAW_POS_ASSET, storage_ids=list(storage_ids.values())),
+        limit=len(storage_ids),
+    ).records
+    run_ids = sorted({r.run_id for r in records})
+    started = {
+        record.dagster_run.run_id: record.start_time
+        for record in instance.get_run_records(dg.RunsFilter(run_ids=run_ids))
+        if record.start_time is not None
+    }
+    return {r.partition_key: started[r.run_id] for r in records if r.partition_key and r.run_id in started}
 
 
 def build_pos_landing_sensor(
@@ -168,7 +338,8 @@ def build_pos_landing_sensor(
         minimum_interval_seconds=60,
         default_status=dg.DefaultSensorStatus.STOPPED,
         description="Starts one run per POS/ERP partition when a file in the landing folder is new or its content "
-        f"changed (SHA-256 in the cursor); identical re-drops are skipped. Looks back {lookback_days} days.",
+        "changed; identical re-drops and partitions the lake already holds start nothing. A partition waits until "
+        f"the business day of its stores is over in their own time zone. Looks back {lookback_days} days.",
     )
     def _sensor(context: dg.SensorEvaluationContext, landing: LandingZoneResource) -> dg.SensorResult:
         plan = plan_pos_runs(
@@ -178,13 +349,14 @@ def build_pos_landing_sensor(
             job.name,
             settle,
             lookback_days,
+            loaded_since=lambda partitions: raw_pos_loaded_since(context.instance, partitions),
         )
         for note in plan.notes:
             context.log.info(note)
         return dg.SensorResult(
             run_requests=plan.requests,
             cursor=dump_landing_cursor(plan.seen),
-            skip_reason=None if plan.requests else "no new or changed POS files",
+            skip_reason=plan.skip_reason,
         )
 
     return _sensor

@@ -335,9 +335,13 @@ POS_STORES = SourceTable(
         "city": pl.String,
         "currency": pl.String,
         "opened_on": pl.String,
+        # Optional IANA zone (Europe/Berlin). Empty or absent: derived from country
+        # (landing.COUNTRY_TIMEZONES). Decides when a store's business day is closed.
+        "timezone": pl.String,
     },
     primary_key=("store_id",),
-    description="Store registry: which region and currency each store reports in.",
+    description="Store registry: which region, currency and time zone each store reports in.",
+    required=("store_id", "store_name", "region", "country", "city", "currency", "opened_on"),
 )
 
 POS_TRANSACTIONS = SourceTable(

@@ -9,9 +9,10 @@ whole file or silently pad/truncate such lines.
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
-from datetime import date, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
@@ -23,6 +24,72 @@ LINEAGE_COLUMNS = {
     "_raw_line": pl.String,
     "_parse_error": pl.String,
 }
+
+
+# A store's business day is over at midnight in its own time zone; ``stores.csv`` may name the
+# zone per store (``timezone``, an IANA name). Without it, the zone comes from the country. For
+# countries spanning several zones this is the westernmost mainland zone: its day ends last, so
+# a file is never taken for complete before its store could have closed (at worst a few hours
+# late). Set ``timezone`` for precision (e.g. America/New_York), and always for overseas
+# territories (Hawaii, the Canaries, the Azores).
+COUNTRY_TIMEZONES: dict[str, str] = {
+    "US": "America/Los_Angeles",
+    "CA": "America/Vancouver",
+    "MX": "America/Tijuana",
+    "BR": "America/Rio_Branco",
+    "GB": "Europe/London",
+    "IE": "Europe/Dublin",
+    "PT": "Europe/Lisbon",
+    "ES": "Europe/Madrid",
+    "FR": "Europe/Paris",
+    "BE": "Europe/Brussels",
+    "NL": "Europe/Amsterdam",
+    "LU": "Europe/Luxembourg",
+    "DE": "Europe/Berlin",
+    "AT": "Europe/Vienna",
+    "CH": "Europe/Zurich",
+    "IT": "Europe/Rome",
+    "DK": "Europe/Copenhagen",
+    "NO": "Europe/Oslo",
+    "SE": "Europe/Stockholm",
+    "FI": "Europe/Helsinki",
+    "PL": "Europe/Warsaw",
+    "CZ": "Europe/Prague",
+    "GR": "Europe/Athens",
+    "AE": "Asia/Dubai",
+    "IN": "Asia/Kolkata",
+    "SG": "Asia/Singapore",
+    "HK": "Asia/Hong_Kong",
+    "CN": "Asia/Shanghai",
+    "TW": "Asia/Taipei",
+    "KR": "Asia/Seoul",
+    "JP": "Asia/Tokyo",
+    "AU": "Australia/Perth",
+    "NZ": "Pacific/Auckland",
+}
+# Unknown country and no ``timezone``: "anywhere on earth" (UTC-12), the last place a day ends.
+FALLBACK_TIMEZONE = "Etc/GMT+12"
+
+
+def store_timezone(country: str | None, timezone: str | None = None) -> ZoneInfo:
+    """The store's zone: its own ``timezone`` if given, else its country's default (see above)."""
+    if timezone and timezone.strip():
+        try:
+            return ZoneInfo(timezone.strip())
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"stores.csv timezone {timezone!r} is not an IANA time zone name (e.g. Europe/Berlin)"
+            ) from exc
+    return ZoneInfo(COUNTRY_TIMEZONES.get((country or "").strip().upper(), FALLBACK_TIMEZONE))
+
+
+def business_day_closes_at(day: date, zone: ZoneInfo) -> datetime:
+    """When business day ``day`` is over for a store in ``zone``: the next local midnight, in UTC.
+
+    zoneinfo resolves daylight saving time, so a store's day closes at 23:00 or 22:00 UTC in
+    Berlin depending on the season.
+    """
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
 
 
 def parse_pos_file(path: Path, relative_to: Path | None = None) -> pl.DataFrame:
@@ -77,6 +144,15 @@ class LandingZone:
         frame = pl.read_csv(path, infer_schema=False)
         check_schema_drift(POS_STORES, frame.columns)
         return frame
+
+    def read_pos_store_timezones(self) -> Mapping[str, ZoneInfo]:
+        """store_id -> the store's time zone (``timezone`` column, else from its country)."""
+        stores = self.read_pos_stores()
+        zones = stores["timezone"] if "timezone" in stores.columns else [None] * stores.height
+        return {
+            store: store_timezone(country, zone)
+            for store, country, zone in zip(stores["store_id"], stores["country"], zones, strict=True)
+        }
 
     def pos_files(self, day: date, stores: Sequence[str] | None = None) -> list[Path]:
         folder = self.pos_root / day.isoformat()
