@@ -1,8 +1,13 @@
-"""sla_breach_alert_sensor: evaluate the commission SLAs and alert each breach once."""
+"""sla_breach_alert_sensor: evaluate the commission SLAs, keep the UI's SLA checks current, notify.
+
+Every tick runs the one evaluation (``evaluate_slas``), records each ``sla_<name>`` check result
+that changed (what the UI shows), sends each breach once, and its recovery once. The cursor
+holds the breaches alerted and not yet recovered.
+"""
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -11,15 +16,19 @@ from sales360_assets.freshness import (
     NotifierError,
     SlaAlert,
     SlaConfig,
-    SlaState,
     evaluate_slas,
     notifier_from_env,
+    plan_alerts,
+    report_sla_check_evaluations,
 )
+from sales360_assets.freshness.notification import ALERT_MEMORY
 
-# --- SLA alerts ----------------------------------------------------------------------------------
 
-ALERT_STATES = (SlaState.BREACHED, SlaState.LATE)
-ALERT_MEMORY = timedelta(days=30)
+def _load_cursor(cursor: str | None) -> tuple[dict[str, str], dict[str, str]]:
+    data = json.loads(cursor) if cursor else {}
+    # "alerted" is the cursor before recoveries existed: treated as closed, so nothing sent then is
+    # repeated as is; a breach still open is announced once more (with its recovery to follow).
+    return dict(data.get("open", {})), {**data.get("alerted", {}), **data.get("closed", {})}
 
 
 def alert_on_breaches(
@@ -29,25 +38,34 @@ def alert_on_breaches(
     cursor: str | None,
     notifier: Any,
     log: Any,
+    record_checks: bool = True,
 ) -> tuple[list[SlaAlert], str]:
-    """Send each breach once (keyed by SLA and due date); returns the alerts sent and the new cursor."""
-    alerted: dict[str, str] = json.loads(cursor).get("alerted", {}) if cursor else {}
+    """One tick: record the checks, send new breaches and recoveries; returns the alerts sent and the new cursor."""
+    open_alerts, closed = _load_cursor(cursor)
+    statuses = evaluate_slas(instance, now, config)
+    if record_checks:
+        report_sla_check_evaluations(instance, statuses)
+    plan = plan_alerts(statuses, set(open_alerts), set(closed))
     sent = []
-    for status in evaluate_slas(instance, now, config):
-        if status.state not in ALERT_STATES or status.alert_key in alerted:
-            continue
-        alert = SlaAlert.from_status(status)
+    for notice in plan.notices:
         try:
-            notifier.notify(alert)
+            notifier.notify(notice.alert)
         except NotifierError as exc:
             # Not remembered: the next tick tries again.
-            log.error(f"could not deliver SLA alert {alert.key}: {exc}")
+            log.error(f"could not deliver SLA alert {notice.alert.key}: {exc}")
             continue
-        alerted[alert.key] = now.isoformat()
-        sent.append(alert)
+        for key in notice.opens:
+            open_alerts[key] = now.isoformat()
+        for key in notice.closes:
+            open_alerts.pop(key, None)
+            closed[key] = now.isoformat()
+        sent.append(notice.alert)
+    for key in plan.forgotten:
+        log.info(f"SLA breach {key} is older than the look-back window (or its SLA is gone); no longer tracked")
+        open_alerts.pop(key, None)
     keep_after = now - ALERT_MEMORY
-    alerted = {k: v for k, v in alerted.items() if datetime.fromisoformat(v) >= keep_after}
-    return sent, json.dumps({"alerted": alerted}, sort_keys=True)
+    closed = {k: v for k, v in closed.items() if datetime.fromisoformat(v) >= keep_after}
+    return sent, json.dumps({"open": open_alerts, "closed": closed}, sort_keys=True)
 
 
 def build_sla_alert_sensor(
@@ -60,15 +78,16 @@ def build_sla_alert_sensor(
         name=name,
         minimum_interval_seconds=300,
         default_status=dg.DefaultSensorStatus.STOPPED,
-        description="Checks every commission SLA partition by partition (every region of the due date present and "
-        "successful by the deadline) and alerts each breach once: the log, plus SALES360_ALERT_WEBHOOK_URL if set.",
+        description="Evaluates every commission SLA over its look-back window (every region of every due date "
+        "delivered by a run started after the day closed, by the deadline), updates the sla_<name> checks the UI "
+        "shows, and sends each breach and each recovery once: the log, plus SALES360_ALERT_WEBHOOK_URL if set.",
     )
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         now = clock()
         sent, cursor = alert_on_breaches(
             context.instance, config, now, context.cursor, notifier_factory(context.log), context.log
         )
-        skip = f"{len(sent)} alert(s) sent" if sent else "no new SLA breaches"
+        skip = f"{len(sent)} notice(s) sent: " + ", ".join(f"{a.key} {a.state}" for a in sent) if sent else "no change"
         return dg.SensorResult(cursor=cursor, skip_reason=skip)
 
     return _sensor
