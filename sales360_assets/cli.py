@@ -21,6 +21,7 @@ import polars as pl
 
 from sales360_assets.definitions import JOB_FACTORIES
 from sales360_assets.lake.delta import DeltaLake
+from sales360_assets.run_health import DeadRun, fail_dead_runs, worker_tags
 from sales360_assets.settings import REGION_CODES, default_lake_uri
 from sales360_assets.staging.dead_letters import read_dead_letters
 
@@ -42,7 +43,14 @@ def run_job(
     """Run one job. ``multiprocess`` runs every step in its own process, as runs launched from the
     UI, schedules and backfills do: memory goes back to the OS after each step and two steps run
     at once. It rebuilds the definitions from the environment in each process, so the
-    ``SALES360_*`` variables must describe the deployment."""
+    ``SALES360_*`` variables must describe the deployment.
+
+    First, runs of this code location left STARTED by a dead process are failed and their
+    concurrency-pool slots freed (``run_health``): otherwise this run could wait forever for a
+    ``salesforce`` slot a killed run still holds. This run is tagged with this process's host and
+    pid, so if it is killed the next run does the same for it."""
+    fail_dead_runs_of(defs, instance)
+    tags = {**worker_tags(), **(tags or {})}
     if executor == "in_process":
         result = defs.resolve_job_def(name).execute_in_process(
             instance=instance, tags=tags, run_config=QUIET_CONSOLE, raise_on_error=True
@@ -57,6 +65,18 @@ def run_job(
         raise_on_error=True,
     ) as result:
         return result.success
+
+
+def fail_dead_runs_of(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[DeadRun]:
+    """Fail this code location's runs whose worker process on this host is gone; say so on stderr."""
+    dead = fail_dead_runs(instance, job_names={job.name for job in defs.resolve_all_job_defs()})
+    for item in dead:
+        print(
+            f"marked run {item.run_id} ({item.job_name}) FAILED: its worker (pid {item.worker.pid}) is gone; "
+            "freed its concurrency-pool slots",
+            file=sys.stderr,
+        )
+    return dead
 
 
 def materialize_window(
@@ -151,7 +171,15 @@ def _cmd_dead_letters(args: argparse.Namespace) -> int:
 
 
 def _cmd_freshness(args: argparse.Namespace) -> int:
-    from sales360_assets.freshness import SlaConfigError, SlaState, evaluate_slas, format_statuses, load_sla_config
+    """Print every SLA with the evaluation the UI's ``sla_<name>`` checks and the alert sensor use."""
+    from sales360_assets.freshness import (
+        SlaConfigError,
+        SlaState,
+        evaluate_slas,
+        format_statuses,
+        load_sla_config,
+        read_sla_check_results,
+    )
 
     try:
         config = load_sla_config()
@@ -160,13 +188,29 @@ def _cmd_freshness(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     now = now if now.tzinfo else now.replace(tzinfo=UTC)
-    if not os.environ.get("DAGSTER_HOME"):
+    home = os.environ.get("DAGSTER_HOME", "").strip()
+    if not home:
         # The SLA state is the run history in the Dagster instance the UI shows.
         print("error: set DAGSTER_HOME to the Dagster instance to read (./dev uses .dagster_home)", file=sys.stderr)
         return 2
+    # Dagster insists on an absolute DAGSTER_HOME; the README's `DAGSTER_HOME=.dagster_home` is relative
+    # to where the command runs, so resolve it here rather than fail.
+    resolved = Path(home).expanduser().resolve()
+    if not resolved.is_dir():
+        print(
+            f"error: DAGSTER_HOME={home} is not a directory ({resolved}); point it at the instance the UI uses, "
+            "e.g. DAGSTER_HOME=$PWD/.dagster_home from the project root after ./dev up",
+            file=sys.stderr,
+        )
+        return 2
+    os.environ["DAGSTER_HOME"] = str(resolved)
     with dg.DagsterInstance.get() as instance:
+        # A run whose worker died is not "in progress": fail it first, so the status says "failed".
+        for dead in fail_dead_runs(instance):
+            print(f"note: {dead.reason}", file=sys.stderr)
         statuses = evaluate_slas(instance, now, config)
-    print(format_statuses(statuses, config))
+        recorded = read_sla_check_results(instance, config)
+    print(format_statuses(statuses, config, recorded))
     breached = any(s.state in (SlaState.BREACHED, SlaState.LATE) for s in statuses)
     return 1 if args.check and breached else 0
 

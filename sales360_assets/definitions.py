@@ -3,19 +3,22 @@
 import dagster as dg
 
 from sales360_assets.checks import build_all_checks
-from sales360_assets.freshness import apply_freshness_policies, load_sla_config
+from sales360_assets.freshness import build_sla_checks, load_sla_config
 from sales360_assets.jobs import (
     all_assets,
     daily_sales_job,
-    daily_sales_schedule,
     partitioned_assets,
     reference_data_job,
-    reference_data_schedule,
     sales_reporting_job,
-    sales_reporting_schedule,
     unpartitioned_assets,
 )
 from sales360_assets.lake.io_manager import DeltaPolarsIOManager, LakeResource
+from sales360_assets.schedules import (
+    daily_sales_schedule,
+    reference_data_schedule,
+    reporting_automation_sensor,
+    with_reporting_automation,
+)
 from sales360_assets.sensors import (
     build_dead_letter_replay_sensor,
     build_failed_partition_retry_sensor,
@@ -24,6 +27,7 @@ from sales360_assets.sensors import (
     dead_letter_replay_job,
     pos_landing_job,
 )
+from sales360_assets.sensors.late_changes import build_late_change_sensor
 from sales360_assets.settings import default_lake_uri, default_sources_dir
 from sales360_assets.sources.resources import (
     LandingZoneResource,
@@ -59,7 +63,7 @@ def build_resources(sources_dir: str | None = None, lake_uri: str | None = None)
 
 
 def build_definitions(sources_dir: str | None = None, lake_uri: str | None = None) -> dg.Definitions:
-    """Everything, with the commission SLAs (``sla.yaml`` + ``$SALES360_SLA_CONFIG``) as freshness policies.
+    """Everything, with the commission SLAs (``sla.yaml`` + ``$SALES360_SLA_CONFIG``) as ``sla_<name>`` checks.
 
     A malformed SLA config or one naming an unknown asset fails here, when the code location
     loads, before anything runs.
@@ -70,12 +74,16 @@ def build_definitions(sources_dir: str | None = None, lake_uri: str | None = Non
         unpartitioned=[a.key.to_user_string() for a in unpartitioned_assets],
     )
     return dg.Definitions(
-        assets=apply_freshness_policies(all_assets, sla_config),
-        asset_checks=build_all_checks(all_assets),
+        # No Dagster FreshnessPolicy on SLA assets: it is not partition-aware and would contradict the
+        # sla_<name> checks (see freshness/checks.py).
+        assets=with_reporting_automation(all_assets),
+        asset_checks=[*build_all_checks(all_assets), build_sla_checks(sla_config)],
         resources=build_resources(sources_dir, lake_uri),
         jobs=[reference_data_job, daily_sales_job, sales_reporting_job, pos_landing_job, dead_letter_replay_job],
-        schedules=[reference_data_schedule, daily_sales_schedule, sales_reporting_schedule],
+        schedules=[reference_data_schedule, daily_sales_schedule],
         sensors=[
+            reporting_automation_sensor,
+            build_late_change_sensor(),
             build_failed_partition_retry_sensor(),
             build_pos_landing_sensor(),
             build_dead_letter_replay_sensor(),

@@ -1,15 +1,13 @@
-"""Jobs and schedules.
+"""Jobs. When they run is in ``schedules.py``.
 
 Three jobs, because the data has three shapes:
 
 * ``reference_data_job`` (unpartitioned): incremental Salesforce extracts, warehouse reference
-  snapshots, their staging, the dimensions and ``fact_opportunity``. Hourly, so CRM data stays
-  well inside its 4-hour freshness SLA even when a run fails.
-* ``daily_sales_job`` (date × region): raw → staging → ``fact_sales`` → marts. The schedule
-  launches yesterday for every region at 03:00 UTC, after the nightly warehouse load.
+  snapshots, their staging, the dimensions and ``fact_opportunity``.
+* ``daily_sales_job`` (date × region): raw → staging → ``fact_sales`` → marts.
 * ``sales_reporting_job`` (unpartitioned, over all history): the month / quarter / campaign /
   seasonality marts, commissions and the sales team report. They read every fact partition, so
-  they run after the daily job: daily at 06:30 UTC, and last in ``sales360 materialize``.
+  they run after their upstream assets (declarative automation) and last in ``sales360 materialize``.
 """
 
 import dagster as dg
@@ -47,27 +45,9 @@ daily_sales_job = dg.define_asset_job(
     description="Web orders and POS logs for date × region partitions through to fact_sales and the marts.",
 )
 
-reference_data_schedule = dg.ScheduleDefinition(
-    name="reference_data_hourly",
-    job=reference_data_job,
-    cron_schedule="5 * * * *",
-    execution_timezone="UTC",
-)
-
-daily_sales_schedule = dg.build_schedule_from_partitioned_job(
-    daily_sales_job, name="daily_sales_nightly", hour_of_day=3, minute_of_hour=0
-)
-
 sales_reporting_job = dg.define_asset_job(
     "sales_reporting_job",
     selection=dg.AssetSelection.assets(*reporting_assets),
     description="History-wide marts (profitability, segments by month, pipeline, funnel, campaigns, promotions, "
     "seasonality, quota attainment), commissions and the sales team report; after the daily job.",
-)
-
-sales_reporting_schedule = dg.ScheduleDefinition(
-    name="sales_reporting_daily",
-    job=sales_reporting_job,
-    cron_schedule="30 6 * * *",
-    execution_timezone="UTC",
 )

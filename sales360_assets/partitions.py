@@ -132,8 +132,11 @@ def partition_selection(context: Any) -> PartitionSelection:
         keys, tags = list(context.asset_partition_keys), context.step_context.dagster_run.tags
     else:
         keys, tags = list(context.partition_keys), context.run.tags
-    from_tags = run_partition_selection(tags)
     from_dagster = selection_from_keys(keys)
+    if isinstance(context, dg.InputContext) and not any(k.startswith("dagster/") and "partition" in k for k in tags):
+        # An unpartitioned asset (a history-wide mart) reading every partition of its input.
+        return from_dagster
+    from_tags = run_partition_selection(tags)
     if from_dagster != from_tags:
         raise PartitionTagConflictError(
             f"Dagster resolved this run to {from_dagster} but its tags ask for {from_tags}; nothing was written"

@@ -7,6 +7,7 @@ variables with local defaults.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from datetime import date
@@ -53,10 +54,41 @@ def default_lake_uri() -> str:
     return os.environ.get("SALES360_LAKE_URI", str(data_dir() / "lake"))
 
 
+DEFAULT_PARTITIONS_START = date(2023, 1, 1)
+PARTITIONS_START_ENV = "SALES360_PARTITIONS_START"
+
+
 def partitions_start_date() -> date:
-    """First day of the date partition dimension (``SALES360_PARTITIONS_START``)."""
-    raw = os.environ.get("SALES360_PARTITIONS_START", "2023-01-01")
-    try:
-        return date.fromisoformat(raw)
-    except ValueError as exc:
-        raise ValueError(f"SALES360_PARTITIONS_START must be an ISO date (YYYY-MM-DD), got {raw!r}") from exc
+    """First day of the date partition dimension: where this deployment's history starts.
+
+    ``SALES360_PARTITIONS_START`` when set; else the first date of the local sources (the sample
+    generator's manifest, or the earliest ``order_date=`` folder of a warehouse export); else
+    2023-01-01. A start far before the data shows thousands of "missing" partitions in the UI,
+    and a later one makes older data unreachable, so a live deployment should set it.
+    """
+    raw = os.environ.get(PARTITIONS_START_ENV)
+    if raw:
+        try:
+            return date.fromisoformat(raw)
+        except ValueError as exc:
+            raise ValueError(f"{PARTITIONS_START_ENV} must be an ISO date (YYYY-MM-DD), got {raw!r}") from exc
+    return history_start_in(default_sources_dir()) or DEFAULT_PARTITIONS_START
+
+
+def history_start_in(sources: Path) -> date | None:
+    """The first business date of local sources, or None when there are none to look at."""
+    manifest = sources / "_manifest.json"
+    if manifest.is_file():
+        try:
+            return date.fromisoformat(json.loads(manifest.read_text())["arguments"]["start"])
+        except (ValueError, KeyError, TypeError):
+            pass  # not a generator manifest: fall back to the export's folders
+    orders = sources / "warehouse" / "orders"
+    days = []
+    if orders.is_dir():
+        for folder in orders.iterdir():
+            try:
+                days.append(date.fromisoformat(folder.name.removeprefix("order_date=")))
+            except ValueError:
+                continue
+    return min(days, default=None)

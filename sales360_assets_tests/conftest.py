@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+# Before anything imports the partitions: tests use fixed 2026 windows, whatever sample a
+# developer's data/sources holds (the default start follows it).
+os.environ["SALES360_PARTITIONS_START"] = "2023-01-01"
+
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date

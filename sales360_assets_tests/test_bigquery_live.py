@@ -280,3 +280,19 @@ def test_an_empty_slice_still_has_the_contract_schema(warehouse: BigQueryStub) -
 
     assert frame.height == 0
     assert frame.schema == pl.Schema(ORDER_LINES.columns)
+
+
+def test_arrivals_since_a_moment_are_one_narrow_parameterized_query(warehouse: BigQueryStub) -> None:
+    """What late_change_sensor asks: date, region and load time of rows loaded in a window, same as embedded."""
+    since = datetime(2024, 5, 6, 2, 0, 10, tzinfo=UTC)
+    until = datetime(2024, 5, 6, 2, 0, 20, tzinfo=UTC)
+    frame = client_for(warehouse).read_loaded_between(ORDER_LINES, since, until)
+
+    (real,) = warehouse.queries_received(dry_run=False)
+    sql = real.info["query"]
+    assert sql.startswith("SELECT `order_date`, `region`, `_loaded_at` FROM `stub-project.sales.order_lines`")
+    assert "WHERE `_loaded_at` BETWEEN @loaded_since AND @loaded_until" in sql
+    assert real.info["parameter_types"] == {"loaded_since": "TIMESTAMP", "loaded_until": "TIMESTAMP"}
+    expected = sorted((r["order_date"], r["region"]) for r in _order_lines() if since <= r["_loaded_at"] <= until)
+    assert expected and sorted(frame.select("order_date", "region").iter_rows()) == expected
+    assert frame.schema["_loaded_at"] == pl.Datetime("us", "UTC")

@@ -37,13 +37,18 @@ def test_every_asset_carries_its_catalogue_metadata() -> None:
             )
 
 
-def test_nightly_schedule_requests_yesterday_for_every_region() -> None:
+def test_nightly_schedule_requests_the_trailing_week_as_one_range_run_per_region() -> None:
+    """Yesterday alone left late warehouse rows out for good; the last 7 days are re-run each night."""
     tick_time = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
     with dg.instance_for_test() as instance:
         context = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick_time)
         result = defs.resolve_schedule_def("daily_sales_nightly").evaluate_tick(context)
-    keys = sorted(r.partition_key for r in result.run_requests)
-    assert keys == sorted(f"2026-11-22|{region}" for region in REGION_CODES)
+    ranges = sorted(
+        (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
+        for r in result.run_requests
+    )
+    assert ranges == sorted((f"2026-11-16|{region}", f"2026-11-22|{region}") for region in REGION_CODES)
+    assert all(r.partition_key is None for r in result.run_requests)
 
 
 def test_reporting_assets_run_after_the_daily_job_and_nowhere_else() -> None:

@@ -121,3 +121,41 @@ def test_partition_tags_that_disagree_are_refused() -> None:
     # The same key written both ways is consistent.
     single = {**range_tags(START, START, "uk"), "dagster/partition": f"{START}|uk"}
     assert run_partition_selection(single).dates == [START]
+
+
+def test_a_run_over_days_without_source_rows_says_so(tmp_path: Path, sample_sources: SampleSources) -> None:
+    """Partitions the sources hold nothing for are counted in metadata and warned about, not silently green."""
+    lake_uri = str(tmp_path / "lake")
+    defs = build_definitions(str(sample_sources.root), lake_uri)
+    empty_start, empty_end = date(2026, 4, 1), date(2026, 4, 2)  # after the sample window
+    with dg.instance_for_test() as instance:
+        defs.resolve_job_def("reference_data_job").execute_in_process(instance=instance, run_config=QUIET_CONSOLE)
+        result = defs.resolve_job_def("daily_sales_job").execute_in_process(
+            instance=instance, tags=range_tags(empty_start, empty_end, "uk"), run_config=QUIET_CONSOLE
+        )
+        assert result.success
+        event = instance.get_latest_materialization_event(dg.AssetKey("raw_warehouse_orders"))
+        assert event is not None and event.asset_materialization is not None
+        metadata = event.asset_materialization.metadata
+        assert metadata["partitions_without_source_rows"].value == 2
+        warnings = [
+            e.message
+            for e in instance.all_logs(result.run_id)
+            if e.level >= 30 and "has no rows for 2 of this run's partitions" in e.message
+        ]
+        assert warnings, "no warning in the run log"
+
+
+def test_partitions_start_where_the_local_history_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sales360_assets.settings import history_start_in, partitions_start_date
+
+    (tmp_path / "warehouse" / "orders" / "order_date=2026-10-30").mkdir(parents=True)
+    (tmp_path / "warehouse" / "orders" / "order_date=2026-11-02").mkdir(parents=True)
+    assert history_start_in(tmp_path) == date(2026, 10, 30)
+    monkeypatch.delenv("SALES360_PARTITIONS_START")
+    monkeypatch.setenv("SALES360_SOURCES_DIR", str(tmp_path))
+    assert partitions_start_date() == date(2026, 10, 30)
+    (tmp_path / "_manifest.json").write_text('{"arguments": {"start": "2026-10-23", "end": "2026-11-28"}}')
+    assert partitions_start_date() == date(2026, 10, 23)
+    monkeypatch.setenv("SALES360_PARTITIONS_START", "2026-01-01")
+    assert partitions_start_date() == date(2026, 1, 1)

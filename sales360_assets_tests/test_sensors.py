@@ -26,7 +26,6 @@ from sales360_assets.sensors import (
     LandingPlan,
     RetryPlan,
     RetrySettings,
-    SeenFile,
     alert_on_breaches,
     build_dead_letter_replay_sensor,
     build_failed_partition_retry_sensor,
@@ -38,6 +37,7 @@ from sales360_assets.sensors import (
     plan_partition_retries,
     plan_pos_runs,
 )
+from sales360_assets.sensors.pos_landing import LandingCursor
 from sales360_assets.sources.landing import LandingZone
 from sales360_assets.sources.resources import LandingZoneResource
 from sales360_assets.sources.salesforce_live import SalesforcePermanentError, SalesforceTransientError
@@ -53,6 +53,8 @@ STORES = "store_id,store_name,region,country,city,currency,opened_on\nemea-001,B
 def test_sensors_and_their_jobs_are_registered_and_off_until_turned_on() -> None:
     names = {s.name for s in defs.sensors}
     assert names == {
+        "reporting_after_upstream",
+        "late_change_sensor",
         "failed_partition_retry_sensor",
         "pos_landing_sensor",
         "dead_letter_replay_sensor",
@@ -87,17 +89,17 @@ def test_each_new_or_changed_landing_file_starts_exactly_one_run(tmp_path: Path)
     drop(root, day, "uk-001", [line("uk-001", 1)])
     drop(root, now.date(), "emea-001", [line("emea-001", 9)])  # today: the partition does not exist yet
 
-    def plan(seen: dict[str, SeenFile]) -> LandingPlan:
+    def plan(seen: LandingCursor | None) -> LandingPlan:
         return plan_pos_runs(zone, seen, now, "pos_landing_job", settle=timedelta(0), lookback_days=30)
 
-    first = plan({})
+    first = plan(None)
     assert sorted(r.partition_key for r in first.requests) == ["2026-03-03|emea", "2026-03-03|uk"]
     assert all(r.tags[TRIGGER_TAG] == "pos_landing" for r in first.requests)
     assert (
         "pos/2026-03-03/emea-001.csv"
         in next(r for r in first.requests if "emea" in r.partition_key).tags["sales360/pos_files"]
     )
-    assert any("waits until the day is over" in note for note in first.notes)
+    assert any("2026-03-10|emea: waits until 2026-03-10 23:00 UTC" in note for note in first.notes)  # Berlin midnight
     seen = load_landing_cursor(dump_landing_cursor(first.seen))  # what the sensor stores between ticks
     assert plan(seen).requests == []
 
@@ -414,7 +416,13 @@ def sla_config() -> SlaConfig:
     return SlaConfig(
         (
             DailyPartitionSla(
-                "facts", "Yesterday's facts by 06:00", ("fact_sales",), clock_time(6, 0), 1, ("emea", "uk")
+                "facts",
+                "Yesterday's facts by 06:00",
+                ("fact_sales",),
+                clock_time(6, 0),
+                1,
+                ("emea", "uk"),
+                lookback_days=1,  # one due date, as before the look-back window existed (issue 8)
             ),
         ),
         ("test",),
@@ -426,6 +434,7 @@ def test_a_breach_is_alerted_once_and_an_undelivered_alert_is_retried() -> None:
     due = sla_config().slas[0].due_date_at(now)
     with dg.instance_for_test() as instance, WebhookSink(statuses=[500]) as sink:
         instance.report_runless_asset_event(dg.AssetMaterialization("fact_sales", partition=f"{due}|emea"))
+        now = datetime.now(UTC)  # after the write: an evaluation only sees what happened before its time
         webhook = WebhookNotifier(sink.url)
         log = LogNotifier()
 
@@ -449,9 +458,9 @@ def test_a_breach_is_alerted_once_and_an_undelivered_alert_is_retried() -> None:
         assert again == []
     payload = sink.received[-1]
     assert payload["sla"] == "facts" and payload["state"] == "BREACHED"
-    # uk never arrived; emea arrived, but after its deadline: both are breaches of the SLA.
-    assert f"{due}|uk: fact_sales missing" in payload["problems"]
-    assert any(p.startswith(f"{due}|emea: fact_sales late, landed ") for p in payload["problems"])
+    # uk never arrived: the breach. emea arrived after its deadline but is delivered, so it is no longer
+    # listed as a problem of the breach (changed in issue 8: only undelivered partitions are).
+    assert payload["problems"] == [f"{due}|uk: fact_sales missing"]
     assert "SLA facts BREACHED" in payload["text"]
     assert len(sink.received) == 2 and len(log.sent) == 2
 
@@ -463,4 +472,5 @@ def test_the_alert_sensor_evaluates_partition_by_partition_through_the_notifier(
         first = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
         second = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=first.cursor))
     assert len(log.sent) == 1 and log.sent[0].state == "BREACHED"
-    assert "alerted" in json.loads(second.cursor) and second.run_requests == []
+    # Changed in issue 8: the cursor keeps the open breaches (for their recovery notice) and closed ones.
+    assert set(json.loads(second.cursor)) == {"open", "closed"} and second.run_requests == []

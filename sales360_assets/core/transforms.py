@@ -662,6 +662,15 @@ def _booked_deals(opportunities: pl.DataFrame, users: pl.DataFrame, dim_customer
     )
 
 
+def crm_sale_partitions(opportunities: pl.DataFrame, users: pl.DataFrame, dim_customer: pl.DataFrame) -> pl.DataFrame:
+    """(opportunity_id, date, region) where each booked deal's lines sit in ``fact_sales`` (its close
+    date, the owner's region on that date), whatever its status: the partitions a change to the deal
+    touches. The same attribution ``_crm_sales`` uses, so a re-run lands where this says."""
+    return _booked_deals(opportunities, users, dim_customer).select(
+        "opportunity_id", pl.col("close_date").alias("date"), "region"
+    )
+
+
 def _crm_sales(
     opportunities: pl.DataFrame,
     opportunity_lines: pl.DataFrame,

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import polars as pl
 
+from sales360_assets.lake.delta import PartitionSelection
 from sales360_assets.lake.io_manager import LakeResource, table_schema
 from sales360_assets.partitions import (
     date_region_partitions,
@@ -55,6 +56,20 @@ def with_ingestion_columns(frame: pl.DataFrame, source: str, run_id: str, ingest
         pl.lit(ingested_at, dtype=pl.Datetime("us", "UTC")).alias("_ingested_at"),
         pl.lit(run_id).alias("_run_id"),
     )
+
+
+def report_partitions_without_rows(
+    context: dg.AssetExecutionContext, frame: pl.DataFrame, selection: PartitionSelection, source: str
+) -> dict[str, object]:
+    """Say which of the run's partitions the source had no rows for: a green partition with 0 rows
+    is more often a missing export than a quiet day, so it is a warning in the run log, not silence."""
+    present = set(frame.select("date", "region").unique().iter_rows()) if frame.height else set()
+    empty = [f"{d}|{r}" for d in selection.dates for r in selection.regions if (d, r) not in present]
+    if empty:
+        shown = ", ".join(empty[:10]) + (f" … and {len(empty) - 10} more" if len(empty) > 10 else "")
+        context.log.warning(f"{source} has no rows for {len(empty)} of this run's partitions: {shown}")
+    # Small on purpose: one count and a short sample, whatever the range.
+    return {"partitions_without_source_rows": len(empty), "partitions_without_source_rows_sample": ", ".join(empty[:5])}
 
 
 def _schema_metadata(columns: dict[str, pl.DataType]) -> dict[str, object]:
@@ -184,8 +199,13 @@ def build_warehouse_partitioned_asset(
         with classified_extraction(f"warehouse table {table_name} {selection}"):
             client = warehouse.get_client()
             frame = client.read_partitioned(table, selection.start, selection.end, selection.regions)
-        context.add_output_metadata(client.usage_metadata())
         frame = frame.with_columns(pl.col(table.date_column).alias("date"))
+        context.add_output_metadata(
+            {
+                **client.usage_metadata(),
+                **report_partitions_without_rows(context, frame, selection, f"warehouse {table_name}"),
+            }
+        )
         return with_ingestion_columns(frame, f"warehouse:{table_name}", context.run.run_id, datetime.now(UTC))
 
     return _raw_warehouse_partitioned
@@ -221,7 +241,12 @@ def raw_pos_transactions(context: dg.AssetExecutionContext, landing: LandingZone
     with classified_extraction(f"POS landing files {selection}"):
         zone = landing.get_landing_zone()
         frame = zone.read_pos_transactions(selection.start, selection.end, selection.regions)
-    context.add_output_metadata({"files_read": frame["_source_file"].n_unique() if frame.height else 0})
+    context.add_output_metadata(
+        {
+            "files_read": frame["_source_file"].n_unique() if frame.height else 0,
+            **report_partitions_without_rows(context, frame, selection, "POS landing zone"),
+        }
+    )
     return with_ingestion_columns(frame, "landing:pos", context.run.run_id, datetime.now(UTC))
 
 

@@ -13,7 +13,7 @@ import concurrent.futures
 import logging
 import re
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, ClassVar, TypeVar
 
 import google.auth
@@ -272,7 +272,7 @@ class BigQueryLiveClient:
         columns = [c for c in table.columns if c in offered] + [c for c in added if c in flat]
         return [_quote(c, _IDENTIFIER, "column") for c in columns]
 
-    def _run(self, table: SourceTable, sql: str, parameters: list[Any]) -> pl.DataFrame:
+    def _run(self, table: SourceTable, sql: str, parameters: list[Any], whole_rows: bool = True) -> pl.DataFrame:
         client = self._bq()
 
         def dry_run() -> int:
@@ -308,7 +308,8 @@ class BigQueryLiveClient:
 
         frame = self._guarded(table, execute)
         self._rows += frame.height
-        return conform(table, frame)
+        # A projection (whole_rows=False) is not the contract's row shape: cast what it has.
+        return conform(table, frame) if whole_rows else frame.cast({c: table.columns[c] for c in frame.columns})
 
     # --- WarehouseClient ------------------------------------------------------------------------
 
@@ -333,6 +334,22 @@ class BigQueryLiveClient:
             bigquery.ArrayQueryParameter("regions", "STRING", list(regions)),
         ]
         return self._run(table, sql, parameters)
+
+    def read_loaded_between(self, table: SourceTable, since: datetime, until: datetime) -> pl.DataFrame:
+        """Rows loaded in [since, until]: three narrow columns, so the scan is cheap whatever the history."""
+        if table.date_column is None or table.region_column is None or table.modified_column is None:
+            raise ValueError(f"warehouse table {table.name!r} has no date, region and load-time columns")
+        columns = [_quote(c, _IDENTIFIER, "column") for c in (table.date_column, table.region_column)]
+        loaded = _quote(table.modified_column, _IDENTIFIER, "column")
+        sql = (
+            f"SELECT `{columns[0]}`, `{columns[1]}`, `{loaded}` FROM `{self.table_reference(table)}` "
+            f"WHERE `{loaded}` BETWEEN @loaded_since AND @loaded_until"
+        )
+        parameters = [
+            bigquery.ScalarQueryParameter("loaded_since", "TIMESTAMP", since),
+            bigquery.ScalarQueryParameter("loaded_until", "TIMESTAMP", until),
+        ]
+        return self._run(table, sql, parameters, whole_rows=False)
 
     def read_full(self, table: SourceTable) -> pl.DataFrame:
         select = ", ".join(f"`{c}`" for c in self._columns(table))

@@ -8,7 +8,7 @@ date-range × region slice of a date-partitioned table (``WHERE order_date BETWE
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,6 +21,10 @@ class WarehouseClient(Protocol):
     def read_partitioned(self, table: SourceTable, start: date, end: date, regions: Sequence[str]) -> pl.DataFrame: ...
 
     def read_full(self, table: SourceTable) -> pl.DataFrame: ...
+
+    def read_loaded_between(self, table: SourceTable, since: datetime, until: datetime) -> pl.DataFrame:
+        """Business date, region and ``_loaded_at`` of the rows loaded in [since, until]: what arrived."""
+        ...
 
     def usage_metadata(self) -> dict[str, Any]: ...
 
@@ -73,5 +77,24 @@ class LocalWarehouseClient:
             raise FileNotFoundError(f"warehouse table {table.name!r} has no data files")
         return conform(table, pl.read_parquet(files))
 
+    def read_loaded_between(self, table: SourceTable, since: datetime, until: datetime) -> pl.DataFrame:
+        date_column, region_column, loaded = _arrival_columns(table)
+        files = sorted(self._table_dir(table).glob("*/*.parquet"))
+        if not files:
+            return pl.DataFrame(schema={date_column: pl.Date, region_column: pl.String, loaded: table.columns[loaded]})
+        # Parquet statistics on _loaded_at let the scan skip files loaded before `since`.
+        return (
+            pl.scan_parquet(files)
+            .select(date_column, region_column, loaded)
+            .filter(pl.col(loaded).is_between(since, until))
+            .collect()
+        )
+
     def usage_metadata(self) -> dict[str, Any]:
         return {"warehouse_backend": "local files"}
+
+
+def _arrival_columns(table: SourceTable) -> tuple[str, str, str]:
+    if table.date_column is None or table.region_column is None or table.modified_column is None:
+        raise ValueError(f"warehouse table {table.name!r} has no date, region and load-time columns")
+    return table.date_column, table.region_column, table.modified_column

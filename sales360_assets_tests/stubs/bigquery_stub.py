@@ -133,6 +133,8 @@ def _decode_scalar(value: Any, kind: str) -> Any:
         return date.fromisoformat(value)
     if kind == "INT64":
         return int(value)
+    if kind == "TIMESTAMP":
+        return datetime.fromisoformat(value)
     return value
 
 
