@@ -133,7 +133,9 @@ def partition_selection(context: Any) -> PartitionSelection:
     else:
         keys, tags = list(context.partition_keys), context.run.tags
     from_dagster = selection_from_keys(keys)
-    if isinstance(context, dg.InputContext) and not any(k.startswith("dagster/") and "partition" in k for k in tags):
+    if isinstance(context, dg.InputContext) and not any(
+        k in (PARTITION_TAG, RANGE_START_TAG, RANGE_END_TAG) or k.startswith(DIMENSION_TAG_PREFIX) for k in tags
+    ):
         # An unpartitioned asset (a history-wide mart) reading every partition of its input.
         return from_dagster
     from_tags = run_partition_selection(tags)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -265,17 +265,3 @@ def build_late_change_sensor(name: str = "late_change_sensor") -> dg.SensorDefin
         return dg.SensorResult(run_requests=plan.requests, cursor=plan.cursor.dump(), skip_reason=skip)
 
     return _sensor
-
-
-def changed_partition_keys(requests: Iterable[dg.RunRequest]) -> list[str]:
-    """The partition keys a plan's requests cover (for logs and tests)."""
-    from sales360_assets.partitions import run_partition_selection
-
-    keys = []
-    for request in requests:
-        tags = dict(request.tags)
-        if request.partition_key:
-            tags["dagster/partition"] = request.partition_key
-        selection = run_partition_selection(tags)
-        keys += [partition_key_of(d, r) for r in selection.regions for d in selection.dates]
-    return sorted(keys)
