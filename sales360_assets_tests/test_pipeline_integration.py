@@ -60,6 +60,7 @@ RECONCILED = {
             ("opportunity_line_items", "line_item_id"),
             ("quotas", "quota_id"),
             ("account_team_members", "account_team_member_id"),
+            ("opportunity_history", "opportunity_history_id"),
         ]
     },
     # Histories keep every valid record version: the natural key is the version.
@@ -70,10 +71,7 @@ RECONCILED = {
             ["Id", "SystemModstamp"],
             [staged_id, "system_modstamp"],
         )
-        for name, plural, staged_id in [
-            ("user", "users", "user_id"),
-            ("opportunity", "opportunities", "opportunity_id"),
-        ]
+        for name, plural, staged_id in [("user", "users", "user_id")]
     },
 }
 

@@ -119,12 +119,14 @@ def test_credit_attainment_and_statements_reconcile_with_the_bookings_ledger(mat
     assert {commissions.BOOKING, commissions.CLAWBACK, commissions.NO_CLAWBACK} <= kinds
 
 
-def test_reassignments_become_rep_history_and_facts_use_it(materialized: MaterializedLake) -> None:
+def test_a_first_extract_knows_each_rep_as_the_org_shows_them_now(materialized: MaterializedLake) -> None:
+    """A real org returns only current User versions: the reps the sample moved during the window are
+    known in their current assignment until later extracts capture changes (test_crm_snapshots)."""
     lake = materialized.lake
     history = materialized.sources.manifest["entities"]["crm_history"]
+    assert sum(history["User_reassignments"].values()) > 0, "the sample org has reassignments to hide"
     reps = lake.read("dim_sales_rep").filter(~pl.col("is_unknown_member"))
-    moved = reps.group_by("user_id").len().filter(pl.col("len") > 1)
-    assert moved.height == sum(history["User_reassignments"].values())
+    assert reps.group_by("user_id").len()["len"].max() == 1
     assert reps.filter(pl.col("is_current")).height == reps["user_id"].n_unique()
     fact_keys = set(lake.read("fact_sales").filter(pl.col("channel") == "crm")["sales_rep_key"])
     assert fact_keys <= set(lake.read("dim_sales_rep")["sales_rep_key"])

@@ -789,8 +789,9 @@ def build_fact_opportunity(
     """One row per live opportunity (open, won, lost and cancelled), for pipeline and win-rate analysis.
 
     Closed deals are attributed to the owner's assignment on the close date, open deals to the
-    current one. ``stage_history`` (staged Opportunity record versions) gives the furthest funnel
-    stage each deal reached; without it, the current stage stands in (unknown for lost deals).
+    current one. ``stage_history`` (staged ``OpportunityHistory``: one row per stage change) gives
+    the furthest funnel stage each deal reached; without it, the current stage stands in (unknown
+    for lost deals).
     """
     created_date = pl.col("created_at").dt.date()
     closed = pl.col("is_closed").fill_null(False)
@@ -804,11 +805,16 @@ def build_fact_opportunity(
         _blank_to_null(pl.col("web_order_id")).alias("web_order_id"),
     )
     reached = _stage_rung(pl.col("funnel_stage"), pl.col("funnel_stage_order"))
-    history = (
-        stage_history.select("opportunity_id", "stage_name")
-        if stage_history is not None
-        else deals.select("opportunity_id", "stage_name")
-    )
+    # The current stage counts too: a history the org purged or the extract has not reached yet
+    # must not make a deal look less advanced than it is.
+    history = deals.select("opportunity_id", "stage_name")
+    if stage_history is not None:
+        live_changes = (
+            stage_history.filter(~pl.col("is_deleted").fill_null(False))
+            if "is_deleted" in stage_history.columns
+            else stage_history
+        )
+        history = pl.concat([live_changes.select("opportunity_id", "stage_name"), history])
     furthest = (
         map_stages(history.join(deals.select("opportunity_id", "region"), on="opportunity_id", how="inner"))
         .group_by("opportunity_id")

@@ -259,3 +259,38 @@ class DeltaLake:
 
             _with_commit_retry(_merge)
         return WriteResult(uri, self.version(name) or 0, df.height)
+
+    def insert_new(self, name: str, df: pl.DataFrame, keys: Iterable[str]) -> int:
+        """Append the rows whose key the table does not hold yet; rows already there stay as first written.
+
+        For append-only snapshots (every version a source ever showed us): a re-delivered key is
+        neither duplicated nor overwritten, and nothing is ever deleted. Returns rows inserted.
+        """
+        keys = list(keys)
+        if df.select(pl.struct(keys).is_duplicated().any()).item():
+            raise ValueError(f"{name}: rows to insert have duplicate keys {keys}; collapse them first")
+        uri = self.table_uri(name)
+        data = _normalise_for_delta(df).to_arrow()
+        if self.table(name) is None:
+            write_deltalake(uri, data, mode="append", storage_options=self._opts())
+            return df.height
+        inserted = 0
+
+        def _merge() -> None:
+            nonlocal inserted
+            metrics = (
+                DeltaTable(uri, storage_options=self._opts())
+                .merge(
+                    source=data,
+                    predicate=" AND ".join(f"t.{k} = s.{k}" for k in keys),
+                    source_alias="s",
+                    target_alias="t",
+                    merge_schema=True,
+                )
+                .when_not_matched_insert_all()
+                .execute()
+            )
+            inserted = int(metrics.get("num_target_rows_inserted", 0))
+
+        _with_commit_retry(_merge)
+        return inserted

@@ -4,8 +4,10 @@ Partitioning, by source:
 
 * Warehouse orders/order lines and POS logs have a business date and a region: date × region
   partitions, one query / one set of files per partition.
-* Salesforce objects are extracted incrementally on ``SystemModstamp`` into unpartitioned
-  tables. A CRM record is mutable (an opportunity changes stage, amount and close date), so a
+* Salesforce objects are extracted incrementally on ``SystemModstamp`` into unpartitioned,
+  append-only tables: each extract adds the record versions not yet held (key ``Id`` +
+  ``SystemModstamp``), because a real org returns only current versions and the platform's own
+  snapshots are the only history of most objects. A CRM record is mutable (an opportunity changes stage, amount and close date), so a
   date partition of it would go stale; one org serves every region, and splitting extracts by
   region would multiply API calls against the daily limit. The high-water mark is the newest
   ``SystemModstamp`` already in the raw table, so it is durable and moves in the same Delta
@@ -46,7 +48,10 @@ SALESFORCE_RAW_ASSETS: dict[str, str] = {
     "OpportunityLineItem": "raw_salesforce_opportunity_line_items",
     "Quota__c": "raw_salesforce_quotas",
     "AccountTeamMember": "raw_salesforce_account_team_members",
+    "OpportunityHistory": "raw_salesforce_opportunity_history",
 }
+# A raw Salesforce table holds each record version once: the snapshots the platform took.
+SNAPSHOT_KEY = ("Id", "SystemModstamp")
 INGESTION_COLUMNS = {"_source": pl.String, "_ingested_at": pl.Datetime("us", "UTC"), "_run_id": pl.String}
 
 
@@ -76,10 +81,6 @@ def _schema_metadata(columns: dict[str, pl.DataType]) -> dict[str, object]:
     return {"dagster/column_schema": table_schema(pl.Schema({**columns, **INGESTION_COLUMNS}))}
 
 
-def _timestamp_literal(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
-
-
 def build_salesforce_raw_asset(
     object_name: str, asset_name: str, retry_policy: dg.RetryPolicy = EXTRACTION_RETRY_POLICY
 ) -> dg.AssetsDefinition:
@@ -90,8 +91,9 @@ def build_salesforce_raw_asset(
         group_name=GROUP,
         owners=OWNERS,
         kinds={"salesforce", "polars", "delta"},
-        description=f"Salesforce {object_name} record versions, extracted incrementally on SystemModstamp "
-        f"(deleted records included as tombstones). {table.description}",
+        description=f"Salesforce {object_name}: every record version an extract has seen (append-only "
+        f"snapshots keyed on Id + SystemModstamp; deleted records as tombstones), extracted incrementally "
+        f"on SystemModstamp. {table.description}",
         metadata=_schema_metadata(table.columns),
         # Caps concurrent Salesforce work across runs (API limits are per org).
         pool="salesforce",
@@ -115,19 +117,16 @@ def build_salesforce_raw_asset(
         since, until = extraction_window(watermark, run_start, timedelta(minutes=salesforce.lookback_minutes))
         client = salesforce.get_client()
         frame, added = extract_object(client, table, since, until)
+        delivered = frame.height
+        # One row per record version: a version the platform already holds keeps its first
+        # ingestion, and a page re-sent in one delivery (a retried request) adds nothing.
+        frame = frame.unique(subset=list(SNAPSHOT_KEY), keep="first", maintain_order=True)
         frame = with_ingestion_columns(frame, f"salesforce:{object_name}", context.run.run_id, run_start)
-        if since is None:
-            result = delta.overwrite(asset_name, frame)
-        else:
-            # Re-extracting a window replaces exactly that window: re-runs and the look-back
-            # overlap never duplicate records, while retry duplicates *within* one delivery are
-            # kept as delivered for staging to collapse and count.
-            window = (
-                f"SystemModstamp >= '{_timestamp_literal(since)}' AND SystemModstamp < '{_timestamp_literal(until)}'"
-            )
-            result = delta.replace_where(
-                asset_name, frame, window, pl.col("SystemModstamp").is_between(since, until, closed="left")
-            )
+        # Append-only snapshots: a real org answers with each record's current version only, so the
+        # versions earlier extracts saw exist nowhere else. Replacing the look-back window with the
+        # current answer would delete them; inserting new (Id, SystemModstamp) keys never does.
+        inserted = delta.insert_new(asset_name, frame, SNAPSHOT_KEY)
+        result_version = delta.version(asset_name)
         # The window never reaches below the old watermark's look-back, so the new mark is derivable.
         new_watermark = max((m for m in (watermark, frame["SystemModstamp"].max()) if m is not None), default=None)
         return dg.MaterializeResult(
@@ -135,14 +134,15 @@ def build_salesforce_raw_asset(
                 "dagster/row_count": delta.row_count(asset_name),
                 "dagster/column_schema": table_schema(frame.schema),
                 "dagster/table_name": asset_name,
-                "records_extracted": frame.height,
+                "records_extracted": delivered,
+                "versions_new": inserted,
                 "deleted_records_extracted": int(frame["IsDeleted"].fill_null(False).sum()) if frame.height else 0,
                 "window_start": since.isoformat() if since else "beginning",
                 "window_end": until.isoformat(),
                 "watermark_before": watermark.isoformat() if watermark else "none",
                 "watermark_after": new_watermark.isoformat() if new_watermark else "none",
                 "added_fields": ", ".join(added) or "none",
-                "delta_version": result.version,
+                "delta_version": result_version,
                 **client.usage_metadata(),
             }
         )

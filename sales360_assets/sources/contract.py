@@ -7,7 +7,10 @@ platform at your own export, produce files in the layout below and set
 
 Layout under the sources directory::
 
-    crm/<Object>/<YYYY-MM-DD>.json        Salesforce query-result pages, one file per SystemModstamp day
+    crm/<Object>/<YYYY-MM-DD>.json        Salesforce record versions as REST query pages, one file per
+                                          SystemModstamp day: the org's change log. The embedded client
+                                          answers a query as a real org does at that moment: one row per
+                                          record, its latest version (see sources/salesforce.py)
     warehouse/<table>/<table>.parquet      unpartitioned warehouse tables
     warehouse/<table>/<date_col>=<YYYY-MM-DD>/part-0.parquet   date-partitioned warehouse tables
     landing/pos/stores.csv                 store registry (store -> region, currency)
@@ -179,6 +182,23 @@ SALESFORCE_OBJECTS: dict[str, SourceTable] = {
             "Deals from prospecting to closed won/lost (and cancelled after being won); stage names "
             "follow each region's sales process.",
             ("Id", "OwnerId", "StageName", "CloseDate", "CurrencyIsoCode"),
+        ),
+        _sf(
+            "OpportunityHistory",
+            {
+                "Id": pl.String,
+                "OpportunityId": pl.String,
+                "StageName": pl.String,
+                "Amount": pl.Float64,
+                "CloseDate": pl.Date,
+                "Probability": pl.Float64,
+                # When the change was made: the row is written once, with the change.
+                "CreatedDate": UTC_DATETIME,
+            },
+            "Salesforce's own record of every change to an opportunity's stage, amount, close date or "
+            "probability (one row per change, never edited; deleted with its opportunity). The only place "
+            "a real org keeps earlier stages: query/queryAll return each Opportunity's current version only.",
+            ("Id", "OpportunityId", "StageName", "CreatedDate"),
         ),
         _sf(
             "OpportunityLineItem",

@@ -41,6 +41,7 @@ from sales360_assets.sources.contract import (
     WAREHOUSE_TABLES,
     SourceTable,
 )
+from sales360_assets.sources.sample_opportunity_history import opportunity_history_rows
 
 GENERATOR_VERSION = 1
 SF_API_VERSION = "v59.0"
@@ -61,7 +62,7 @@ DEFECT_RATES: dict[str, dict[str, float]] = {
         "unknown_currency": 0.002,
         "negative_quantity": 0.002,
     },
-    "Opportunity": {"duplicate": 0.005, "deleted": 0.01},
+    "Opportunity": {"deleted": 0.01},
 }
 UNKNOWN_CURRENCIES: tuple[str, ...] = ("XXX", "EUX", "BTC")
 # Kinds of malformed POS lines (all counted as "malformed"; the breakdown is in the manifest).
@@ -1947,24 +1948,30 @@ def _finish_crm(plan: _Plan, crm: _Crm, linked: pl.DataFrame, out: Path, manifes
     del_records = last[deleted.tolist()].with_columns(
         _ts("SystemModstamp", del_stamp), pl.lit(True).alias("IsDeleted"), (pl.col("version") + 1).alias("version")
     )
+    # Salesforce's own history of every stage/amount/close-date/probability change: the only place
+    # a real org keeps earlier stages (queries return the current version of each record).
+    won_names = [stage_names(r)[_WON] for r in plan.regions]
+    history = opportunity_history_rows(
+        records,
+        {stage_names(r)[_CANCELLED] for r in plan.regions},
+        static.select("Id", _take(won_names, region, "won_stage_name")),
+        del_records.select("Id", "SystemModstamp"),
+    )
+    history = history.with_columns(_sf_ids("Id", "008", history["history_number"].to_numpy()))
+    history_table = SALESFORCE_OBJECTS["OpportunityHistory"]
+    history_rows = _write_sf_object(out, history_table, history.select(*history_table.columns))
+
     records = pl.concat([records, del_records.select(records.columns)]).with_columns(
         _page_day=pl.col("SystemModstamp").dt.date()
     )
 
-    # Retry duplicates: the identical version again, in that day's page or the next one.
-    live = np.flatnonzero(~records["IsDeleted"].to_numpy())
-    n_dup = _defect_count(DEFECT_RATES["Opportunity"]["duplicate"], len(live))
-    dup_rows = np.sort(rng.choice(live, n_dup, replace=False))
-    dups = records[dup_rows.tolist()]
-    next_day = rng.random(len(dup_rows)) < 0.5
-    dups = dups.with_columns(
-        _page_day=pl.when(pl.Series(next_day) & (pl.col("_page_day") < plan.end))
-        .then(pl.col("_page_day") + pl.duration(days=1))
-        .otherwise("_page_day")
-    )
-    records = pl.concat([records, dups])
+    # No retry duplicates here: a real query never returns a record twice (the change log holds
+    # each version once; the client answers with the latest).
     opp_table = SALESFORCE_OBJECTS["Opportunity"]
-    rows = {"Opportunity": _write_sf_object(out, opp_table, records.select(*opp_table.columns, "_page_day"))}
+    rows = {
+        "Opportunity": _write_sf_object(out, opp_table, records.select(*opp_table.columns, "_page_day")),
+        "OpportunityHistory": history_rows,
+    }
 
     # Deleting a deal cascades to its line items (queryAll returns them with IsDeleted).
     items = items.join(
@@ -1988,7 +1995,7 @@ def _finish_crm(plan: _Plan, crm: _Crm, linked: pl.DataFrame, out: Path, manifes
         rows[name] = _write_sf_object(out, table, frame.select(*table.columns))
 
     manifest["rows"].update(rows)
-    manifest["defects"]["Opportunity"] = {"duplicate": int(n_dup), "deleted": len(deleted)}
+    manifest["defects"]["Opportunity"] = {"deleted": len(deleted)}
     manifest["defects"]["OpportunityLineItem"] = {"deleted": del_items.height}
     manifest["entities"]["Opportunity"] = n
     manifest["entities"]["crm_history"] = crm.history

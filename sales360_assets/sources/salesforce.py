@@ -1,8 +1,8 @@
 """Salesforce CRM source: record parsing shared by every backend, and the embedded backend.
 
 A backend answers two questions, exactly as the Salesforce API does: ``describe`` (which
-fields an object has) and ``extract`` (the records modified in a window, deleted ones included,
-as SOQL/queryAll returns them). ``extract_object`` turns those into a typed Polars frame with
+fields an object has) and ``extract`` (the records whose current version was modified in a
+window, deleted ones included, as SOQL/queryAll returns them: one row per record). ``extract_object`` turns those into a typed Polars frame with
 the same code whatever the backend, so the local files and the live org parse identically.
 """
 
@@ -32,7 +32,8 @@ class CrmClient(Protocol):
     def extract(
         self, object_name: str, fields: list[str], since: datetime | None, until: datetime
     ) -> Iterator[dict[str, Any]]:
-        """Records with ``since <= SystemModstamp < until`` (all when since is None), deletes included."""
+        """Each record's current version when ``since <= SystemModstamp < until`` (all when since is
+        None), deleted records included: what queryAll returns."""
         ...
 
     def usage_metadata(self) -> dict[str, Any]: ...
@@ -103,7 +104,16 @@ def extract_object(
 
 
 class LocalCrmClient:
-    """The embedded default: query-result pages on disk, one file per SystemModstamp day."""
+    """The embedded default: an org kept as its change log on disk, answering queries as a real org does.
+
+    ``crm/<Object>/<YYYY-MM-DD>.json`` pages hold record versions by SystemModstamp day (the
+    sample generator writes every version a record went through; a daily export of changed
+    records has the same shape). A real org's query/queryAll returns one row per record — its
+    current version — and never an earlier one, so this client answers with each record's latest
+    version before the query's upper bound, and only when that version falls in the window.
+    Earlier versions reach the platform only through history objects (``OpportunityHistory``) or
+    the platform's own snapshots of earlier extracts, exactly as with a live org.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -125,14 +135,22 @@ class LocalCrmClient:
     ) -> Iterator[dict[str, Any]]:
         first_day = since.astimezone(UTC).date() if since else date.min
         last_day = until.astimezone(UTC).date()
+        # A record's newest version before `until` lies in a page from `since`'s day on when it is
+        # in the window at all, so earlier pages need not be read.
+        current: dict[str, tuple[datetime, dict[str, Any]]] = {}
         for page in sorted(self._object_dir(object_name).glob("????-??-??.json")):
             day = date.fromisoformat(page.stem)
             if not first_day <= day <= last_day:
                 continue
             for record in json.loads(page.read_text())["records"]:
                 modstamp = datetime.strptime(record["SystemModstamp"], "%Y-%m-%dT%H:%M:%S.%f%z")
-                if (since is None or modstamp >= since) and modstamp < until:
-                    yield {"attributes": record.get("attributes"), **{f: record.get(f) for f in fields}}
+                seen = current.get(record["Id"])
+                # Later in the log wins a tie, as the later write would in the org.
+                if modstamp < until and (seen is None or modstamp >= seen[0]):
+                    current[record["Id"]] = (modstamp, record)
+        for modstamp, record in current.values():
+            if since is None or modstamp >= since:
+                yield {"attributes": record.get("attributes"), **{f: record.get(f) for f in fields}}
 
     def usage_metadata(self) -> dict[str, Any]:
         return {"crm_backend": "local files"}

@@ -113,19 +113,12 @@ def _salesforce_history_assets() -> list[dg.AssetsDefinition]:
     return [
         _history_asset(
             "stg_salesforce_user_history",
-            "Salesforce User: every valid record version (oldest first), snake_case columns — the history "
+            "Salesforce User: every valid record version the platform's extracts have seen (oldest first), "
+            "snake_case columns — the history "
             "behind the type 2 sales-rep dimension (territory, region, manager and title changes). Rejected "
             "versions are the ones stg_salesforce_users dead-letters.",
             {"raw": "raw_salesforce_users"},
             lambda raw: salesforce.stage_salesforce_history(raw, "User"),
-        ),
-        _history_asset(
-            "stg_salesforce_opportunity_history",
-            "Salesforce Opportunity: every valid record version (oldest first) with USD amounts — the stage "
-            "progression behind funnel conversion. Rejected versions are the ones "
-            "stg_salesforce_opportunities dead-letters.",
-            {"raw": "raw_salesforce_opportunities", "fx_rates": "stg_warehouse_fx_rates"},
-            lambda raw, fx_rates: salesforce.stage_opportunities(raw, fx_rates, keep_versions=True),
         ),
     ]
 
@@ -142,6 +135,13 @@ def _salesforce_staging_assets() -> list[dg.AssetsDefinition]:
             ins = {"raw": raw_name, "opportunities": "stg_salesforce_opportunities"}
             stage = lambda raw, opportunities: salesforce.stage_opportunity_line_items(raw, opportunities)  # noqa: E731
             extra = " Converted to USD at their opportunity's rate."
+        elif object_name == "OpportunityHistory":
+            ins = {"raw": raw_name}
+            stage = lambda raw: salesforce.stage_salesforce_object(raw, "OpportunityHistory")  # noqa: E731
+            extra = (
+                " One row per change of an opportunity's stage, amount, close date or probability, as the org "
+                "records it (changed_at): the stage progression behind the funnel and the cancellation dates."
+            )
         else:
             ins = {"raw": raw_name}
             stage = (lambda obj: lambda raw: salesforce.stage_salesforce_object(raw, obj))(object_name)

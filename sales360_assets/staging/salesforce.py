@@ -1,7 +1,7 @@
 """Staging transforms for Salesforce objects. Pure Polars.
 
-Raw CRM tables keep every record version an extract delivered (retries and overlaps
-included). Staging keeps the latest version per Id, renames API names to snake_case (as
+Raw CRM tables keep every record version the platform's extracts have seen (append-only
+snapshots). Staging keeps the latest version per Id, renames API names to snake_case (as
 Fivetran's dbt_salesforce staging models do) and carries ``is_deleted``: a tombstone is the
 latest version of a deleted record, and the core layer leaves deleted records out.
 """
@@ -173,6 +173,24 @@ SALESFORCE_STAGING: dict[str, ObjectStaging] = {
             ],
         ),
         ObjectStaging(
+            "OpportunityHistory",
+            "raw_salesforce_opportunity_history",
+            {
+                "Id": "opportunity_history_id",
+                "OpportunityId": "opportunity_id",
+                "StageName": "stage_name",
+                "Amount": "amount",
+                "CloseDate": "close_date",
+                "Probability": "probability",
+                "CreatedDate": "changed_at",
+            },
+            [
+                missing("OpportunityId", "opportunity"),
+                missing("StageName", "stage"),
+                missing("CreatedDate", "change time"),
+            ],
+        ),
+        ObjectStaging(
             "Quota__c",
             "raw_salesforce_quotas",
             {
@@ -247,7 +265,7 @@ def stage_salesforce_history(raw: pl.DataFrame, object_name: str) -> StagingResu
     return _stage(raw, SALESFORCE_STAGING[object_name], keep_versions=True)
 
 
-def stage_opportunities(raw: pl.DataFrame, fx_rates: pl.DataFrame, keep_versions: bool = False) -> StagingResult:
+def stage_opportunities(raw: pl.DataFrame, fx_rates: pl.DataFrame) -> StagingResult:
     """Opportunities with ``amount_usd`` at the close date's rate.
 
     Open deals close in the future, for which no rate exists yet: they use the latest rate
@@ -271,7 +289,6 @@ def stage_opportunities(raw: pl.DataFrame, fx_rates: pl.DataFrame, keep_versions
             )
         ],
         raw.columns,
-        keep_versions,
     )
     return result
 

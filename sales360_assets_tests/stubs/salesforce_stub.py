@@ -20,7 +20,9 @@ INSUFFICIENT_ACCESS), ``"reset"`` (connection closed without an answer). Unknown
 400 INVALID_FIELD, unknown objects 404 NOT_FOUND, bad credentials the SOAP/OAuth login faults.
 
 Records are seeded as REST JSON would return them (datetimes ``2024-05-01T10:00:00.000+0000``);
-``attributes`` is added by the stub. Login hosts (``https://<domain>.salesforce.com``) reach the
+``attributes`` is added by the stub. Seeds may hold several versions of a record (a change log);
+like a real org, queries answer with each record's current version only (``current_versions``),
+and ``upsert`` adds a newer version. Login hosts (``https://<domain>.salesforce.com``) reach the
 stub through the session from ``fixtures.salesforce_session``.
 """
 
@@ -182,13 +184,27 @@ class SalesforceStub(StubServer):
             return [r.info["soql"] for r in self.requests if "soql" in r.info]
 
     def upsert(self, object_name: str, *records: Mapping[str, Any]) -> None:
+        """A change in the org: each record is a new version (queries then answer with it if newest)."""
         with self.lock:
-            by_id = {r["Id"]: i for i, r in enumerate(self.objects[object_name])}
-            for record in records:
-                if record["Id"] in by_id:
-                    self.objects[object_name][by_id[record["Id"]]] = dict(record)
-                else:
-                    self.objects[object_name].append(dict(record))
+            self.objects.setdefault(object_name, []).extend(dict(r) for r in records)
+
+    def current_versions(self, object_name: str) -> list[dict[str, Any]]:
+        """What the org holds now: one row per record, its latest version (later-listed wins a tie).
+
+        ``objects`` may hold a record's whole change log (the sample generator's pages), but a real
+        org's query/queryAll never returns an earlier version; history is in history objects.
+        Versions stamped after the wall clock have not happened yet.
+        """
+        now = datetime.now(UTC)
+        with self.lock:
+            log = [dict(r) for r in self.objects[object_name]]
+        current: dict[str, tuple[datetime, dict[str, Any]]] = {}
+        for record in log:
+            stamp = parse_sf_datetime(record["SystemModstamp"])
+            seen = current.get(record["Id"])
+            if stamp <= now and (seen is None or stamp >= seen[0]):
+                current[record["Id"]] = (stamp, record)
+        return [record for _, record in current.values()]
 
     # --- dispatch -------------------------------------------------------------------------------
 
@@ -371,8 +387,7 @@ class SalesforceStub(StubServer):
                     bounds.append(("SystemModstamp", parsed.group("op"), parse_sf_datetime(parsed.group("value"))))
                 except ValueError:
                     raise _SoqlError("MALFORMED_QUERY", f"invalid datetime literal {parsed.group('value')!r}") from None
-        with self.lock:
-            rows = [dict(r) for r in self.objects[object_name]]
+        rows = self.current_versions(object_name)
         if not include_deleted:
             rows = [r for r in rows if not r.get("IsDeleted")]
         for _, op, bound in bounds:
