@@ -40,20 +40,17 @@ class CrmClient(Protocol):
 
 def _parse_column(name: str, dtype: pl.DataType, target: pl.DataType) -> pl.Expr:
     col = pl.col(name)
-    if target == UTC_DATETIME:
-        if dtype == pl.String:
-            return col.str.replace(r"Z$", "+0000").str.to_datetime(_SF_DATETIME_FORMAT, time_zone="UTC")
-        return col.cast(target)
+    if dtype == pl.String:
+        # Bulk API 2.0 CSV has no null, for any type: an empty cell is empty text. Null it once
+        # here, before any typed parsing (REST sends JSON null, never "", so nothing is lost).
+        col = pl.when(col == "").then(None).otherwise(col)
+    if target == UTC_DATETIME and dtype == pl.String:
+        return col.str.replace(r"Z$", "+0000").str.to_datetime(_SF_DATETIME_FORMAT, time_zone="UTC")
     if target == pl.Date and dtype == pl.String:
         return col.str.to_date("%Y-%m-%d")
     if target == pl.Boolean and dtype == pl.String:
         # Bulk API CSV: every value is text.
-        return col.str.to_lowercase().replace_strict({"true": True, "false": False, "": None}, default=None)
-    if target in (pl.Float64, pl.Int64) and dtype == pl.String:
-        return pl.when(col == "").then(None).otherwise(col).cast(target)
-    if target == pl.String and dtype == pl.String:
-        # Bulk CSV has no null, only empty text.
-        return pl.when(col == "").then(None).otherwise(col)
+        return col.str.to_lowercase().replace_strict({"true": True, "false": False}, default=None)
     return col.cast(target)
 
 
