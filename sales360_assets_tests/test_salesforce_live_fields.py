@@ -6,6 +6,7 @@ Real simple-salesforce against the HTTPS stub org on 127.0.0.1; nothing of the l
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 
 from sales360_assets.sources.contract import SALESFORCE_OBJECTS
 from sales360_assets.sources.salesforce import extract_object, parse_records
-from sales360_assets.sources.salesforce_live import SalesforceLiveClient
+from sales360_assets.sources.salesforce_live import SalesforceLiveClient, SalesforcePermanentError, build_window_soql
 from sales360_assets_tests.stubs.fixtures import SalesforceStub, salesforce_session, salesforce_stub, sf_record
 
 OPPORTUNITY = SALESFORCE_OBJECTS["Opportunity"]
@@ -104,3 +105,73 @@ def test_an_all_empty_bulk_row_is_null_in_every_type(table: Any) -> None:
 
     assert frame.schema == pl.Schema(table.columns)
     assert frame.drop("Id").null_count().row(0) == (1,) * (len(table.columns) - 1)
+
+
+# --- 3. compound and binary fields ---------------------------------------------------------------
+
+# What every real Account describe() lists besides the contract fields.
+ACCOUNT_EXTRAS = [
+    {"name": "BillingAddress", "type": "address", "nillable": True},
+    {"name": "BillingStreet", "type": "textarea", "nillable": True, "compoundFieldName": "BillingAddress"},
+    {"name": "BillingPostalCode", "type": "string", "nillable": True, "compoundFieldName": "BillingAddress"},
+    {"name": "ShippingAddress", "type": "address", "nillable": True},
+    {"name": "ShippingCity", "type": "string", "nillable": True, "compoundFieldName": "ShippingAddress"},
+    {"name": "HQ_Location__c", "type": "location", "nillable": True},
+    {"name": "HQ_Location__Latitude__s", "type": "double", "nillable": True, "compoundFieldName": "HQ_Location__c"},
+    {"name": "Logo__c", "type": "base64", "nillable": True},
+]
+COMPOUND_OR_BINARY = {"BillingAddress", "ShippingAddress", "HQ_Location__c", "Logo__c"}
+COMPONENTS = {"BillingStreet", "BillingPostalCode", "ShippingCity", "HQ_Location__Latitude__s"}
+
+
+@pytest.mark.parametrize("bulk", [True, False], ids=["bulk2", "rest"])
+def test_compound_and_base64_fields_are_skipped_and_their_components_selected(bulk: bool) -> None:
+    accounts = [
+        sf_record("Account", f"001{i:03d}", T0 + timedelta(hours=i), BillingStreet=f"{i} Main St", ShippingCity="Oslo")
+        for i in range(3)
+    ]
+    with salesforce_stub({"Account": accounts}, extra_fields={"Account": ACCOUNT_EXTRAS}) as org:
+        frame, added = extract_object(session_client(org, bulk=bulk), ACCOUNT, None, UNTIL)
+        (soql,) = record_queries(org)
+
+    fields = selected_fields(soql)
+    assert not COMPOUND_OR_BINARY & set(fields)
+    assert set(fields) >= COMPONENTS
+    assert [f for f in fields if f in ACCOUNT.columns] == list(ACCOUNT.columns)  # the contract, in order
+    assert set(added) == COMPONENTS
+    assert sorted(frame["BillingStreet"].to_list()) == ["0 Main St", "1 Main St", "2 Main St"]
+
+
+# --- 4. identifiers ------------------------------------------------------------------------------
+
+HOSTILE = ["Name FROM User --", "Id,(SELECT Id FROM Contacts)", "Amount) FROM Opportunity WHERE (Id", "Näme__c"]
+
+
+@pytest.mark.parametrize("bad", HOSTILE)
+def test_a_hostile_field_name_in_describe_never_reaches_soql(bad: str, caplog: pytest.LogCaptureFixture) -> None:
+    opportunities = [sf_record("Opportunity", f"006{i:03d}", T0 + timedelta(hours=i)) for i in range(2)]
+    extra = {"Opportunity": [{"name": bad, "type": "string", "nillable": True}]}
+    with salesforce_stub({"Opportunity": opportunities}, extra_fields=extra) as org:
+        client = session_client(org, bulk=False)
+        # An added (drift) field with such a name is skipped with a warning; the extract goes on.
+        frame, added = extract_object(client, OPPORTUNITY, None, UNTIL)
+        assert frame.height == 2
+        assert bad not in added
+        assert f"skipping field {bad!r}" in caplog.text
+        for soql in org.soql_received():
+            assert bad not in soql and "User" not in soql and "Contacts" not in soql
+
+        # Asked for explicitly, it is refused even though describe() offers it.
+        org.clear_requests()
+        with pytest.raises(SalesforcePermanentError, match="not a Salesforce field API name"):
+            build_window_soql("Opportunity", ["Id", bad], client.describe("Opportunity"), None, UNTIL)
+        with pytest.raises(SalesforcePermanentError, match="not a Salesforce field API name"):
+            list(client.extract("Opportunity", ["Id", "SystemModstamp", bad], None, UNTIL))
+        assert org.soql_received() == []
+
+
+def test_skipped_compound_and_binary_fields_are_logged(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    with salesforce_stub({"Account": []}, extra_fields={"Account": ACCOUNT_EXTRAS}) as org:
+        extract_object(session_client(org, bulk=False), ACCOUNT, None, UNTIL)
+    assert "BillingAddress" in caplog.text and "Logo__c" in caplog.text
