@@ -13,6 +13,8 @@ from typing import Any
 
 import polars as pl
 import pytest
+import requests
+from requests.adapters import HTTPAdapter
 
 from sales360_assets.sources.contract import SALESFORCE_OBJECTS
 from sales360_assets.sources.salesforce import extract_object, parse_records
@@ -168,6 +170,82 @@ def test_a_hostile_field_name_in_describe_never_reaches_soql(bad: str, caplog: p
         with pytest.raises(SalesforcePermanentError, match="not a Salesforce field API name"):
             list(client.extract("Opportunity", ["Id", "SystemModstamp", bad], None, UNTIL))
         assert org.soql_received() == []
+
+
+# --- 5. the login domain -------------------------------------------------------------------------
+
+
+class NoNetwork(HTTPAdapter):
+    """A transport that records every URL a client tries and lets none of them out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        self.urls.append(str(request.url))
+        raise requests.exceptions.ConnectionError("no network in this test")
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "evil.example.com/x?",
+        "evil.example.com#",
+        "user@evil.example.com:443/",
+        "evil.example.com",
+        "https://acme.my.salesforce.com",
+        "acme.my/../x",
+        "acme.evil.my",
+        "login.",
+        "",
+    ],
+)
+@pytest.mark.parametrize("auth", ["password", "client_credentials"])
+def test_a_foreign_login_domain_is_refused_before_any_network_call(domain: str, auth: str) -> None:
+    transport = NoNetwork()
+    session = requests.Session()
+    session.mount("https://", transport)
+    session.mount("http://", transport)
+    credentials = (
+        {"username": "u@example.com", "password": "pw", "security_token": "tok"}
+        if auth == "password"
+        else {"consumer_key": "key", "consumer_secret": "secret"}
+    )
+    with pytest.raises(SalesforcePermanentError, match="SALESFORCE_DOMAIN") as failure:
+        # max_retries=0: on a refused connection the old code would otherwise back off for minutes.
+        SalesforceLiveClient(domain=domain, session=session, max_retries=0, **credentials).describe("Opportunity")
+
+    assert transport.urls == []
+    message = str(failure.value)
+    assert "'login'" in message and "'test'" in message and "acme.my" in message
+    assert "pw" not in message and "secret" not in message
+
+
+@pytest.mark.parametrize(
+    ("domain", "used"),
+    [
+        ("login", "login"),
+        ("test", "test"),
+        ("Test", "test"),
+        ("acme.my", "acme.my"),
+        ("acme--uat.sandbox.my", "acme--uat.sandbox.my"),
+        ("acme-dev-ed.develop.my", "acme-dev-ed.develop.my"),
+        ("Acme.my.salesforce.com", "Acme.my"),  # the host as shown in the browser
+    ],
+)
+def test_login_test_and_my_domains_log_in(domain: str, used: str) -> None:
+    with salesforce_stub({"Opportunity": []}, password="pw-1234", security_token="tok-5678") as org:
+        client = SalesforceLiveClient(
+            username=org.username,
+            password="pw-1234",
+            security_token="tok-5678",
+            domain=domain,
+            session=salesforce_session(org),
+        )
+        assert client.domain == used
+        assert client.describe("Opportunity")["name"] == "Opportunity"
+        assert org.logins == 1
 
 
 def test_skipped_compound_and_binary_fields_are_logged(caplog: pytest.LogCaptureFixture) -> None:

@@ -38,7 +38,8 @@ class SalesforceResource(dg.ConfigurableResource):
     username: str | None = None
     password: str | None = None
     security_token: str | None = None
-    # login (production), test (sandbox) or the My Domain prefix, e.g. "acme.my".
+    # login (production), test (sandbox) or the My Domain as simple-salesforce takes it, e.g.
+    # "acme.my" or "acme--uat.sandbox.my"; anything else is refused (it is the login URL's host).
     domain: str = "login"
     consumer_key: str | None = None
     consumer_secret: str | None = None

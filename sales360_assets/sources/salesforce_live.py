@@ -1,8 +1,9 @@
 """Live Salesforce backend: the ``CrmClient`` protocol over simple-salesforce.
 
 simple-salesforce does the HTTP and the SOQL quoting; this module adds what a scheduled
-extractor needs and the library leaves out: object and field names checked before they reach
-SOQL (``soql.py``), a SystemModstamp window read with queryAll (deleted rows arrive as ``IsDeleted`` tombstones), Bulk API 2.0 above a record count, retries with backoff on
+extractor needs and the library leaves out: a login domain that cannot point anywhere but
+Salesforce, object and field names checked before they reach SOQL (``soql.py``), a SystemModstamp
+window read with queryAll (deleted rows arrive as ``IsDeleted`` tombstones), Bulk API 2.0 above a record count, retries with backoff on
 transient failures, one re-authentication on an expired session, and error messages that say
 what to fix without ever carrying a credential.
 """
@@ -14,6 +15,7 @@ import html
 import io
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
@@ -41,6 +43,7 @@ __all__ = [
     "SalesforceSessionExpiredError",
     "SalesforceTransientError",
     "build_window_soql",
+    "login_domain",
 ]
 
 logger = logging.getLogger(__name__)
@@ -48,6 +51,35 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 AuthMode = Literal["password", "client_credentials", "session"]
+
+# simple-salesforce logs in at https://{domain}.salesforce.com, so the setting is spliced into the
+# URL that receives the password and token: only these forms keep it on a Salesforce host. A My
+# Domain is <name>.my, <name>--<sandbox>.sandbox.my or <name>.<partition>.my (enhanced domains).
+_MY_DOMAIN = re.compile(
+    r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,78}[A-Za-z0-9])?"
+    r"(?:\.(?:sandbox|develop|scratch|patch|demo|trailblaze|free))?\.my$"
+)
+
+
+def login_domain(domain: str) -> str:
+    """SALESFORCE_DOMAIN as simple-salesforce takes it; refuses anything that could leave Salesforce.
+
+    ``login`` and ``test`` are taken in any case (and lowered); a My Domain host as the browser shows it
+    (``acme.my.salesforce.com``) is cut to the ``acme.my`` the library expects.
+    """
+    value = domain.strip() if isinstance(domain, str) else ""
+    if value.lower().endswith(".salesforce.com"):
+        value = value[: -len(".salesforce.com")]
+    if value.lower() in ("login", "test"):
+        return value.lower()
+    if _MY_DOMAIN.fullmatch(value):
+        return value
+    shown = repr(domain)[:80] if isinstance(domain, str) else type(domain).__name__
+    raise SalesforcePermanentError(
+        f"SALESFORCE_DOMAIN={shown} is not a Salesforce login domain; nothing was sent. Set 'login' "
+        "(production), 'test' (sandbox) or your My Domain without https:// and .salesforce.com, "
+        "e.g. 'acme.my', 'acme--uat.sandbox.my' or 'acme-dev-ed.develop.my'"
+    )
 
 
 class SalesforceLiveClient:
@@ -82,6 +114,8 @@ class SalesforceLiveClient:
         request_timeout: float = 120.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        # Checked first: the domain decides where credentials are sent.
+        domain = login_domain(domain)
         self._mode: AuthMode
         if username and password:
             self._mode = "password"
