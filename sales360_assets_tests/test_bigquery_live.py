@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import re
+import socket
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -23,6 +27,8 @@ from sales360_assets.sources.warehouse import LocalWarehouseClient
 from sales360_assets_tests.stubs.bigquery_stub import StubTable
 from sales360_assets_tests.stubs.fixtures import BigQueryStub, bigquery_stub, table_from_contract
 
+MIB = 1024**2
+MINIMUM_CAP = 10 * MIB  # BigQuery's smallest maximum_bytes_billed for on-demand queries
 ORDER_LINES = WAREHOUSE_TABLES["order_lines"]
 PRODUCTS = WAREHOUSE_TABLES["products"]
 REGIONS = ["emea", "amer", "apac"]
@@ -126,28 +132,104 @@ def test_full_read_of_a_reference_table(warehouse: BigQueryStub) -> None:
 
 
 def test_dry_run_over_the_byte_limit_stops_before_the_query_is_sent(warehouse: BigQueryStub) -> None:
-    client = client_for(warehouse, maximum_bytes_billed=1000)  # the table "scans" 2400 bytes
+    warehouse.bytes_per_row = MIB  # the table "scans" 24 MiB
+    client = client_for(warehouse, maximum_bytes_billed=MINIMUM_CAP)
 
     with pytest.raises(BigQueryCostLimitError) as failure:
         client.read_partitioned(ORDER_LINES, date(2024, 5, 1), date(2024, 5, 4), REGIONS)
 
     message = str(failure.value)
-    assert "2400 bytes" in message and "1000" in message and "stub-project.sales.order_lines" in message
+    assert f"{24 * MIB} bytes" in message and str(MINIMUM_CAP) in message
+    assert "stub-project.sales.order_lines" in message
     assert warehouse.queries_received(dry_run=True)
     assert warehouse.queries_received(dry_run=False) == []
-    assert client.usage_metadata()["bigquery_bytes_to_scan"] == 2400
+    assert client.usage_metadata()["bigquery_bytes_to_scan"] == 24 * MIB
 
 
 def test_the_job_carries_the_byte_cap_too(warehouse: BigQueryStub) -> None:
     # A dry run that under-estimates: BigQuery itself must stop the job at maximum_bytes_billed.
+    warehouse.bytes_per_row = MIB
     warehouse.dry_run_bytes = 10
     with pytest.raises(BigQueryCostLimitError, match=r"order_lines.*BIGQUERY_MAXIMUM_BYTES_BILLED"):
-        client_for(warehouse, maximum_bytes_billed=1000).read_partitioned(
+        client_for(warehouse, maximum_bytes_billed=MINIMUM_CAP).read_partitioned(
             ORDER_LINES, date(2024, 5, 1), date(2024, 5, 4), REGIONS
         )
     (real,) = warehouse.queries_received(dry_run=False)
-    assert real.info["maximum_bytes_billed"] == 1000
+    assert real.info["maximum_bytes_billed"] == MINIMUM_CAP
     assert real.status == 400
+
+
+@pytest.mark.parametrize("cap", [0, 1000, MINIMUM_CAP - 1, -5])
+def test_a_byte_cap_below_the_bigquery_minimum_is_refused_at_load(
+    cap: int, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # BigQuery refuses such a job ("10485760 or higher required") after the dry run passed it.
+    with pytest.raises(BigQueryPermanentError, match=r"BIGQUERY_MAXIMUM_BYTES_BILLED.*10485760"):
+        BigQueryLiveClient(project="p", dataset="sales", maximum_bytes_billed=cap)
+    live_env(monkeypatch, "http://127.0.0.1:9")
+    monkeypatch.setenv("BIGQUERY_MAXIMUM_BYTES_BILLED", str(cap))
+    with pytest.raises(BigQueryPermanentError, match=r"BIGQUERY_MAXIMUM_BYTES_BILLED.*10485760"):
+        warehouse_resource_from_env(str(tmp_path))
+    monkeypatch.setenv("BIGQUERY_MAXIMUM_BYTES_BILLED", "10MB")
+    with pytest.raises(BigQueryPermanentError, match=r"BIGQUERY_MAXIMUM_BYTES_BILLED.*whole number"):
+        warehouse_resource_from_env(str(tmp_path))
+    assert BigQueryLiveClient(project="p", dataset="sales", maximum_bytes_billed=MINIMUM_CAP)
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_an_unreachable_endpoint_logs_every_retry_and_gives_up_within_the_deadline(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="sales360_assets.sources.bigquery_limits")
+    client = BigQueryLiveClient(
+        project="p",
+        dataset="sales",
+        api_endpoint=f"http://127.0.0.1:{closed_port()}",
+        retry_deadline=2.0,
+        retry_initial_delay=0.1,
+        retry_max_delay=0.3,
+    )
+    started = time.monotonic()
+    with pytest.raises(BigQueryTransientError, match=r"within the 2s retry deadline") as failure:
+        client.read_full(PRODUCTS)
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 2.0 + 1.0, elapsed  # the deadline, plus one connection attempt's worth of slack
+    assert failure.value.retryable is True
+    lines = [r.getMessage() for r in caplog.records if r.name == "sales360_assets.sources.bigquery_limits"]
+    assert len(lines) >= 3, lines
+    left = []
+    for line in lines:
+        assert "ConnectionError" in line and "Connection refused" in line, line  # the reason
+        found = re.search(r"; (\d+\.\d)s of the 2s retry deadline left", line)
+        assert found, line  # the time left
+        left.append(float(found.group(1)))
+    assert left == sorted(left, reverse=True) and left[0] <= 2.0
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "3601", "soon", "1.5"])
+def test_the_retry_deadline_setting_is_validated_at_load(
+    value: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live_env(monkeypatch, "http://127.0.0.1:9")
+    monkeypatch.setenv("BIGQUERY_RETRY_DEADLINE_SECONDS", value)
+    with pytest.raises(BigQueryPermanentError, match="BIGQUERY_RETRY_DEADLINE_SECONDS"):
+        warehouse_resource_from_env(str(tmp_path))
+
+
+def test_the_retry_deadline_setting_reaches_the_client(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    live_env(monkeypatch, "http://127.0.0.1:9")
+    assert WarehouseResource(sources_dir=str(tmp_path), project="p", dataset="d").retry_deadline_seconds == 120
+    monkeypatch.setenv("BIGQUERY_RETRY_DEADLINE_SECONDS", "45")
+    client = warehouse_resource_from_env(str(tmp_path)).process_config_and_initialize().get_client()
+    assert isinstance(client, BigQueryLiveClient)
+    assert client.retry_deadline == 45
 
 
 @pytest.mark.parametrize(
@@ -258,20 +340,26 @@ def test_resource_stays_embedded_without_a_project(tmp_path: Any, monkeypatch: p
     assert isinstance(warehouse_resource_from_env(str(tmp_path)).get_client(), LocalWarehouseClient)
 
 
+def live_env(monkeypatch: pytest.MonkeyPatch, endpoint: str, project: str = "stub-project") -> None:
+    monkeypatch.setenv("BIGQUERY_PROJECT", project)
+    monkeypatch.setenv("BIGQUERY_DATASET", "sales")
+    monkeypatch.setenv("BIGQUERY_API_ENDPOINT", endpoint)
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.delenv("BIGQUERY_MAXIMUM_BYTES_BILLED", raising=False)
+    monkeypatch.delenv("BIGQUERY_RETRY_DEADLINE_SECONDS", raising=False)
+
+
 def test_resource_from_env_reads_the_stub(
     warehouse: BigQueryStub, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("BIGQUERY_PROJECT", warehouse.project)
-    monkeypatch.setenv("BIGQUERY_DATASET", "sales")
-    monkeypatch.setenv("BIGQUERY_API_ENDPOINT", warehouse.url)
-    monkeypatch.setenv("BIGQUERY_MAXIMUM_BYTES_BILLED", "100000")
-    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    live_env(monkeypatch, warehouse.url, warehouse.project)
+    monkeypatch.setenv("BIGQUERY_MAXIMUM_BYTES_BILLED", str(MINIMUM_CAP + 1))
     # Outside a run Dagster has not resolved the EnvVars yet; a run does this itself.
     resource = warehouse_resource_from_env(str(tmp_path)).process_config_and_initialize()
     client = resource.get_client()
 
     assert isinstance(client, BigQueryLiveClient)
-    assert client.maximum_bytes_billed == 100_000
+    assert client.maximum_bytes_billed == MINIMUM_CAP + 1
     assert client.read_full(PRODUCTS).height == 5
 
 

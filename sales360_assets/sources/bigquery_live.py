@@ -4,7 +4,8 @@ Every read is one parameterized standard-SQL query (never string-built values) w
 column list, filtered on the table's partition column so BigQuery prunes partitions. A dry run
 first reports the bytes the query would scan; over ``maximum_bytes_billed`` the query is not
 sent, and the real job carries the same cap so BigQuery itself stops a runaway. Results come back
-as Arrow and go straight to Polars: pandas is never involved.
+as Arrow and go straight to Polars: pandas is never involved. Every retried failure is logged with
+its reason and the time left, so an unreachable endpoint is never a silent wait.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 
 import google.auth
 import polars as pl
@@ -26,6 +27,20 @@ from google.auth.credentials import AnonymousCredentials, Credentials
 from google.cloud import bigquery
 from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY, DEFAULT_RETRY
 
+from sales360_assets.sources.bigquery_limits import (
+    DEFAULT_RETRY_DEADLINE,
+    GIB,
+    BigQueryCostLimitError,
+    BigQueryLiveError,
+    BigQueryPermanentError,
+    BigQueryTransientError,
+    check_maximum_bytes_billed,
+    check_retry_deadline,
+    failure_of,
+    logged_retry,
+    message_of,
+    reason_of,
+)
 from sales360_assets.sources.contract import SourceTable, check_schema_drift
 from sales360_assets.sources.warehouse import conform
 
@@ -33,7 +48,6 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-GIB = 1024**3
 _SCOPES = ("https://www.googleapis.com/auth/bigquery",)
 # Names spliced into SQL (they cannot be parameters) must look like what BigQuery allows; this
 # also rules out backticks, so a quoted identifier cannot be closed early.
@@ -53,43 +67,6 @@ _TRANSIENT_REASONS = frozenset(
 )
 # Column types an additive-drift column may have and still land as a flat Delta column.
 _NESTED_TYPES = frozenset({"RECORD", "STRUCT", "RANGE"})
-
-
-class BigQueryLiveError(RuntimeError):
-    """Base of every error the live BigQuery client raises."""
-
-    #: Whether running the same read again later may succeed.
-    retryable: ClassVar[bool] = False
-
-
-class BigQueryTransientError(BigQueryLiveError):
-    """BigQuery kept failing in a way that clears by itself (5xx, rate limits, network)."""
-
-    retryable = True
-
-
-class BigQueryPermanentError(BigQueryLiveError):
-    """Bad SQL, a missing table, missing permissions or credentials: fix, then run again."""
-
-
-class BigQueryCostLimitError(BigQueryPermanentError):
-    """The query would scan (or did try to bill) more bytes than ``maximum_bytes_billed`` allows."""
-
-
-def _reason(exc: api_exceptions.GoogleAPICallError) -> str | None:
-    try:
-        return str(exc.errors[0]["reason"])
-    except (AttributeError, IndexError, KeyError, TypeError):
-        return None
-
-
-def _message(exc: api_exceptions.GoogleAPICallError) -> str:
-    """BigQuery's own one-line explanation (the library's text adds the URL and job id lines)."""
-    try:
-        text = str(exc.errors[0]["message"])
-    except (AttributeError, IndexError, KeyError, TypeError):
-        text = str(exc.message)
-    return " ".join(text.split())[:500]
 
 
 def _quote(name: str, pattern: re.Pattern[str], what: str) -> str:
@@ -117,7 +94,7 @@ class BigQueryLiveClient:
         credentials_path: str | None = None,
         api_endpoint: str | None = None,
         maximum_bytes_billed: int = 10 * GIB,
-        retry_deadline: float = 600.0,
+        retry_deadline: float = DEFAULT_RETRY_DEADLINE,
         retry_initial_delay: float = 1.0,
         retry_max_delay: float = 60.0,
         page_size: int | None = None,
@@ -128,18 +105,16 @@ class BigQueryLiveClient:
         self.dataset = _quote(dataset, _IDENTIFIER, "dataset")
         self.location = location
         self.api_endpoint = api_endpoint
-        self.maximum_bytes_billed = int(maximum_bytes_billed)
-        self.retry_deadline = retry_deadline
+        self.maximum_bytes_billed = check_maximum_bytes_billed(maximum_bytes_billed)
+        self.retry_deadline = check_retry_deadline(retry_deadline)
         self.page_size = page_size
         self.labels = {"app": "sales360", **(labels or {})}
         self._credentials = credentials
         self._credentials_path = credentials_path
         self._client = client
-        self._retry: Retry = DEFAULT_RETRY.with_deadline(retry_deadline).with_delay(
-            initial=retry_initial_delay, maximum=retry_max_delay
-        )
-        self._job_retry: Retry = DEFAULT_JOB_RETRY.with_deadline(retry_deadline).with_delay(
-            initial=retry_initial_delay, maximum=retry_max_delay
+        self._retry: Retry = logged_retry(DEFAULT_RETRY, self.retry_deadline, retry_initial_delay, retry_max_delay)
+        self._job_retry: Retry = logged_retry(
+            DEFAULT_JOB_RETRY, self.retry_deadline, retry_initial_delay, retry_max_delay
         )
         self._schemas: dict[str, list[bigquery.SchemaField]] = {}
         self._queries = 0
@@ -189,19 +164,13 @@ class BigQueryLiveClient:
         """Our error for a library failure, naming the table and what to do (None: not ours)."""
         ref = f"`{self.table_reference(table)}`"
         if isinstance(exc, api_exceptions.RetryError):
-            cause = exc.cause
-            detail = (
-                f"{_reason(cause) or cause.code}: {_message(cause)}"
-                if isinstance(cause, api_exceptions.GoogleAPICallError)
-                else f"{type(cause).__name__}: {cause}"
-            )
             return BigQueryTransientError(
-                f"BigQuery kept failing for {ref} after retrying for {self.retry_deadline:g}s "
-                f"({detail}); this is transient: run again later"
+                f"BigQuery kept failing for {ref} and gave up within the {self.retry_deadline:g}s retry "
+                f"deadline, BIGQUERY_RETRY_DEADLINE_SECONDS ({failure_of(exc)}); this is transient: run again later"
             )
         if isinstance(exc, api_exceptions.GoogleAPICallError):
-            reason = _reason(exc)
-            message = _message(exc)
+            reason = reason_of(exc)
+            message = message_of(exc)
             if reason == "bytesBilledLimitExceeded":
                 return BigQueryCostLimitError(
                     f"BigQuery stopped the query on {ref}: it would bill more than maximum_bytes_billed="

@@ -38,7 +38,8 @@ class SalesforceResource(dg.ConfigurableResource):
     username: str | None = None
     password: str | None = None
     security_token: str | None = None
-    # login (production), test (sandbox) or the My Domain prefix, e.g. "acme.my".
+    # login (production), test (sandbox) or the My Domain as simple-salesforce takes it, e.g.
+    # "acme.my" or "acme--uat.sandbox.my"; anything else is refused (it is the login URL's host).
     domain: str = "login"
     consumer_key: str | None = None
     consumer_secret: str | None = None
@@ -92,8 +93,11 @@ class WarehouseResource(dg.ConfigurableResource):
     credentials_path: str | None = None
     api_endpoint: str | None = None
     # Cost guard: a query that would scan more is refused before it runs, and BigQuery stops any
-    # job that would bill more.
+    # job that would bill more. At least 10 MiB (BigQuery's minimum).
     maximum_bytes_billed: int = 10 * GIB
+    # How long a failing request (unreachable endpoint, 5xx, rate limit) is retried, each retry
+    # logged with the time left; then the step fails as transient. 1 to 3600.
+    retry_deadline_seconds: int = 120
 
     @property
     def is_live(self) -> bool:
@@ -112,6 +116,7 @@ class WarehouseResource(dg.ConfigurableResource):
             credentials_path=self.credentials_path,
             api_endpoint=self.api_endpoint,
             maximum_bytes_billed=self.maximum_bytes_billed,
+            retry_deadline=self.retry_deadline_seconds,
         )
 
 
@@ -143,7 +148,10 @@ WAREHOUSE_ENV: dict[str, str] = {
     "credentials_path": "GOOGLE_APPLICATION_CREDENTIALS",
     "api_endpoint": "BIGQUERY_API_ENDPOINT",
 }
-WAREHOUSE_INT_ENV: dict[str, str] = {"maximum_bytes_billed": "BIGQUERY_MAXIMUM_BYTES_BILLED"}
+WAREHOUSE_INT_ENV: dict[str, str] = {
+    "maximum_bytes_billed": "BIGQUERY_MAXIMUM_BYTES_BILLED",
+    "retry_deadline_seconds": "BIGQUERY_RETRY_DEADLINE_SECONDS",
+}
 
 
 def _env_fields(strings: dict[str, str], integers: dict[str, str]) -> dict[str, Any]:
@@ -163,6 +171,16 @@ def warehouse_resource_from_env(sources_dir: str) -> WarehouseResource:
     """WarehouseResource wired to BIGQUERY_* / GOOGLE_APPLICATION_CREDENTIALS (embedded when unset).
 
     GOOGLE_APPLICATION_CREDENTIALS alone does not switch to BigQuery: BIGQUERY_PROJECT and
-    BIGQUERY_DATASET say which data to read.
+    BIGQUERY_DATASET say which data to read. The byte cap and retry deadline are checked here,
+    when the definitions load, rather than in the first query of the first run.
     """
+    cap, deadline = (os.environ.get(WAREHOUSE_INT_ENV[k]) for k in ("maximum_bytes_billed", "retry_deadline_seconds"))
+    if cap or deadline:
+        # Only when set: the embedded default never loads the Google client libraries.
+        from sales360_assets.sources.bigquery_limits import check_maximum_bytes_billed, check_retry_deadline
+
+        if cap:
+            check_maximum_bytes_billed(cap)
+        if deadline:
+            check_retry_deadline(deadline)
     return WarehouseResource(sources_dir=sources_dir, **_env_fields(WAREHOUSE_ENV, WAREHOUSE_INT_ENV))

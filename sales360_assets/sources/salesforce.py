@@ -9,7 +9,9 @@ the same code whatever the backend, so the local files and the live org parse id
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+import logging
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,6 +19,16 @@ from typing import Any, Protocol
 import polars as pl
 
 from sales360_assets.sources.contract import UTC_DATETIME, SourceTable, check_schema_drift
+
+logger = logging.getLogger(__name__)
+
+# Salesforce API names (standard and custom objects and fields): letters, digits, underscores.
+# Names cannot be SOQL parameters, so nothing else may ever be spliced into a query.
+API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+# describe() types Bulk API 2.0 cannot select: compound fields ("Selecting compound data not
+# supported in Bulk Query"; describe() lists their components as fields of their own) and blobs.
+UNSELECTABLE_TYPES = frozenset({"address", "location", "base64", "complexvalue"})
 
 # REST returns 2024-05-01T10:00:00.000+0000; Bulk API 2.0 CSV returns 2024-05-01T10:00:00.000Z.
 _SF_DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%z"
@@ -41,20 +53,17 @@ class CrmClient(Protocol):
 
 def _parse_column(name: str, dtype: pl.DataType, target: pl.DataType) -> pl.Expr:
     col = pl.col(name)
-    if target == UTC_DATETIME:
-        if dtype == pl.String:
-            return col.str.replace(r"Z$", "+0000").str.to_datetime(_SF_DATETIME_FORMAT, time_zone="UTC")
-        return col.cast(target)
+    if dtype == pl.String:
+        # Bulk API 2.0 CSV has no null, for any type: an empty cell is empty text. Null it once
+        # here, before any typed parsing (REST sends JSON null, never "", so nothing is lost).
+        col = pl.when(col == "").then(None).otherwise(col)
+    if target == UTC_DATETIME and dtype == pl.String:
+        return col.str.replace(r"Z$", "+0000").str.to_datetime(_SF_DATETIME_FORMAT, time_zone="UTC")
     if target == pl.Date and dtype == pl.String:
         return col.str.to_date("%Y-%m-%d")
     if target == pl.Boolean and dtype == pl.String:
         # Bulk API CSV: every value is text.
-        return col.str.to_lowercase().replace_strict({"true": True, "false": False, "": None}, default=None)
-    if target in (pl.Float64, pl.Int64) and dtype == pl.String:
-        return pl.when(col == "").then(None).otherwise(col).cast(target)
-    if target == pl.String and dtype == pl.String:
-        # Bulk CSV has no null, only empty text.
-        return pl.when(col == "").then(None).otherwise(col)
+        return col.str.to_lowercase().replace_strict({"true": True, "false": False}, default=None)
     return col.cast(target)
 
 
@@ -88,9 +97,33 @@ def parse_records(table: SourceTable, records: Iterable[dict[str, Any]]) -> pl.D
 
 
 def fields_to_extract(table: SourceTable, describe: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """The contract's fields the object offers plus any new ones; raises on a lost required field."""
-    offered = [f["name"] for f in describe.get("fields", [])]
+    """The contract's fields the object offers plus any new ones; raises on a lost required field.
+
+    New (additive drift) fields are left out when Bulk API 2.0 cannot select them (compound and
+    binary types: their components are selected instead) or when their name is not an API name.
+    Left out for REST too, so both paths return frames of one shape.
+    """
+    described = [f for f in describe.get("fields", []) if isinstance(f, Mapping) and "name" in f]
+    offered = [f["name"] for f in described]
     added = check_schema_drift(table, offered)
+    types = {f["name"]: f.get("type") for f in described}
+    unselectable = [f for f in added if types.get(f) in UNSELECTABLE_TYPES]
+    if unselectable:
+        logger.info(
+            "Salesforce %s: not selecting compound/binary field(s) %s (Bulk API 2.0 refuses them; "
+            "their component fields are selected)",
+            table.name,
+            ", ".join(unselectable),
+        )
+    malformed = [f for f in added if not API_NAME.fullmatch(f)]
+    for name in malformed:
+        logger.warning(
+            "Salesforce %s: skipping field %r from describe(): not an API name (letters, digits, "
+            "underscores), so it must not go into SOQL",
+            table.name,
+            name,
+        )
+    added = [f for f in added if f not in unselectable and f not in malformed]
     fields = [c for c in table.columns if c in offered] + added
     return fields, added
 

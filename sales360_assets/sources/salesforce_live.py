@@ -1,9 +1,9 @@
 """Live Salesforce backend: the ``CrmClient`` protocol over simple-salesforce.
 
 simple-salesforce does the HTTP and the SOQL quoting; this module adds what a scheduled
-extractor needs and the library leaves out: object and field names checked against
-``describe()`` before they reach SOQL, a SystemModstamp window read with queryAll (deleted rows
-arrive as ``IsDeleted`` tombstones), Bulk API 2.0 above a record count, retries with backoff on
+extractor needs and the library leaves out: a login domain that cannot point anywhere but
+Salesforce, object and field names checked before they reach SOQL (``soql.py``), a SystemModstamp
+window read with queryAll (deleted rows arrive as ``IsDeleted`` tombstones), Bulk API 2.0 above a record count, retries with backoff on
 transient failures, one re-authentication on an expired session, and error messages that say
 what to fix without ever carrying a credential.
 """
@@ -17,152 +17,69 @@ import logging
 import random
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal, TypeVar
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from typing import Any, Literal, TypeVar
 
 import requests
-from simple_salesforce import Salesforce, SalesforceLogin, format_soql
+from simple_salesforce import Salesforce, SalesforceLogin
 from simple_salesforce.api import DEFAULT_API_VERSION
 from simple_salesforce.bulk2 import JobState, Operation
-from simple_salesforce.exceptions import (
-    SalesforceAuthenticationFailed,
-    SalesforceError,
-    SalesforceExpiredSession,
-    SalesforceGeneralError,
-    SalesforceMalformedRequest,
-    SalesforceOperationError,
-    SalesforceRefusedRequest,
-    SalesforceResourceNotFound,
-)
 from simple_salesforce.util import Usage
+
+from sales360_assets.sources.salesforce_errors import (
+    SalesforceLiveError,
+    SalesforcePermanentError,
+    SalesforceSessionExpiredError,
+    SalesforceTransientError,
+    classify,
+)
+from sales360_assets.sources.soql import build_window_soql, validate_object_name
+
+__all__ = [
+    "SalesforceLiveClient",
+    "SalesforceLiveError",
+    "SalesforcePermanentError",
+    "SalesforceSessionExpiredError",
+    "SalesforceTransientError",
+    "build_window_soql",
+    "login_domain",
+]
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Salesforce API names (standard and custom objects/fields): letters, digits, underscores.
-_API_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-
-# OAuth token endpoint errors worth retrying; everything else there is a credential problem.
-_TRANSIENT_OAUTH_ERRORS = frozenset({"server_error", "temporarily_unavailable"})
-
 AuthMode = Literal["password", "client_credentials", "session"]
 
-
-class SalesforceLiveError(RuntimeError):
-    """Base of every error the live Salesforce client raises."""
-
-    #: Whether running the same extraction again later may succeed (sensors and retry
-    #: policies read this rather than matching class names).
-    retryable: ClassVar[bool] = False
-
-
-class SalesforceTransientError(SalesforceLiveError):
-    """Salesforce kept failing in a way that clears by itself (rate limit, outage, network)."""
-
-    retryable = True
+# simple-salesforce logs in at https://{domain}.salesforce.com, so the setting is spliced into the
+# URL that receives the password and token: only these forms keep it on a Salesforce host. A My
+# Domain is <name>.my, <name>--<sandbox>.sandbox.my or <name>.<partition>.my (enhanced domains).
+_MY_DOMAIN = re.compile(
+    r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,78}[A-Za-z0-9])?"
+    r"(?:\.(?:sandbox|develop|scratch|patch|demo|trailblaze|free))?\.my$"
+)
 
 
-class SalesforcePermanentError(SalesforceLiveError):
-    """A failure that repeats until someone fixes configuration, permissions or the query."""
+def login_domain(domain: str) -> str:
+    """SALESFORCE_DOMAIN as simple-salesforce takes it; refuses anything that could leave Salesforce.
 
-
-class SalesforceSessionExpiredError(SalesforcePermanentError):
-    """The session expired and could not be renewed (no login credentials, or renewal failed)."""
-
-
-def _as_utc(value: datetime) -> datetime:
-    # format_soql renders naive datetimes in host-local time; the platform's datetimes are UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _describe_field_names(describe: Mapping[str, Any]) -> set[str]:
-    return {f["name"] for f in describe.get("fields", []) if isinstance(f, Mapping) and "name" in f}
-
-
-def validate_object_name(object_name: str) -> str:
-    """Refuse anything that is not a plain Salesforce API name before it reaches a URL or SOQL."""
-    if not isinstance(object_name, str) or not _API_NAME.fullmatch(object_name):
-        raise SalesforcePermanentError(
-            f"{object_name!r} is not a Salesforce object API name (letters, digits and underscores); "
-            "check the object names in sales360_assets/sources/contract.py"
-        )
-    return object_name
-
-
-def build_window_soql(
-    object_name: str,
-    fields: Sequence[str],
-    describe: Mapping[str, Any],
-    since: datetime | None,
-    until: datetime,
-    *,
-    count_only: bool = False,
-    order_by: bool = True,
-) -> str:
-    """SOQL for ``since <= SystemModstamp < until`` on one object.
-
-    Names cannot be SOQL parameters, so the object must be the one ``describe`` describes and
-    every field must be one it offers; only then are they spliced in (``:literal``). Every value
-    goes through ``format_soql``, which renders aware datetimes as UTC literals.
+    ``login`` and ``test`` are taken in any case (and lowered); a My Domain host as the browser shows it
+    (``acme.my.salesforce.com``) is cut to the ``acme.my`` the library expects.
     """
-    validate_object_name(object_name)
-    described = describe.get("name")
-    if described is not None and described != object_name:
-        raise SalesforcePermanentError(
-            f"describe() answered for {described!r}, not {object_name!r}; refusing to build SOQL"
-        )
-    offered = _describe_field_names(describe)
-    for required in ("Id", "SystemModstamp"):
-        if required not in offered:
-            raise SalesforcePermanentError(
-                f"Salesforce object {object_name} does not expose {required} to this user; "
-                "grant field-level read access to it (incremental extraction depends on it)"
-            )
-    unknown = [f for f in fields if f not in offered]
-    if unknown:
-        raise SalesforcePermanentError(
-            f"field(s) {', '.join(repr(f) for f in unknown)} are not in describe() of Salesforce "
-            f"object {object_name}; refusing to put them into SOQL"
-        )
-    # dict.fromkeys keeps the order and drops repeats.
-    select = "COUNT()" if count_only else ", ".join(dict.fromkeys(fields or ["Id"]))
-    conditions = ["SystemModstamp < {until}"]
-    values: dict[str, datetime] = {"until": _as_utc(until)}
-    if since is not None:
-        conditions.insert(0, "SystemModstamp >= {since}")
-        values["since"] = _as_utc(since)
-    soql = format_soql(
-        "SELECT {select:literal} FROM {object_name:literal} WHERE " + " AND ".join(conditions),
-        select=select,
-        object_name=object_name,
-        **values,
+    value = domain.strip() if isinstance(domain, str) else ""
+    if value.lower().endswith(".salesforce.com"):
+        value = value[: -len(".salesforce.com")]
+    if value.lower() in ("login", "test"):
+        return value.lower()
+    if _MY_DOMAIN.fullmatch(value):
+        return value
+    shown = repr(domain)[:80] if isinstance(domain, str) else type(domain).__name__
+    raise SalesforcePermanentError(
+        f"SALESFORCE_DOMAIN={shown} is not a Salesforce login domain; nothing was sent. Set 'login' "
+        "(production), 'test' (sandbox) or your My Domain without https:// and .salesforce.com, "
+        "e.g. 'acme.my', 'acme--uat.sandbox.my' or 'acme-dev-ed.develop.my'"
     )
-    # COUNT() cannot be ordered, and ORDER BY switches off PK chunking in Bulk API 2.0.
-    if order_by and not count_only:
-        soql += " ORDER BY SystemModstamp, Id"
-    return soql
-
-
-def _error_details(content: Any) -> tuple[str | None, str]:
-    """(errorCode, "CODE: message; ...") from a Salesforce error body (list of dicts, dict or text)."""
-    items = content if isinstance(content, list) else [content]
-    codes: list[str] = []
-    parts: list[str] = []
-    for item in items:
-        if isinstance(item, Mapping):
-            code = item.get("errorCode") or item.get("error")
-            message = item.get("message") or item.get("error_description") or ""
-            if code:
-                codes.append(str(code))
-            parts.append(f"{code}: {message}" if code else str(message))
-        elif isinstance(item, bytes):
-            parts.append(item.decode("utf-8", "replace"))
-        elif item is not None:
-            parts.append(str(item))
-    text = "; ".join(p for p in parts if p)[:500]
-    return (codes[0] if codes else None), text
 
 
 class SalesforceLiveClient:
@@ -197,6 +114,8 @@ class SalesforceLiveClient:
         request_timeout: float = 120.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        # Checked first: the domain decides where credentials are sent.
+        domain = login_domain(domain)
         self._mode: AuthMode
         if username and password:
             self._mode = "password"
@@ -309,69 +228,6 @@ class SalesforceLiveClient:
             version=self.api_version,
         )
 
-    def _classify(self, exc: BaseException) -> tuple[Literal["transient", "expired", "permanent"], str] | None:
-        """How to react to a failure, with a one-line description (None: not ours; redact before use)."""
-        if isinstance(exc, SalesforceExpiredSession):
-            return "expired", "HTTP 401 " + _error_details(exc.content)[1]
-        if isinstance(exc, SalesforceAuthenticationFailed):
-            code = exc.code
-            if (isinstance(code, int) and (code >= 500 or code == 429)) or code in _TRANSIENT_OAUTH_ERRORS:
-                return "transient", f"login failed with {code}"
-            hint = (
-                "check SALESFORCE_USERNAME, SALESFORCE_PASSWORD and SALESFORCE_SECURITY_TOKEN "
-                "(a password reset issues a new token) and SALESFORCE_DOMAIN (login/test/My Domain)"
-                if self._mode == "password"
-                else "check SALESFORCE_CONSUMER_KEY, SALESFORCE_CONSUMER_SECRET, SALESFORCE_DOMAIN and "
-                "that the connected app enables the client credentials flow with a run-as user"
-            )
-            return "permanent", f"authentication failed ({code}: {exc.auth_message}); {hint}"
-        if isinstance(exc, SalesforceRefusedRequest):
-            code, text = _error_details(exc.content)
-            if code == "REQUEST_LIMIT_EXCEEDED":
-                return "transient", f"HTTP 403 {text}"
-            return "permanent", (
-                f"HTTP 403 {text}; the integration user lacks a permission (API Enabled, read access "
-                "to the object/fields) or the org blocks this client"
-            )
-        if isinstance(exc, SalesforceMalformedRequest):
-            return "permanent", (
-                f"HTTP 400 {_error_details(exc.content)[1]}; the query or request was rejected — "
-                "check the object/field names against describe() and the API version"
-            )
-        if isinstance(exc, SalesforceResourceNotFound):
-            return "permanent", (
-                f"HTTP 404 {_error_details(exc.content)[1]}; the object or endpoint does not exist "
-                "for this org/user/API version (check the object API name and SALESFORCE_INSTANCE_URL)"
-            )
-        if isinstance(exc, SalesforceGeneralError):
-            status = exc.status
-            text = _error_details(exc.content)[1]
-            if status == 429 or status >= 500:
-                return "transient", f"HTTP {status} {text}"
-            return "permanent", f"HTTP {status} {text}"
-        if isinstance(exc, SalesforceError):
-            return "permanent", f"HTTP {exc.status} {_error_details(exc.content)[1]}"
-        if isinstance(exc, SalesforceOperationError):
-            return "permanent", f"Bulk API 2.0 job failed: {exc}"
-        if isinstance(exc, requests.exceptions.SSLError):
-            return "permanent", (
-                f"TLS verification failed ({type(exc).__name__}); if a proxy re-signs traffic, "
-                "point REQUESTS_CA_BUNDLE at its CA bundle"
-            )
-        if isinstance(
-            exc,
-            requests.exceptions.ConnectionError
-            | requests.exceptions.Timeout
-            | requests.exceptions.ChunkedEncodingError,
-        ):
-            return "transient", f"{type(exc).__name__}: {exc}"
-        if isinstance(exc, requests.exceptions.JSONDecodeError):
-            return "permanent", (
-                "Salesforce answered with something that is not JSON; check SALESFORCE_INSTANCE_URL / "
-                "SALESFORCE_DOMAIN point at a Salesforce org"
-            )
-        return None
-
     def _backoff(self, attempt: int) -> float:
         cap = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
         # Jitter spreads retries from parallel runs so they do not hit the org in lockstep.
@@ -389,7 +245,7 @@ class SalesforceLiveClient:
                 self._requests += 1
                 result = fn(sf)
             except Exception as exc:
-                verdict = self._classify(exc)
+                verdict = classify(exc, password_login=self._mode == "password")
                 if verdict is None:
                     raise
                 kind, detail = verdict

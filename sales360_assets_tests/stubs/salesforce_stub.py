@@ -13,6 +13,10 @@ Serves (API version taken from the path):
   ``bulk_polls_before_complete`` polls, then ``JobComplete``), ``GET jobs/query/<id>/results``
   (CSV pages with ``Sforce-Locator`` / ``Sforce-NumberOfRecords``).
 
+Like a real org, a Bulk query job that selects a compound (``address``, ``location``) or
+``base64`` field is refused; ``extra_fields`` adds such fields (or any others) to an object's
+contract describe().
+
 Faults (``inject(kind, times)``; they hit ``/services/data`` requests only): ``"429"``,
 ``"500"``, ``"503"``, ``"request_limit"`` (403 REQUEST_LIMIT_EXCEEDED), ``"expired"`` (401
 INVALID_SESSION_ID), ``"malformed"`` (400 MALFORMED_QUERY), ``"forbidden"`` (403
@@ -58,6 +62,9 @@ _SELECT = re.compile(
 )
 _CONDITION = re.compile(r"^\s*(?P<field>\w+)\s*(?P<op>>=|<=|>|<|=)\s*(?P<value>\S+)\s*$")
 _DATA_PATH = re.compile(r"^/services/data/v(?P<version>\d+\.\d+)/(?P<rest>.*)$")
+
+# describe() types a Bulk API 2.0 query cannot select.
+_NOT_IN_BULK = frozenset({"address", "location", "base64"})
 
 _SOAP_NS = {"soapenv": "http://schemas.xmlsoap.org/soap/envelope/", "urn": "urn:partner.soap.sforce.com"}
 
@@ -116,6 +123,7 @@ class SalesforceStub(StubServer):
         objects: Mapping[str, Iterable[Mapping[str, Any]]],
         *,
         fields: Mapping[str, Iterable[str | Mapping[str, Any]]] | None = None,
+        extra_fields: Mapping[str, Iterable[Mapping[str, Any]]] | None = None,
         page_size: int = 2000,
         bulk_page_size: int = 50_000,
         bulk_polls_before_complete: int = 1,
@@ -142,6 +150,7 @@ class SalesforceStub(StubServer):
             else:
                 keys = dict.fromkeys(k for r in self.objects[name] for k in r)
                 self.describes[name] = [{"name": k, "type": "string", "nillable": True} for k in keys]
+            self.describes[name] += [dict(f) for f in (extra_fields or {}).get(name, [])]
         self.page_size = page_size
         self.bulk_page_size = bulk_page_size
         self.bulk_polls_before_complete = bulk_polls_before_complete
@@ -475,6 +484,13 @@ class SalesforceStub(StubServer):
         except _SoqlError as exc:
             return self._error(400, exc.code, exc.message)
         record.info.update(facts)
+        types = {f["name"]: f.get("type") for f in self.describes[facts["object"]]}
+        refused = [f for f in facts["fields"] if types.get(f) in _NOT_IN_BULK]
+        if refused:
+            # What a real org answers for compound fields; base64 is refused in Bulk the same way.
+            return self._error(
+                400, "FUNCTIONALITY_NOT_ENABLED", f"Selecting compound data not supported in Bulk Query: {refused[0]}"
+            )
         assert isinstance(result, list)
         rows = [[_csv_value(r.get(f)) for f in facts["fields"]] for r in result]
         job_id = f"750STUB{next(self._ids):08d}"
