@@ -19,6 +19,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from sales360_assets.commissions.cli import register as register_commission_commands
 from sales360_assets.definitions import JOB_FACTORIES
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.run_health import DeadRun, fail_dead_runs, worker_tags
@@ -249,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     fresh.add_argument("--at", default=None, help="evaluate as of this UTC time, e.g. 2026-03-09T06:30 (default: now)")
     fresh.add_argument("--check", action="store_true", help="exit with status 1 when an SLA is breached or late")
     fresh.set_defaults(func=_cmd_freshness)
+
+    register_commission_commands(sub)
 
     args = parser.parse_args(argv)
     if args.command == "generate" and args.out is None:

@@ -421,9 +421,10 @@ _KPIS: list[KPI] = [
         "clawback_usd",
         "Clawback",
         "Commission taken back because a deal was cancelled within the clawback window (90 days) of its "
-        "booking. It lands in the month of the cancellation; the month that paid the commission never changes.",
-        "− commission originally earned on the cancelled lines (same base rate and the booking month's "
-        "multiplier), when cancelled_date − booking_date ≤ 90 days",
+        "booking: exactly what the cancelled lines added to the month that paid them. It lands in the first open "
+        "month at or after the cancellation; a closed month never changes.",
+        "entitled(booking month without the cancelled lines) − entitled(booking month with them), where "
+        "entitled re-applies the accelerator band and the monthly cap (Decimal, lines rounded half-up to the cent)",
         "rep × cancelled booking line",
         SALES_COMP,
         "USD",
@@ -432,8 +433,9 @@ _KPIS: list[KPI] = [
     KPI(
         "payout_usd",
         "Payout",
-        "What the monthly statement pays: commission plus adjustments (cap, clawbacks).",
-        "commission_usd + cap_adjustment_usd + clawback_usd",
+        "What the monthly statement pays: commission plus adjustments (cap, clawbacks, corrections of earlier "
+        "months from later CRM changes).",
+        "commission_usd + cap_adjustment_usd + clawback_usd + adjustment_usd (each the sum of its rounded lines)",
         "rep × month",
         SALES_COMP,
         "USD",

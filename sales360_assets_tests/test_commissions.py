@@ -1,5 +1,5 @@
 """Known answers for the commission engine: plan validation, split credit, every accelerator band,
-clawbacks at 89 and 91 days, quota currency conversion, caps, statements and the attainment mart."""
+quota currency conversion and the attainment mart (statements and clawbacks: test_commission_ledger.py)."""
 
 from __future__ import annotations
 
@@ -185,7 +185,7 @@ def test_quotas_convert_at_the_rate_of_the_quota_month() -> None:
     assert attainment.filter(pl.col("user_id") == "U1")["attainment_pct"].item() == pytest.approx(50.0)
 
 
-# --- accelerators, statements -------------------------------------------------------------------
+# --- attainment roll-ups (statements: test_commission_ledger.py) -------------------------------------------------------------------
 
 
 def attainment(rows: list[tuple[str, date, float | None, float]]) -> pl.DataFrame:
@@ -196,121 +196,6 @@ def attainment(rows: list[tuple[str, date, float | None, float]]) -> pl.DataFram
         ],
         schema={"user_id": pl.String, "month": pl.Date, "quota_usd": pl.Float64, "credited_bookings_usd": pl.Float64, "attainment_pct": pl.Float64},
     )  # fmt: skip
-
-
-def owner_lines(rows: list[tuple[str, str, date, float]], **extra: Any) -> pl.DataFrame:
-    """Booking lines on accounts without a team: each credited 100 % to its owner."""
-    lines = booking_lines([line(lid, d, usd, owner_id=user, account_id="A9", **extra) for lid, user, d, usd in rows])
-    return engine.build_credit_lines(lines, bridge())
-
-
-@pytest.mark.parametrize(
-    ("credited", "band", "multiplier"),
-    [
-        (500.0, "0–100 %: 1×", 1.0),
-        (999.99, "0–100 %: 1×", 1.0),
-        (1000.0, "100–125 %: 1.5×", 1.5),  # the lower bound is inclusive
-        (1100.0, "100–125 %: 1.5×", 1.5),
-        (1250.0, "125–∞: 2×", 2.0),
-        (1300.0, "125–∞: 2×", 2.0),
-    ],
-)
-def test_each_accelerator_band_sets_the_rate_applied(credited: float, band: str, multiplier: float) -> None:
-    credits = owner_lines([("L1", "U1", date(2024, 3, 5), credited)])
-    months = attainment([("U1", MAR, 1000.0, credited)])
-    lines = engine.build_statement_lines(credits, months, PLAN)
-    statement = engine.build_statements(lines, months, build_dim_sales_rep(users([{"user_id": "U1"}])), PLAN).row(
-        0, named=True
-    )
-    assert (statement["accelerator_band"], statement["accelerator_multiplier"]) == (band, multiplier)
-    assert statement["commission_usd"] == pytest.approx(credited * 0.05 * multiplier)  # Home: 5 %
-    assert statement["payout_usd"] == pytest.approx(statement["commission_usd"])
-
-
-def test_no_quota_earns_the_no_quota_multiplier() -> None:
-    credits = owner_lines([("L1", "U1", date(2024, 3, 5), 1000.0)])
-    lines = engine.build_statement_lines(credits, attainment([]), PLAN)
-    assert lines["accelerator_multiplier"].to_list() == [PLAN.no_quota_multiplier]
-
-
-def _statements(credits: pl.DataFrame, months: pl.DataFrame, plan: Any = PLAN) -> pl.DataFrame:
-    lines = engine.build_statement_lines(credits, months, plan)
-    return engine.build_statements(lines, months, build_dim_sales_rep(users([{"user_id": "U1"}])), plan)
-
-
-@pytest.mark.parametrize(("days", "clawed"), [(89, True), (90, True), (91, False)])
-def test_a_cancellation_within_90_days_claws_back_in_the_cancellation_month(days: int, clawed: bool) -> None:
-    booked = date(2024, 1, 15)
-    cancelled = date.fromordinal(booked.toordinal() + days)  # 89 days: 13 April; 91 days: 15 April
-    months = attainment([("U1", JAN, 2000.0, 1000.0), ("U1", APR, 2000.0, 0.0)])
-    standing = owner_lines([("L1", "U1", booked, 1000.0)])
-    cancelled_lines = owner_lines(
-        [("L1", "U1", booked, 1000.0)], is_cancelled=True, cancelled_date=cancelled, days_booked_to_cancelled=days
-    )
-    before, after = _statements(standing, months), _statements(cancelled_lines, months)
-    # The paid month is never rewritten: January is identical before and after the cancellation.
-    assert before.filter(pl.col("statement_month") == JAN).equals(after.filter(pl.col("statement_month") == JAN))
-    assert after.filter(pl.col("statement_month") == JAN)["payout_usd"].item() == pytest.approx(50.0)  # 1000 × 5 %
-    april = after.filter(pl.col("statement_month") == APR).row(0, named=True)
-    assert april["clawback_usd"] == pytest.approx(-50.0 if clawed else 0.0)
-    assert april["payout_usd"] == pytest.approx(-50.0 if clawed else 0.0)
-    assert april["clawback_lines"] == 1
-    adjustment = engine.build_statement_lines(cancelled_lines, months, PLAN).filter(pl.col("statement_month") == APR)
-    assert adjustment["line_type"].to_list() == [engine.CLAWBACK if clawed else engine.NO_CLAWBACK]
-    assert adjustment["opportunity_id"].to_list() == ["OP-L1"] and adjustment["rate_month"].to_list() == [JAN]
-
-
-def test_clawback_uses_the_booking_months_rate_and_a_cap_limits_what_is_paid_and_given_back() -> None:
-    capped = parse_plan(plan_dict(monthly_cap_usd=100.0, base_rate_pct_by_product_family={"Home": 5.0}))
-    # January: 1,300 USD credited against 1,000 quota -> 2× -> 130 earned, capped to 100 (a −30 line).
-    credits = owner_lines(
-        [("L1", "U1", date(2024, 1, 10), 650.0), ("L2", "U1", date(2024, 1, 20), 650.0)],
-    ).with_columns(
-        pl.when(pl.col("booking_line_id") == "crm:L2").then(True).otherwise(False).alias("is_cancelled"),
-        pl.when(pl.col("booking_line_id") == "crm:L2").then(date(2024, 2, 5)).alias("cancelled_date"),
-        pl.when(pl.col("booking_line_id") == "crm:L2").then(16).alias("days_booked_to_cancelled"),
-        pl.when(pl.col("booking_line_id") == "crm:L2").then(FEB).alias("cancellation_month"),
-    )
-    months = attainment([("U1", JAN, 1000.0, 1300.0), ("U1", FEB, 1000.0, 0.0)])
-    statements = {r["statement_month"]: r for r in _statements(credits, months, capped).to_dicts()}
-    jan, feb = statements[JAN], statements[FEB]
-    assert (jan["commission_usd"], jan["cap_adjustment_usd"], jan["payout_usd"]) == pytest.approx((130.0, -30.0, 100.0))
-    # L2 earned 65 of the 130; 100/130 of it was paid, so that is what comes back.
-    assert feb["clawback_usd"] == pytest.approx(-65.0 * 100.0 / 130.0)
-
-
-def test_statement_lines_are_traceable_and_statements_add_up() -> None:
-    credits = engine.build_credit_lines(
-        booking_lines(
-            [
-                line("L1", date(2024, 3, 10), 1000.0, product_family="Electronics"),
-                line("L2", date(2024, 3, 10), 500.0, opportunity_id="OP-L1"),
-            ]
-        ),
-        bridge(),
-    )
-    months = attainment([("U1", MAR, 1000.0, 1050.0), ("U2", MAR, 2000.0, 450.0)])
-    lines = engine.build_statement_lines(credits, months, PLAN)
-    assert lines.select("opportunity_id", "booking_line_id", "sales_line_id").null_count().sum_horizontal().item() == 0
-    u1 = lines.filter(pl.col("user_id") == "U1").select(
-        "booking_line_id", "base_rate_pct", "accelerator_multiplier", "commission_usd"
-    )
-    assert u1.rows() == [
-        ("crm:L1", 4.0, 1.5, pytest.approx(700 * 0.04 * 1.5)),
-        ("crm:L2", 5.0, 1.5, pytest.approx(350 * 0.05 * 1.5)),
-    ]
-    reps = build_dim_sales_rep(users([{"user_id": "U1", "name": "Una"}, {"user_id": "U2", "name": "Udo"}]))
-    statements = {r["user_id"]: r for r in engine.build_statements(lines, months, reps, PLAN).to_dicts()}
-    u1s = statements["U1"]
-    assert (u1s["name"], u1s["bookings_usd"], u1s["credited_bookings_usd"], u1s["booking_lines"]) == (
-        "Una",
-        1500.0,
-        1050.0,
-        2,
-    )
-    assert u1s["commission_usd"] == pytest.approx(lines.filter(pl.col("user_id") == "U1")["commission_usd"].sum())
-    assert u1s["effective_rate_pct"] == pytest.approx(u1s["commission_usd"] / 1050.0 * 100)
-    assert statements["U2"]["accelerator_multiplier"] == 1.0  # 22.5 %
 
 
 def test_rep_attainment_by_month_and_quarter_with_the_manager_roll_up() -> None:

@@ -8,7 +8,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from sales360_assets.commissions import transforms as commissions
+from sales360_assets.commissions import statements as commissions
 from sales360_assets.jobs import reporting_assets
 from sales360_assets.marts.performance import ALL_REGIONS
 from sales360_assets.reports.sales_team_report import DASHBOARD_PNG, KPI_TREND_PNG, REPORT_FILE
@@ -106,7 +106,8 @@ def test_credit_attainment_and_statements_reconcile_with_the_bookings_ledger(mat
     )
     lines = lake.read("commission_statement_lines")
     statements = lake.read("commission_statements")
-    assert statements["payout_usd"].sum() == pytest.approx(lines["commission_usd"].sum())
+    # Decimal cents: the payouts add up to the lines exactly.
+    assert statements["payout_usd"].sum() == lines["commission_usd"].sum()
     # Every line is traceable: to a booked deal line, and while the deal stands, to its fact_sales line.
     bookings = lines.filter(pl.col("line_type") != commissions.CAP)
     assert set(bookings["booking_line_id"]) <= set(ledger["booking_line_id"])

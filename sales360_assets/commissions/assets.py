@@ -4,13 +4,17 @@ Everything here is confidential: the assets carry ``sensitivity: confidential`` 
 money, rate and attainment column in their column schema.
 """
 
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
 import dagster as dg
 import polars as pl
 
 from sales360_assets import kpis
-from sales360_assets.commissions import transforms
+from sales360_assets.commissions import ledger, periods, statements, transforms
 from sales360_assets.commissions.plan import DEFAULT_PLAN_PATH, CommissionPlan, load_plan
 from sales360_assets.core.assets import column_metadata, lineage
+from sales360_assets.lake.io_manager import LakeResource
 
 OWNERS = ["team:sales-comp"]
 GROUP = "commissions"
@@ -113,61 +117,190 @@ def monthly_rep_attainment(mart: pl.DataFrame) -> pl.DataFrame:
 
 
 @dg.asset(
-    metadata=_metadata(transforms.STATEMENT_LINE_SCHEMA),
+    metadata=_metadata(ledger.LEDGER_SCHEMA),
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds=KINDS,
+    description="The commission ledger, append-only: one event per change of a credited booking line (booked, "
+    "changed, cancelled, cancelled_late, reinstated, removed, restored), each with the line's state after it and "
+    "the open month it posts to. Recorded once (key credit_line_id + event_seq), never rewritten: the single "
+    "source of commission statements. See sales360_assets/commissions/ledger.py.",
+    tags=CONFIDENTIAL,
+    check_specs=[
+        dg.AssetCheckSpec(
+            "ledger_keeps_every_event",
+            asset="commission_ledger",
+            blocking=True,
+            description="Every event of the previous ledger version is still there, unchanged.",
+        )
+    ],
+)
+def commission_ledger(
+    context: dg.AssetExecutionContext,
+    config: CommissionPlanConfig,
+    lake: LakeResource,
+    commission_credit_lines: pl.DataFrame,
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    plan = config.load()
+    delta = lake.get_lake()
+    name = "commission_ledger"
+    existing = delta.read(name) if delta.exists(name) else pl.DataFrame(schema=ledger.LEDGER_SCHEMA)
+    version_before = delta.version(name)
+    events = ledger.new_ledger_events(
+        existing, commission_credit_lines, periods.closed_months(delta), datetime.now(UTC), plan.clawback_window_days
+    )
+    inserted = delta.insert_new(name, events, ledger.EVENT_KEY)
+    yield dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": delta.row_count(name),
+            "events_recorded": inserted,
+            **{f"new_{kind}": count for kind, count in ledger.ledger_totals(events).items()},
+        }
+    )
+    lost = 0
+    if version_before is not None:
+        before = delta.read_version(name, version_before)
+        after = delta.read(name).select(before.columns)
+        lost = before.join(after, on=before.columns, how="anti", nulls_equal=True).height
+    yield dg.AssetCheckResult(
+        check_name="ledger_keeps_every_event",
+        passed=lost == 0,
+        metadata={"events_lost_or_changed": lost},
+    )
+
+
+def _closed_month_differences(computed: pl.DataFrame, frozen: pl.DataFrame | None, months: list) -> list[str]:
+    """Closed months whose recomputed lines differ from the frozen copy."""
+    if frozen is None:
+        return []
+    differing = []
+    for month in months:
+        now = computed.filter(pl.col("statement_month") == month)
+        then = frozen.filter(pl.col("statement_month") == month).select(now.columns)
+        if periods.content_hash(now) != periods.content_hash(then):
+            differing.append(f"{month:%Y-%m}")
+    return differing
+
+
+@dg.asset(
+    metadata=_metadata(statements.STATEMENT_LINE_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
     description=kpis.describe(
         "commission_statement_lines",
-        "Every line of every monthly commission statement, traceable to the deal (opportunity_id, "
-        "booking_line_id, and sales_line_id in fact_sales or web_order_id): bookings at base rate × the "
-        "month's accelerator, cap adjustments, and clawbacks in the month of a cancellation within the "
-        "clawback window. Plan: sales360_assets/commissions/plan.yaml.",
+        "Every line of every monthly commission statement, computed from commission_ledger: bookings at base "
+        "rate × the month's accelerator (rounded half-up to the cent per line), the cap adjustment, and for each "
+        "later change (cancellation within the clawback window, deletion, correction, re-win) the exact "
+        "difference it makes to the month it affects, re-banded and re-capped, posted in the first open month "
+        "and linked to the booking line and ledger event. Closed months are served from their frozen copy. "
+        "Plan: sales360_assets/commissions/plan.yaml.",
     ),
     tags=CONFIDENTIAL,
+    check_specs=[
+        dg.AssetCheckSpec(
+            "closed_months_unchanged",
+            asset="commission_statement_lines",
+            blocking=True,
+            description="Recomputing a closed month from the ledger gives exactly its frozen lines.",
+        )
+    ],
 )
 def commission_statement_lines(
-    config: CommissionPlanConfig, commission_credit_lines: pl.DataFrame, mart_rep_quota_attainment: pl.DataFrame
-) -> dg.Output:
+    config: CommissionPlanConfig,
+    lake: LakeResource,
+    commission_ledger: pl.DataFrame,
+    mart_rep_quota_attainment: pl.DataFrame,
+) -> Iterator[dg.Output | dg.AssetCheckResult]:
     plan = config.load()
-    lines = transforms.build_statement_lines(
-        commission_credit_lines, monthly_rep_attainment(mart_rep_quota_attainment), plan
+    delta = lake.get_lake()
+    quotas = statements.quota_lookup(monthly_rep_attainment(mart_rep_quota_attainment))
+    computed = statements.build_statement_lines(commission_ledger, quotas, plan)
+    closed = periods.closed_months(delta)
+    frozen = periods.frozen_lines(delta)
+    differing = _closed_month_differences(computed, frozen, closed)
+    lines = computed.filter(~pl.col("statement_month").is_in(closed))
+    if frozen is not None:
+        # A closed month is what was issued, whatever a recomputation says (the check reports it).
+        lines = pl.concat([frozen.select(lines.columns), lines]).sort("statement_month", "user_id", maintain_order=True)
+    yield dg.Output(
+        lines, metadata={"plan": plan.summary(), "closed_months": ", ".join(f"{m:%Y-%m}" for m in closed) or "none"}
     )
-    return dg.Output(lines, metadata={"plan": plan.summary()})
+    yield dg.AssetCheckResult(
+        check_name="closed_months_unchanged",
+        passed=not differing,
+        description=(
+            f"recomputation would change closed month(s) {', '.join(differing)}: their frozen lines were kept; "
+            "find the ledger event posted into a closed month"
+            if differing
+            else "every closed month recomputes to its frozen lines"
+        ),
+        metadata={"closed_months": len(closed), "closed_months_differing": ", ".join(differing) or "none"},
+    )
 
 
 @dg.asset(
-    metadata=_metadata(transforms.STATEMENT_SCHEMA),
+    metadata=_metadata(statements.STATEMENT_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
     description=kpis.describe(
         "commission_statements",
         "Monthly commission statement per rep: bookings, credited amount, quota, attainment, rate applied "
-        "(accelerator band and multiplier), commission, cap and clawback adjustments, payout. The lines are in "
-        "commission_statement_lines.",
+        "(accelerator band and multiplier), commission, cap, clawback and other adjustments, payout — Decimal "
+        "USD, each total the sum of its rounded lines (commission_statement_lines). Closed months are frozen.",
     ),
     tags=CONFIDENTIAL,
+    check_specs=[
+        dg.AssetCheckSpec(
+            "payout_equals_lines",
+            asset="commission_statements",
+            blocking=True,
+            description="Each statement's payout equals the sum of its lines, to the cent.",
+        )
+    ],
 )
 def commission_statements(
     config: CommissionPlanConfig,
+    lake: LakeResource,
     commission_statement_lines: pl.DataFrame,
     mart_rep_quota_attainment: pl.DataFrame,
     dim_sales_rep: pl.DataFrame,
-) -> dg.Output:
+) -> Iterator[dg.Output | dg.AssetCheckResult]:
     plan = config.load()
-    statements = transforms.build_statements(
-        commission_statement_lines, monthly_rep_attainment(mart_rep_quota_attainment), dim_sales_rep, plan
+    delta = lake.get_lake()
+    quotas = statements.quota_lookup(monthly_rep_attainment(mart_rep_quota_attainment))
+    closed = periods.closed_months(delta)
+    computed = statements.build_statements(commission_statement_lines, quotas, dim_sales_rep, plan)
+    result = computed.filter(~pl.col("statement_month").is_in(closed))
+    frozen = periods.frozen_statements(delta)
+    if frozen is not None:
+        result = pl.concat([frozen.select(result.columns), result]).sort(
+            "statement_month", "region", "user_id", nulls_last=True
+        )
+    by_lines = commission_statement_lines.group_by("user_id", "statement_month").agg(
+        pl.col("commission_usd").sum().alias("_lines")
     )
-    return dg.Output(
-        statements,
-        metadata={"plan": plan.summary(), "total_payout_usd": float(statements["payout_usd"].sum())},
+    mismatched = (
+        result.join(by_lines, on=["user_id", "statement_month"], how="left")
+        .filter(pl.col("payout_usd") != pl.col("_lines").fill_null(0))
+        .height
+    )
+    yield dg.Output(
+        result,
+        metadata={"plan": plan.summary(), "total_payout_usd": str(result["payout_usd"].sum())},
+    )
+    yield dg.AssetCheckResult(
+        check_name="payout_equals_lines",
+        passed=mismatched == 0,
+        metadata={"statements_not_matching_their_lines": mismatched},
     )
 
 
 commission_assets: list[dg.AssetsDefinition] = [
     commission_credit_lines,
     mart_rep_quota_attainment,
+    commission_ledger,
     commission_statement_lines,
     commission_statements,
 ]

@@ -168,6 +168,10 @@ class DeltaLake:
     def read(self, name: str, selection: PartitionSelection | None = None) -> pl.DataFrame:
         return self.scan(name, selection).collect()
 
+    def read_version(self, name: str, version: int) -> pl.DataFrame:
+        """The table as it was at ``version`` (Delta time travel): what an append-only check compares to."""
+        return pl.read_delta(self.table_uri(name), version=version, storage_options=self._opts())
+
     # --- writes ------------------------------------------------------------------------------
     def write_partitions(self, name: str, df: pl.DataFrame, selection: PartitionSelection) -> WriteResult:
         """Replace exactly the selected partitions with ``df`` (which may be empty)."""

@@ -1,0 +1,187 @@
+"""The commission scenario sales ops run, through real Dagster runs on a Delta lake.
+
+Run; close March with ``sales360 commissions close 2026-03``; the CRM cancels a March deal on
+2 April (a new Opportunity version and its OpportunityHistory row, as a real org records it);
+run again. March stays byte-identical; April carries the clawback, linked to the booking line
+and the ledger event. Then a ledger event forced into March (a bug, simulated) trips the blocking
+check and leaves March as issued.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from sales360_assets.cli import main as cli
+from sales360_assets.commissions import periods, statements
+from sales360_assets.definitions import build_definitions
+from sales360_assets.lake.delta import DeltaLake
+from sales360_assets_tests.conftest import SampleSources
+
+pytestmark = pytest.mark.integration
+
+MARCH, APRIL = date(2026, 3, 1), date(2026, 4, 1)
+CANCELLED_ON = "2026-04-02T10:00:00.000+0000"
+COMMISSION_ASSETS = [
+    dg.AssetKey(k)
+    for k in (
+        "commission_credit_lines",
+        "mart_rep_quota_attainment",
+        "commission_ledger",
+        "commission_statement_lines",
+        "commission_statements",
+    )
+]
+
+
+@dataclass
+class Scenario:
+    sources: Path
+    lake: DeltaLake
+    lake_uri: str
+    defs: dg.Definitions
+    instance: dg.DagsterInstance
+
+    def run(self, reference: bool = True) -> dg.ExecuteInProcessResult:
+        if reference:
+            ref = self.defs.resolve_job_def("reference_data_job").execute_in_process(instance=self.instance)
+            assert ref.success
+        return self.defs.resolve_job_def("sales_reporting_job").execute_in_process(
+            instance=self.instance, asset_selection=COMMISSION_ASSETS, raise_on_error=False
+        )
+
+    def month(self, table: str, month: date) -> pl.DataFrame:
+        return self.lake.read(table).filter(pl.col("statement_month") == month)
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory, sample_sources: SampleSources) -> Iterator[Scenario]:
+    tmp = tmp_path_factory.mktemp("commission-close")
+    sources = tmp / "sources"
+    shutil.copytree(sample_sources.root, sources)
+    lake_uri = str(tmp / "lake")
+    with dg.instance_for_test() as instance:
+        yield Scenario(sources, DeltaLake(lake_uri), lake_uri, build_definitions(str(sources), lake_uri), instance)
+
+
+def _append_page(sources: Path, object_name: str, record: dict) -> None:
+    page = sources / "crm" / object_name / f"{record['SystemModstamp'][:10]}.json"
+    records = json.loads(page.read_text())["records"] if page.exists() else []
+    records.append(record)
+    page.write_text(json.dumps({"totalSize": len(records), "done": True, "records": records}))
+
+
+def _cancel_in_crm(sources: Path, opportunity_id: str) -> None:
+    """What the org records when a rep cancels a won deal: a new version and a history row."""
+    log = [
+        r
+        for page in sorted((sources / "crm" / "Opportunity").glob("????-??-??.json"))
+        for r in json.loads(page.read_text())["records"]
+        if r["Id"] == opportunity_id
+    ]
+    current = max(log, key=lambda r: r["SystemModstamp"])
+    _append_page(
+        sources,
+        "Opportunity",
+        {
+            **current,
+            "StageName": "Cancelled",
+            "IsWon": False,
+            "IsClosed": True,
+            "Probability": 0.0,
+            "Cancelled_Date__c": CANCELLED_ON[:10],
+            "SystemModstamp": CANCELLED_ON,
+        },
+    )
+    _append_page(
+        sources,
+        "OpportunityHistory",
+        {
+            "attributes": {"type": "OpportunityHistory"},
+            "Id": "008999999999999999",
+            "OpportunityId": opportunity_id,
+            "StageName": "Cancelled",
+            "Amount": current["Amount"],
+            "CloseDate": current["CloseDate"],
+            "Probability": 0.0,
+            "CreatedDate": CANCELLED_ON,
+            "SystemModstamp": CANCELLED_ON,
+            "IsDeleted": False,
+        },
+    )
+
+
+def test_a_closed_month_is_byte_identical_after_a_crm_cancellation(scenario: Scenario) -> None:
+    assert scenario.run().success
+    issued_lines = scenario.month("commission_statement_lines", MARCH)
+    issued = scenario.month("commission_statements", MARCH)
+    assert issued_lines.height > 0
+
+    assert cli(["commissions", "close", "2026-03", "--by", "sales-ops", "--lake", scenario.lake_uri]) == 0
+    assert periods.closed_months(scenario.lake) == [MARCH]
+
+    # A March booking of a deal not fulfilled online, still standing: the CRM now cancels it.
+    bookings = scenario.lake.read("fact_booking_line").filter(
+        pl.col("booking_date").dt.month_start() == MARCH, ~pl.col("is_cancelled"), pl.col("web_order_id").is_null()
+    )
+    deal = bookings["opportunity_id"].sort()[0]
+    deal_lines = set(bookings.filter(pl.col("opportunity_id") == deal)["booking_line_id"])
+    _cancel_in_crm(scenario.sources, deal)
+    result = scenario.run()
+    assert result.success
+
+    # March: exactly the issued statements, byte for byte.
+    assert periods.content_hash(scenario.month("commission_statement_lines", MARCH)) == periods.content_hash(
+        issued_lines
+    )
+    assert periods.content_hash(scenario.month("commission_statements", MARCH)) == periods.content_hash(issued)
+    # April: the clawback, linked to the booking lines and to the ledger's cancellation event.
+    april = scenario.month("commission_statement_lines", APRIL).filter(pl.col("line_type") == statements.CLAWBACK)
+    assert set(april["booking_line_id"]) == deal_lines
+    assert (april["commission_usd"] < 0).all() and (april["rate_month"] == MARCH).all()
+    ledger = scenario.lake.read("commission_ledger")
+    events = ledger.with_columns(pl.format("{}#{}", "credit_line_id", "event_seq").alias("event_key"))
+    cancelled = events.filter(pl.col("event_key").is_in(april["event_key"].implode()))
+    assert set(cancelled["event_type"]) == {"cancelled"} and set(cancelled["posting_month"]) == {APRIL}
+    assert set(cancelled["cancelled_date"]) == {date(2026, 4, 2)}
+    april_statements = scenario.month("commission_statements", APRIL)
+    assert april_statements["clawback_usd"].sum() == april["commission_usd"].sum()
+    print(
+        f"SCENARIO close 2026-03 then cancel {deal}: March payout {issued['payout_usd'].sum()} unchanged, "
+        f"April clawback {april['commission_usd'].sum()} in {april.height} line(s)"
+    )
+
+    # Closing again changes nothing and says so.
+    assert cli(["commissions", "close", "2026-03", "--lake", scenario.lake_uri]) == 0
+
+
+def test_an_event_forced_into_a_closed_month_fails_the_blocking_check(scenario: Scenario) -> None:
+    if not periods.closed_months(scenario.lake):
+        pytest.skip("needs the closed month of the previous test")
+    issued = scenario.month("commission_statement_lines", MARCH)
+    statements_version = scenario.lake.version("commission_statements")
+    ledger = scenario.lake.read("commission_ledger")
+    booked = ledger.filter(pl.col("posting_month") == MARCH, pl.col("event_type") == "booked").head(1)
+    # A bug that posts a removal into March (the ledger code never does: see test_commission_ledger.py).
+    forced = booked.with_columns(
+        (pl.col("event_seq") + 100).alias("event_seq"),
+        pl.lit("removed").alias("event_type"),
+        pl.lit(False).alias("is_present"),
+        pl.lit(False).alias("earns_commission"),
+    )
+    scenario.lake.insert_new("commission_ledger", forced, ["credit_line_id", "event_seq"])
+    result = scenario.run(reference=False)
+    assert not result.success
+    check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "closed_months_unchanged")
+    assert not check.passed and "2026-03" in check.metadata["closed_months_differing"].value
+    assert periods.content_hash(scenario.month("commission_statement_lines", MARCH)) == periods.content_hash(issued)
+    # Downstream of the failed check did not run: the statements table did not move.
+    assert scenario.lake.version("commission_statements") == statements_version
