@@ -185,3 +185,16 @@ def test_an_event_forced_into_a_closed_month_fails_the_blocking_check(scenario: 
     assert periods.content_hash(scenario.month("commission_statement_lines", MARCH)) == periods.content_hash(issued)
     # Downstream of the failed check did not run: the statements table did not move.
     assert scenario.lake.version("commission_statements") == statements_version
+
+
+def test_a_lost_ledger_event_fails_the_blocking_check(scenario: Scenario) -> None:
+    ledger = scenario.lake.read("commission_ledger")
+    if ledger.is_empty():
+        pytest.skip("needs the ledger of the previous tests")
+    # Someone rewrites the ledger without its first event (an overwrite, which the asset never does).
+    lost = ledger.sort("recorded_at", "credit_line_id", "event_seq").head(1)
+    scenario.lake.overwrite("commission_ledger", ledger.join(lost, on=["credit_line_id", "event_seq"], how="anti"))
+    result = scenario.run(reference=False)
+    assert not result.success
+    check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "ledger_keeps_every_event")
+    assert not check.passed and check.metadata["events_lost_or_changed"].value == 1

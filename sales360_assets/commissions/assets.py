@@ -131,7 +131,7 @@ def monthly_rep_attainment(mart: pl.DataFrame) -> pl.DataFrame:
             "ledger_keeps_every_event",
             asset="commission_ledger",
             blocking=True,
-            description="Every event of the previous ledger version is still there, unchanged.",
+            description="Every event the previous materialization left is still there, unchanged.",
         )
     ],
 )
@@ -145,7 +145,11 @@ def commission_ledger(
     delta = lake.get_lake()
     name = "commission_ledger"
     existing = delta.read(name) if delta.exists(name) else pl.DataFrame(schema=ledger.LEDGER_SCHEMA)
-    version_before = delta.version(name)
+    # The version the last materialization left: anything lost since (an overwrite, a vacuum of
+    # the wrong files, a manual delete) shows up against it.
+    last = context.instance.get_latest_materialization_event(context.asset_key)
+    recorded = last.asset_materialization.metadata.get("delta_version") if last and last.asset_materialization else None
+    version_before = recorded.value if recorded is not None else None
     events = ledger.new_ledger_events(
         existing, commission_credit_lines, periods.closed_months(delta), datetime.now(UTC), plan.clawback_window_days
     )
@@ -153,6 +157,7 @@ def commission_ledger(
     yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": delta.row_count(name),
+            "delta_version": delta.version(name),
             "events_recorded": inserted,
             **{f"new_{kind}": count for kind, count in ledger.ledger_totals(events).items()},
         }
