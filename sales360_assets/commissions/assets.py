@@ -36,6 +36,7 @@ CONFIDENTIAL_COLUMNS = frozenset(
         "credited_bookings_usd",
         "cap_adjustment_usd",
         "clawback_usd",
+        "adjustment_usd",
         "payout_usd",
     }
 )
