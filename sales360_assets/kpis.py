@@ -207,8 +207,10 @@ _KPIS: list[KPI] = [
         "Credited bookings",
         "The value of deals booked in the period that counts towards a rep, after the account team's credit split.",
         "sum(fact_booking_line.net_amount_usd × credit_split_pct / 100) over lines booked in the period; the "
-        "split is the account team's on the booking date (the deal owner gets 100 % when the account has no team); "
-        "later cancellations do not reduce it (they are settled as commission clawbacks)",
+        "split is the account team's on the booking date (the deal owner gets 100 % when the account has no team, "
+        "and the remainder when the team's splits sum to less than 100 — credit_source 'owner remainder'; a team "
+        "over 100 % is never scaled: the blocking check credits_add_back_to_booking fails); later cancellations "
+        "do not reduce it (they are settled as commission clawbacks)",
         "rep × booking line",
         SALES_OPS,
         "USD",

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 import yaml
 
+from sales360_assets.commissions import credit
 from sales360_assets.commissions import transforms as engine
 from sales360_assets.commissions.plan import DEFAULT_PLAN_PATH, PlanError, load_plan, parse_plan
 from sales360_assets.core.transforms import build_bridge_account_team, build_dim_sales_rep
@@ -126,16 +127,16 @@ def test_credit_is_split_through_the_account_team_valid_on_the_booking_date() ->
             line("L3", date(2024, 3, 20), 200.0, account_id="A9", owner_id="U7"),  # no team: the owner
         ]
     )
-    credits = engine.build_credit_lines(lines, bridge())
+    credits = credit.build_credit_lines(lines, bridge())
     got = credits.select(
         "booking_line_id", "user_id", "credit_split_pct", "credited_amount_usd", "credit_source"
     ).rows()
     assert got == [
-        ("crm:L1", "U1", 70.0, 700.0, engine.ACCOUNT_TEAM),
-        ("crm:L1", "U2", 30.0, 300.0, engine.ACCOUNT_TEAM),
-        ("crm:L2", "U2", 30.0, 300.0, engine.ACCOUNT_TEAM),
-        ("crm:L2", "U3", 70.0, 700.0, engine.ACCOUNT_TEAM),
-        ("crm:L3", "U7", 100.0, 200.0, engine.DEAL_OWNER),
+        ("crm:L1", "U1", 70.0, 700.0, credit.ACCOUNT_TEAM),
+        ("crm:L1", "U2", 30.0, 300.0, credit.ACCOUNT_TEAM),
+        ("crm:L2", "U2", 30.0, 300.0, credit.ACCOUNT_TEAM),
+        ("crm:L2", "U3", 70.0, 700.0, credit.ACCOUNT_TEAM),
+        ("crm:L3", "U7", 100.0, 200.0, credit.DEAL_OWNER),
     ]
     # Splits sum to 100: the credited amounts of each line add back to the line.
     assert credits["credited_amount_usd"].sum() == pytest.approx(lines["net_amount_usd"].sum())
@@ -178,7 +179,7 @@ def test_quotas_convert_at_the_rate_of_the_quota_month() -> None:
     assert usd["U4"]["quota_usd"] == 70_000.0
     assert usd["U5"]["quota_usd"] is None  # no rate at all: unknown, not zero
     # Attainment is in USD on both sides: 34,000 USD credited against 10 M JPY.
-    credits = engine.build_credit_lines(
+    credits = credit.build_credit_lines(
         booking_lines([line("L1", date(2024, 3, 5), 34_000.0, account_id="A9")]), bridge()
     )
     attainment = engine.build_monthly_attainment(credits, engine.quotas_in_usd(quotas, fx))
@@ -201,7 +202,7 @@ def attainment(rows: list[tuple[str, date, float | None, float]]) -> pl.DataFram
 def owner_lines(rows: list[tuple[str, str, date, float]], **extra: Any) -> pl.DataFrame:
     """Booking lines on accounts without a team: each credited 100 % to its owner."""
     lines = booking_lines([line(lid, d, usd, owner_id=user, account_id="A9", **extra) for lid, user, d, usd in rows])
-    return engine.build_credit_lines(lines, bridge())
+    return credit.build_credit_lines(lines, bridge())
 
 
 @pytest.mark.parametrize(
@@ -280,7 +281,7 @@ def test_clawback_uses_the_booking_months_rate_and_a_cap_limits_what_is_paid_and
 
 
 def test_statement_lines_are_traceable_and_statements_add_up() -> None:
-    credits = engine.build_credit_lines(
+    credits = credit.build_credit_lines(
         booking_lines(
             [
                 line("L1", date(2024, 3, 10), 1000.0, product_family="Electronics"),
@@ -373,3 +374,64 @@ def test_rep_attainment_by_month_and_quarter_with_the_manager_roll_up() -> None:
             reps["credited_bookings_usd"].sum()
             == months.filter(pl.col("month") == month)["credited_bookings_usd"].sum()
         )
+
+
+# --- issue #10: splits that do not add up to 100 ------------------------------------------------
+
+
+def lopsided_bridge() -> pl.DataFrame:
+    """A1: U1 70 % + U2 40 % (110 %); A2: U1 covers 80 % alone."""
+    team = frame(
+        [
+            {"account_team_member_id": "T1", "account_id": "A1", "user_id": "U1", "credit_split_pct": 70.0},
+            {"account_team_member_id": "T2", "account_id": "A1", "user_id": "U2", "credit_split_pct": 40.0},
+            {"account_team_member_id": "T3", "account_id": "A2", "user_id": "U1", "credit_split_pct": 80.0},
+        ],
+        TEAM_SCHEMA,
+        {"effective_from": date(2023, 1, 1), "is_deleted": False, "team_member_role": "Account Manager"},
+    )
+    return build_bridge_account_team(team, dim_customer())
+
+
+def test_a_team_covering_less_than_100_credits_the_remainder_to_the_owner() -> None:
+    """Issue #10 case 4: an 80 % team used to credit 800 of a 1,000 USD deal to anyone; the owner gets the 200."""
+    lines = booking_lines([line("L2", date(2024, 3, 10), 1000.0, account_id="A2", owner_id="U7")])
+    credits = credit.build_credit_lines(lines, lopsided_bridge())
+    print(f"CASE 4: 80 % team credits {credits['credited_amount_usd'].sum():.2f} on a 1000.00 booking")
+    assert credits.select("user_id", "team_member_role", "credit_split_pct", "credited_amount_usd", "credit_source").rows() == [
+        ("U1", "Account Manager", 80.0, 800.0, credit.ACCOUNT_TEAM),
+        ("U7", "Opportunity Owner", 20.0, 200.0, credit.OWNER_REMAINDER),
+    ]  # fmt: skip
+    assert credits["credit_line_id"].is_unique().all()
+
+
+def test_an_owner_on_the_team_gets_the_remainder_as_a_line_of_its_own() -> None:
+    lines = booking_lines([line("L2", date(2024, 3, 10), 1000.0, account_id="A2", owner_id="U1")])
+    credits = credit.build_credit_lines(lines, lopsided_bridge())
+    assert credits.select("user_id", "credited_amount_usd", "credit_source").rows() == [
+        ("U1", 800.0, credit.ACCOUNT_TEAM),
+        ("U1", 200.0, credit.OWNER_REMAINDER),
+    ]
+    assert credits["credit_line_id"].is_unique().all()
+
+
+def test_a_team_over_100_is_not_scaled_and_is_reported() -> None:
+    """Issue #10 case 4: 70 % + 40 % credit 1,100 on a 1,000 USD deal; that stays visible, never scaled away."""
+    lines = booking_lines(
+        [
+            line("L1", date(2024, 3, 10), 1000.0, account_id="A1"),
+            line("L2", date(2024, 3, 10), 1000.0, account_id="A2", owner_id="U7"),
+        ]
+    )
+    credits = credit.build_credit_lines(lines, lopsided_bridge())
+    l1 = credits.filter(pl.col("booking_line_id") == "crm:L1")
+    print(f"CASE 4: 70 % + 40 % team credits {l1['credited_amount_usd'].sum():.2f} on a 1000.00 booking")
+    assert l1["credited_amount_usd"].sum() == pytest.approx(1100.0)
+    off = credit.unreconciled_booking_lines(credits)
+    assert off.rows() == [("crm:L1", 1000.0, pytest.approx(1100.0), pytest.approx(110.0))]
+    assert off.columns == ["booking_line_id", "booking_amount_usd", "credited_amount_usd", "split_sum_pct"]
+    periods = credit.unbalanced_team_periods(lopsided_bridge())
+    assert periods.select("account_id", "valid_from", "split_sum_pct").rows() == [
+        ("A1", date(2023, 1, 1), 110.0),
+        ("A2", date(2023, 1, 1), 80.0),
+    ]

@@ -8,7 +8,7 @@ import dagster as dg
 import polars as pl
 
 from sales360_assets import kpis
-from sales360_assets.commissions import transforms
+from sales360_assets.commissions import credit, transforms
 from sales360_assets.commissions.plan import DEFAULT_PLAN_PATH, CommissionPlan, load_plan
 from sales360_assets.core.assets import column_metadata, lineage
 
@@ -54,7 +54,7 @@ class CommissionPlanConfig(dg.Config):
 
 @dg.asset(
     metadata={
-        **_metadata(transforms.CREDIT_LINE_SCHEMA),
+        **_metadata(credit.CREDIT_LINE_SCHEMA),
         **lineage(
             {
                 "booking_amount_usd": [("fact_booking_line", "net_amount_usd")],
@@ -66,18 +66,20 @@ class CommissionPlanConfig(dg.Config):
     owners=OWNERS,
     kinds=KINDS,
     description="Sales credit: every booked deal line (fact_booking_line) split between the account's team "
-    "members valid on the booking date (bridge_account_team), by credit split; the deal owner gets 100 % when "
-    "the account has no team. Credited amounts of a line add back to the line.",
+    "members valid on the booking date (bridge_account_team), by credit split; the deal owner gets what the team "
+    "does not cover (100 % when the account has no team; credit_source 'owner remainder' under 100 %). A team "
+    "over 100 % is not scaled: the blocking check credits_add_back_to_booking fails and lists the lines.",
     tags=CONFIDENTIAL,
 )
 def commission_credit_lines(fact_booking_line: pl.DataFrame, bridge_account_team: pl.DataFrame) -> dg.Output:
-    credits = transforms.build_credit_lines(fact_booking_line, bridge_account_team)
+    credits = credit.build_credit_lines(fact_booking_line, bridge_account_team)
     return dg.Output(
         credits,
         metadata={
             "booked_usd": float(fact_booking_line["net_amount_usd"].sum()),
             "credited_usd": float(credits["credited_amount_usd"].sum()),
-            "lines_credited_to_deal_owner": credits.filter(pl.col("credit_source") == transforms.DEAL_OWNER).height,
+            "lines_credited_to_deal_owner": credits.filter(pl.col("credit_source") == credit.DEAL_OWNER).height,
+            "owner_remainder_lines": credits.filter(pl.col("credit_source") == credit.OWNER_REMAINDER).height,
         },
     )
 

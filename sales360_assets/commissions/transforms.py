@@ -1,9 +1,9 @@
 """The commission engine: credit, quota attainment, monthly statements. Pure Polars, no I/O.
 
-1. **Credit** (``build_credit_lines``): every booked deal line (``fact_booking_line``) is split
-   between the account's team members valid on the booking date (``bridge_account_team``), by
-   their credit split; an account without a team credits the deal owner with 100 %. Splits sum to
-   100, so the credited amounts of a line add back to the line.
+1. **Credit** (``commissions/credit.py``, ``build_credit_lines``): every booked deal line is split
+   between the account's team members valid on the booking date, by their credit split; the
+   opportunity owner gets what a team does not cover (100 % when the account has no team), and a
+   team over 100 % fails a blocking check instead of being scaled.
 2. **Quota in USD** (``quotas_in_usd``): quotas are set in the rep's region currency and
    converted at the FX rate of the quota month — the latest rate published on or before its first
    day (at most ``FX_MAX_STALENESS_DAYS`` old), else the month's first published rate — so a
@@ -28,30 +28,7 @@ from sales360_assets.core.scd import attribute_to_version
 from sales360_assets.kpis import ratio
 from sales360_assets.settings import FX_MAX_STALENESS_DAYS
 
-ACCOUNT_TEAM, DEAL_OWNER = "account team", "deal owner (account has no team)"
 BOOKING, CLAWBACK, NO_CLAWBACK, CAP = "booking", "clawback", "cancellation_outside_clawback_window", "cap_adjustment"
-
-CREDIT_LINE_SCHEMA: dict[str, pl.DataType] = {
-    "credit_line_id": pl.String(),
-    "booking_line_id": pl.String(),
-    "opportunity_id": pl.String(),
-    "sales_line_id": pl.String(),
-    "web_order_id": pl.String(),
-    "account_id": pl.String(),
-    "user_id": pl.String(),
-    "team_member_role": pl.String(),
-    "credit_split_pct": pl.Float64(),
-    "credit_source": pl.String(),
-    "booking_date": pl.Date(),
-    "booking_month": pl.Date(),
-    "product_family": pl.String(),
-    "booking_amount_usd": pl.Float64(),
-    "credited_amount_usd": pl.Float64(),
-    "is_cancelled": pl.Boolean(),
-    "cancelled_date": pl.Date(),
-    "cancellation_month": pl.Date(),
-    "days_booked_to_cancelled": pl.Int64(),
-}
 
 QUOTA_USD_SCHEMA: dict[str, pl.DataType] = {
     "user_id": pl.String(),
@@ -140,41 +117,6 @@ STATEMENT_SCHEMA: dict[str, pl.DataType] = {
 
 def _conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     return frame.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
-
-
-# --- credit ------------------------------------------------------------------------------------
-
-
-def build_credit_lines(booking_lines: pl.DataFrame, bridge: pl.DataFrame) -> pl.DataFrame:
-    """One row per booked deal line and credited team member (see module docstring, step 1)."""
-    lines = booking_lines.with_columns(pl.col("net_amount_usd").alias("booking_amount_usd"))
-    team = bridge.select("account_id", "valid_from", "valid_to", "user_id", "team_member_role", "credit_split_pct")
-    by_team = (
-        lines.drop("owner_id")
-        .join(team, on="account_id", how="inner")
-        .filter(pl.col("valid_from") <= pl.col("booking_date"), pl.col("booking_date") < pl.col("valid_to"))
-        .with_columns(pl.lit(ACCOUNT_TEAM).alias("credit_source"))
-    )
-    by_owner = (
-        lines.join(by_team.select("booking_line_id").unique(), on="booking_line_id", how="anti")
-        .with_columns(
-            pl.col("owner_id").alias("user_id"),
-            pl.lit("Opportunity Owner").alias("team_member_role"),
-            pl.lit(100.0).alias("credit_split_pct"),
-            pl.lit(DEAL_OWNER).alias("credit_source"),
-        )
-        .drop("owner_id")
-    )
-    columns = [c for c in by_team.columns if c not in ("valid_from", "valid_to")]
-    credits = pl.concat([by_team.select(columns), by_owner.select(columns)]).with_columns(
-        pl.concat_str([pl.col("booking_line_id"), pl.col("user_id").fill_null("<none>")], separator="|").alias(
-            "credit_line_id"
-        ),
-        pl.col("booking_date").dt.month_start().alias("booking_month"),
-        pl.col("cancelled_date").dt.month_start().alias("cancellation_month"),
-        (pl.col("booking_amount_usd") * pl.col("credit_split_pct") / 100.0).alias("credited_amount_usd"),
-    )
-    return _conform(credits, CREDIT_LINE_SCHEMA).sort("booking_date", "booking_line_id", "user_id")
 
 
 # --- quota and attainment ----------------------------------------------------------------------
