@@ -196,8 +196,9 @@ _KPIS: list[KPI] = [
         "Quota",
         "The booking target a rep (or a manager's team) is measured against.",
         "Quota__c.Amount__c in the rep's region currency × the FX rate of the quota month (the latest rate "
-        "published on or before the month's first day, else the month's first rate); quarters and managers "
-        "sum their months and reps",
+        "published on or before the month's first day, else the month's first rate; Month__c counts for the month "
+        "it falls in); a quarter sums its three months and is null unless all three have a quota (is_complete); a "
+        "manager sums the reps with a quota for the period (reps_with_quota of reps)",
         "rep × month",
         SALES_OPS,
         "USD",
@@ -220,7 +221,8 @@ _KPIS: list[KPI] = [
         "attainment_pct",
         "Quota attainment",
         "How much of the quota a rep (or team) achieved.",
-        "credited_bookings_usd / quota_usd × 100 (null without a quota)",
+        "credited_bookings_usd / quota_usd × 100 (null without a complete quota); a manager's credited bookings "
+        "and quota are those of the reps with a quota for the period, so a rep without one cannot inflate it",
         "rep × month or quarter; manager roll-up",
         SALES_OPS,
         "%",

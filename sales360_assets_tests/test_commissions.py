@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 import yaml
 
+from sales360_assets.commissions import attainment as quota_attainment
 from sales360_assets.commissions import credit
 from sales360_assets.commissions import transforms as engine
 from sales360_assets.commissions.plan import DEFAULT_PLAN_PATH, PlanError, load_plan, parse_plan
@@ -171,7 +172,7 @@ def test_quotas_convert_at_the_rate_of_the_quota_month() -> None:
         ],
         FX_SCHEMA,
     )
-    usd = {r["user_id"]: r for r in engine.quotas_in_usd(quotas, fx).to_dicts()}
+    usd = {r["user_id"]: r for r in quota_attainment.quotas_in_usd(quotas, fx).to_dicts()}
     assert set(usd) == {"U1", "U2", "U3", "U4", "U5"}
     assert (usd["U1"]["fx_rate_date"], usd["U1"]["quota_usd"]) == (date(2024, 3, 1), pytest.approx(68_000.0))
     assert (usd["U2"]["fx_rate_date"], usd["U2"]["quota_usd"]) == (date(2024, 5, 31), pytest.approx(54_000.0))
@@ -182,7 +183,7 @@ def test_quotas_convert_at_the_rate_of_the_quota_month() -> None:
     credits = credit.build_credit_lines(
         booking_lines([line("L1", date(2024, 3, 5), 34_000.0, account_id="A9")]), bridge()
     )
-    attainment = engine.build_monthly_attainment(credits, engine.quotas_in_usd(quotas, fx))
+    attainment = quota_attainment.build_monthly_attainment(credits, quota_attainment.quotas_in_usd(quotas, fx))
     assert attainment.filter(pl.col("user_id") == "U1")["attainment_pct"].item() == pytest.approx(50.0)
 
 
@@ -335,7 +336,7 @@ def test_rep_attainment_by_month_and_quarter_with_the_manager_roll_up() -> None:
             ("U2", MAR, 2000.0, 3000.0),
         ]
     ).with_columns(pl.lit(0.0).alias("bookings_usd"))
-    mart = engine.build_mart_rep_quota_attainment(months, build_dim_sales_rep(history))
+    mart = quota_attainment.build_mart_rep_quota_attainment(months, build_dim_sales_rep(history))
 
     def pick(period_type: str, start: date, level: str, user: str) -> dict[str, Any]:
         rows = mart.filter(
@@ -435,3 +436,86 @@ def test_a_team_over_100_is_not_scaled_and_is_reported() -> None:
         ("A1", date(2023, 1, 1), 110.0),
         ("A2", date(2023, 1, 1), 80.0),
     ]
+
+
+# --- issue #10: quota months and roll-ups -------------------------------------------------------
+
+
+def test_a_quota_dated_mid_month_counts_for_its_month_and_the_latest_record_wins() -> None:
+    """Issue #10 case 5: Month__c 2024-03-15 used to match no March at all (attainment null)."""
+    quotas = frame(
+        [
+            {"quota_id": "Q1", "user_id": "U1", "month": date(2024, 3, 15), "quota_amount": 2000.0, "system_modstamp": ts(2024, 1, 1)},
+            {"quota_id": "Q2", "user_id": "U1", "month": MAR, "quota_amount": 1000.0, "system_modstamp": ts(2024, 2, 1)},
+            {"quota_id": "Q3", "user_id": "U2", "month": date(2024, 3, 31), "quota_amount": 500.0, "system_modstamp": ts(2024, 1, 1)},
+        ],
+        QUOTAS_SCHEMA,
+        {"is_deleted": False, "currency": "USD"},
+    )  # fmt: skip
+    fx = frame([{"rate_date": date(2024, 2, 29), "currency": "USD", "usd_per_unit": 1.0}], FX_SCHEMA)
+    usd = quota_attainment.quotas_in_usd(quotas, fx)
+    assert usd.select("user_id", "month", "quota_usd").rows() == [("U1", MAR, 1000.0), ("U2", MAR, 500.0)]
+    credits = owner_lines([("L1", "U2", date(2024, 3, 5), 500.0)])
+    months = quota_attainment.build_monthly_attainment(credits, usd)
+    u2 = months.filter(pl.col("user_id") == "U2").rows(named=True)
+    print(f"CASE 5: U2 March rows {[(r['month'], r['quota_usd'], r['attainment_pct']) for r in u2]}")
+    assert [(r["month"], r["attainment_pct"]) for r in u2] == [(MAR, 100.0)]
+
+
+def _team_of_max() -> pl.DataFrame:
+    return build_dim_sales_rep(
+        users(
+            [
+                {"user_id": "M1", "name": "Max", "region": "na", "system_modstamp": ts(2024, 1, 1)},
+                {"user_id": "U1", "name": "Una", "region": "na", "manager_id": "M1", "system_modstamp": ts(2024, 1, 1)},
+                {"user_id": "U2", "name": "Udo", "region": "na", "manager_id": "M1", "system_modstamp": ts(2024, 1, 1)},
+            ]
+        )
+    )
+
+
+def _pick(mart: pl.DataFrame, period_type: str, start: date, level: str, user: str) -> dict[str, Any]:
+    rows = mart.filter(
+        pl.col("period_type") == period_type,
+        pl.col("period_start") == start,
+        pl.col("level") == level,
+        pl.col("user_id") == user,
+    ).to_dicts()
+    assert len(rows) == 1, (period_type, start, level, user)
+    return rows[0]
+
+
+def test_a_manager_is_measured_only_over_reps_with_a_quota() -> None:
+    """Issue #10 case 5: one rep at 100 %, one without quota used to make the manager 200 %."""
+    months = attainment([("U1", MAR, 1000.0, 1000.0), ("U2", MAR, None, 1000.0)])
+    mart = quota_attainment.build_mart_rep_quota_attainment(months, _team_of_max())
+    max_ = _pick(mart, "month", MAR, "manager", "M1")
+    print(f"CASE 5: manager attainment with one rep without quota: {max_['attainment_pct']} %")
+    assert (max_["reps"], max_["reps_with_quota"], max_["is_complete"]) == (2, 1, False)
+    assert (max_["quota_usd"], max_["credited_bookings_usd"], max_["attainment_pct"]) == (1000.0, 1000.0, 100.0)
+    assert max_["team_credited_bookings_usd"] == 2000.0  # everything the team was credited, measured or not
+    una, udo = _pick(mart, "month", MAR, "rep", "U1"), _pick(mart, "month", MAR, "rep", "U2")
+    assert (una["is_complete"], una["reps_with_quota"], una["attainment_pct"]) == (True, 1, 100.0)
+    assert (udo["is_complete"], udo["reps_with_quota"], udo["attainment_pct"]) == (False, 0, None)
+    assert udo["credited_bookings_usd"] == 1000.0  # a rep's own bookings stay on their row (statements read it)
+
+
+def test_a_quarter_is_complete_only_with_a_quota_for_each_of_its_three_months() -> None:
+    """Issue #10 case 5: quotas for January and February only used to report Q1 as a 2,000 USD quota."""
+    months = attainment(
+        [("U1", JAN, 1000.0, 1000.0), ("U1", FEB, 1000.0, 1000.0), ("U2", JAN, 1000.0, 0.0), ("U2", FEB, 1000.0, 0.0), ("U2", MAR, 1000.0, 3000.0)]
+    )  # fmt: skip
+    mart = quota_attainment.build_mart_rep_quota_attainment(months, _team_of_max())
+    q1 = _pick(mart, "quarter", JAN, "rep", "U1")
+    print(f"CASE 5: Q1 with two months of quota: quota {q1['quota_usd']}, attainment {q1['attainment_pct']}")
+    assert (q1["is_complete"], q1["quota_usd"], q1["credited_bookings_usd"], q1["attainment_pct"]) == (
+        False,
+        None,
+        2000.0,
+        None,
+    )
+    assert _pick(mart, "quarter", JAN, "rep", "U2")["is_complete"] is True
+    max_q1 = _pick(mart, "quarter", JAN, "manager", "M1")
+    assert (max_q1["reps"], max_q1["reps_with_quota"], max_q1["is_complete"]) == (2, 1, False)
+    assert (max_q1["quota_usd"], max_q1["credited_bookings_usd"], max_q1["attainment_pct"]) == (3000.0, 3000.0, 100.0)
+    assert _pick(mart, "month", FEB, "manager", "M1")["is_complete"] is True

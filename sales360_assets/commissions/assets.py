@@ -8,7 +8,7 @@ import dagster as dg
 import polars as pl
 
 from sales360_assets import kpis
-from sales360_assets.commissions import credit, transforms
+from sales360_assets.commissions import attainment, credit, transforms
 from sales360_assets.commissions.plan import DEFAULT_PLAN_PATH, CommissionPlan, load_plan
 from sales360_assets.core.assets import column_metadata, lineage
 
@@ -85,14 +85,16 @@ def commission_credit_lines(fact_booking_line: pl.DataFrame, bridge_account_team
 
 
 @dg.asset(
-    metadata=_metadata(transforms.MART_REP_ATTAINMENT_SCHEMA),
+    metadata=_metadata(attainment.MART_REP_ATTAINMENT_SCHEMA),
     group_name="marts",
     owners=["team:sales-ops"],
     kinds=KINDS,
     description=kpis.describe(
         "mart_rep_quota_attainment",
         "Rep performance against quota by month and quarter (period_type), with the manager roll-up "
-        "(level = manager). Quotas converted to USD at the FX rate of the quota month.",
+        "(level = manager). Quotas converted to USD at the FX rate of the quota month. A quarter has a quota only "
+        "when all three months do; a manager is measured over the reps with a quota (reps_with_quota of reps; "
+        "team_credited_bookings_usd is the whole team's); is_complete says every rep had a quota for the period.",
     ),
     tags=CONFIDENTIAL,
 )
@@ -102,9 +104,9 @@ def mart_rep_quota_attainment(
     stg_warehouse_fx_rates: pl.DataFrame,
     dim_sales_rep: pl.DataFrame,
 ) -> pl.DataFrame:
-    quotas = transforms.quotas_in_usd(stg_salesforce_quotas, stg_warehouse_fx_rates)
-    attainment = transforms.build_monthly_attainment(commission_credit_lines, quotas)
-    return transforms.build_mart_rep_quota_attainment(attainment, dim_sales_rep)
+    quotas = attainment.quotas_in_usd(stg_salesforce_quotas, stg_warehouse_fx_rates)
+    monthly = attainment.build_monthly_attainment(commission_credit_lines, quotas)
+    return attainment.build_mart_rep_quota_attainment(monthly, dim_sales_rep)
 
 
 def monthly_rep_attainment(mart: pl.DataFrame) -> pl.DataFrame:
