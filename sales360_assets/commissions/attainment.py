@@ -140,7 +140,8 @@ def _period_rows(attainment: pl.DataFrame, period_type: str) -> pl.DataFrame:
     if period_type == "month":
         start, months = pl.col("month"), 1
     else:
-        start, months = pl.date(pl.col("month").dt.year(), (pl.col("month").dt.quarter() - 1) * 3 + 1, 1), 3
+        months = MONTHS_PER_QUARTER
+        start = pl.date(pl.col("month").dt.year(), (pl.col("month").dt.quarter() - 1) * months + 1, 1)
     # Counting months with a quota, not checking the rows present: a month with neither quota nor
     # bookings has no attainment row, and a quarter of two rows is not a complete quarter.
     complete = pl.col("quota_usd").is_not_null().sum() == months
