@@ -18,11 +18,12 @@ checks here are unpartitioned and say in their metadata which partitions they co
 """
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import dagster as dg
 import polars as pl
 
+from sales360_assets.commissions.credit import unbalanced_team_periods, unreconciled_booking_lines
 from sales360_assets.lake.delta import DeltaLake, PartitionSelection
 from sales360_assets.lake.io_manager import LakeResource
 from sales360_assets.partitions import partition_selection
@@ -224,13 +225,15 @@ class Finding:
     failing: pl.DataFrame
     counts: Mapping[str, int | float] = field(default_factory=dict)
     passed_override: bool | None = None
+    # A failure that only warns: a blocking check then still lets downstream assets run.
+    warn_only: bool = False
 
     @property
     def passed(self) -> bool:
         return self.passed_override if self.passed_override is not None else self.failing.height == 0
 
     def with_note(self, note: str) -> "Finding":
-        return Finding(self.check, f"{self.description} — {note}", self.failing, self.counts, self.passed_override)
+        return replace(self, description=f"{self.description} — {note}")
 
 
 def _applicable(frame: pl.DataFrame, rules: RowRules) -> pl.DataFrame:
@@ -409,6 +412,65 @@ def mart_totals(mart: pl.DataFrame, fact: pl.DataFrame, columns: Sequence[tuple[
     )
 
 
+# --- commission credit ------------------------------------------------------------------------------
+
+OFFENDERS_IN_DESCRIPTION = 5
+
+
+def _first_offenders(failing: pl.DataFrame, key: pl.Expr) -> str:
+    shown = failing.head(OFFENDERS_IN_DESCRIPTION).select(key).to_series().to_list()
+    more = f" and {failing.height - len(shown)} more" if failing.height > len(shown) else ""
+    return ", ".join(shown) + more
+
+
+def team_splits_sum_to_100(bridge: pl.DataFrame) -> Finding:
+    """Per account and validity period, the team's credit splits sum to 100.
+
+    Over 100 is an error (its deals would be credited more than they are worth, and credit is
+    never scaled); under 100 only warns: the opportunity owner is credited the remainder
+    (commissions/credit.py), so commissions stay right while Sales Ops fixes the team.
+    """
+    failing = unbalanced_team_periods(bridge)
+    over = failing.filter(pl.col("split_sum_pct") > 100.0)
+    finding = Finding(
+        "splits_sum_to_100",
+        "credit splits sum to 100 % per account and validity period",
+        failing,
+        {"periods_over_100": over.height, "periods_under_100": failing.height - over.height},
+        warn_only=over.height == 0,
+    )
+    if not failing.height:
+        return finding
+    label = pl.format("{} from {}: {} %", pl.col("account_id"), pl.col("valid_from"), pl.col("split_sum_pct"))
+    return finding.with_note(f"offending periods: {_first_offenders(failing, label)}")
+
+
+def credits_add_back(credit_lines: pl.DataFrame) -> Finding:
+    """Per booking line, the credited amounts add back to the booking amount (nothing credited twice or lost)."""
+    failing = unreconciled_booking_lines(credit_lines)
+    finding = Finding(
+        "credits_add_back_to_booking",
+        "per booking line, sum(credited_amount_usd) = booking_amount_usd",
+        failing,
+        {
+            "booking_lines": credit_lines["booking_line_id"].n_unique() if credit_lines.height else 0,
+            "unreconciled_lines": failing.height,
+            "over_credited_usd": float((failing["credited_amount_usd"] - failing["booking_amount_usd"]).sum()),
+        },
+    )
+    if not failing.height:
+        return finding
+    label = pl.format("{} (splits {} %)", pl.col("booking_line_id"), pl.col("split_sum_pct"))
+    return finding.with_note(f"offending lines: {_first_offenders(failing, label)}")
+
+
+# asset -> checks computed from the asset's table alone (name, evaluation)
+TABLE_RULES: dict[str, tuple[tuple[str, Callable[[pl.DataFrame], Finding]], ...]] = {
+    "bridge_account_team": (("splits_sum_to_100", team_splits_sum_to_100),),
+    "commission_credit_lines": (("credits_add_back_to_booking", credits_add_back),),
+}
+
+
 def sample_markdown(frame: pl.DataFrame, columns: Sequence[str] | None = None, limit: int = SAMPLE_ROWS) -> str:
     """A small markdown table of failing rows for the check's metadata (the UI renders it)."""
     if frame.height == 0:
@@ -462,7 +524,7 @@ def _result(asset: str, finding: Finding, scope: str, columns: Sequence[str]) ->
         asset_key=asset,
         check_name=finding.check,
         passed=finding.passed,
-        severity=dg.AssetCheckSeverity.ERROR,
+        severity=dg.AssetCheckSeverity.WARN if finding.warn_only else dg.AssetCheckSeverity.ERROR,
         description=finding.description,
         metadata={
             "failing_rows": finding.failing.height,
@@ -509,6 +571,7 @@ def _findings_for(asset: str, partitioned: bool) -> Callable[[DeltaLake, Partiti
         if asset in MART_TOTALS:
             fact = lake.read("fact_sales", selection)
             findings.append(mart_totals(frame, fact, MART_TOTALS[asset]))
+        findings.extend(evaluate_table(frame) for _, evaluate_table in TABLE_RULES.get(asset, ()))
         return findings
 
     return evaluate
@@ -528,6 +591,7 @@ def _check_names(asset: str) -> tuple[str, ...]:
         names.append("reconciles_with_raw")
     if asset in MART_TOTALS:
         names.append("totals_match_fact_sales")
+    names.extend(name for name, _ in TABLE_RULES.get(asset, ()))
     return tuple(names)
 
 
@@ -537,6 +601,10 @@ _DESCRIPTIONS = {
     "referential_integrity": "Every key has its parent row (facts → dimensions, lines → headers).",
     "reconciles_with_raw": "raw rows = staged + dead-lettered + collapsed duplicates: no row lost or invented.",
     "totals_match_fact_sales": "Per date × region, mart revenue and units equal fact_sales.",
+    "splits_sum_to_100": "Per account and validity period, the team's credit splits sum to 100 %. Over 100 fails "
+    "(error: deals would be over-credited); under 100 warns (the opportunity owner gets the remainder).",
+    "credits_add_back_to_booking": "Per booking line, the credited amounts add back to the booking amount: a team "
+    "over 100 % is never scaled, so its lines fail here and no statement is built from them.",
 }
 
 
@@ -545,7 +613,8 @@ def build_asset_checks(asset: str, partitioned: bool) -> dg.AssetChecksDefinitio
     fk_tables = sorted({fk.table for fk in FOREIGN_KEYS.get(asset, ())})
     evaluate = _findings_for(asset, partitioned)
     rules = ROW_RULES.get(asset)
-    columns = [*rules.key, *rules.required] if rules else ["date", "region"]
+    # The failing rows' own columns for table rules (they are per line or period, not per row).
+    columns = [*rules.key, *rules.required] if rules else (["date", "region"] if asset in MART_TOTALS else [])
 
     @dg.multi_asset_check(
         name=f"{asset}_quality",

@@ -196,8 +196,9 @@ _KPIS: list[KPI] = [
         "Quota",
         "The booking target a rep (or a manager's team) is measured against.",
         "Quota__c.Amount__c in the rep's region currency × the FX rate of the quota month (the latest rate "
-        "published on or before the month's first day, else the month's first rate); quarters and managers "
-        "sum their months and reps",
+        "published on or before the month's first day, else the month's first rate; Month__c counts for the month "
+        "it falls in); a quarter sums its three months and is null unless all three have a quota (is_complete); a "
+        "manager sums the reps with a quota for the period (reps_with_quota of reps)",
         "rep × month",
         SALES_OPS,
         "USD",
@@ -207,8 +208,10 @@ _KPIS: list[KPI] = [
         "Credited bookings",
         "The value of deals booked in the period that counts towards a rep, after the account team's credit split.",
         "sum(fact_booking_line.net_amount_usd × credit_split_pct / 100) over lines booked in the period; the "
-        "split is the account team's on the booking date (the deal owner gets 100 % when the account has no team); "
-        "later cancellations do not reduce it (they are settled as commission clawbacks)",
+        "split is the account team's on the booking date (the deal owner gets 100 % when the account has no team, "
+        "and the remainder when the team's splits sum to less than 100 — credit_source 'owner remainder'; a team "
+        "over 100 % is never scaled: the blocking check credits_add_back_to_booking fails); later cancellations "
+        "do not reduce it (they are settled as commission clawbacks)",
         "rep × booking line",
         SALES_OPS,
         "USD",
@@ -218,7 +221,8 @@ _KPIS: list[KPI] = [
         "attainment_pct",
         "Quota attainment",
         "How much of the quota a rep (or team) achieved.",
-        "credited_bookings_usd / quota_usd × 100 (null without a quota)",
+        "credited_bookings_usd / quota_usd × 100 (null without a complete quota); a manager's credited bookings "
+        "and quota are those of the reps with a quota for the period, so a rep without one cannot inflate it",
         "rep × month or quarter; manager roll-up",
         SALES_OPS,
         "%",

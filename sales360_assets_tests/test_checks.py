@@ -14,17 +14,34 @@ from sales360_assets.checks import (
     DataQualityError,
     ForeignKey,
     Reconciliation,
+    build_all_checks,
+    credits_add_back,
     mart_totals,
     reconcile,
     referential_integrity,
     row_rules,
     sample_markdown,
+    team_splits_sum_to_100,
     validate_before_write,
 )
+from sales360_assets.commissions.assets import commission_assets
+from sales360_assets.commissions.credit import build_credit_lines
+from sales360_assets.core.assets import bridge_account_team
+from sales360_assets.core.transforms import build_bridge_account_team, build_dim_sales_rep
 from sales360_assets.definitions import build_definitions, defs
 from sales360_assets.jobs import all_assets
 from sales360_assets.lake.delta import DeltaLake
+from sales360_assets.lake.io_manager import DeltaPolarsIOManager, LakeResource
 from sales360_assets.sensors import plan_partition_retries
+from sales360_assets_tests.builders import (
+    FX_SCHEMA,
+    QUOTAS_SCHEMA,
+    TEAM_SCHEMA,
+    booking_lines,
+    dim_customer,
+    frame,
+    users,
+)
 from sales360_assets_tests.conftest import SampleSources
 from sales360_assets_tests.fault_helpers import fresh_lake, materialized_assets, run_job, table_versions
 
@@ -147,10 +164,6 @@ def test_validate_before_write_refuses_bad_rows_with_a_sample() -> None:
 # They are covered by known-answer and reconciliation tests; move each out of this set when its
 # check lands.
 NOT_YET_CHECKED = {
-    "bridge_account_team",
-    "commission_credit_lines",
-    "commission_statement_lines",
-    "commission_statements",
     "fact_booking_line",
     "mart_campaign_effectiveness",
     "mart_customer_segment_monthly",
@@ -263,3 +276,127 @@ def test_rows_that_break_the_rules_never_reach_the_table(
     after = table_versions(lake_uri)
     for table in ("fact_sales", *MARTS):
         assert after[table] == versions[table], f"{table} changed although its rows were refused"
+
+
+# --- issue #10: credit splits ---------------------------------------------------------------------
+
+
+def _team(*members: tuple[str, str, float]) -> pl.DataFrame:
+    """Staged AccountTeamMember rows: (account, user, split), all effective from 1 January 2024."""
+    return frame(
+        [
+            {"account_team_member_id": f"T{i}", "account_id": a, "user_id": u, "credit_split_pct": pct}
+            for i, (a, u, pct) in enumerate(members)
+        ],
+        TEAM_SCHEMA,
+        {"effective_from": date(2024, 1, 1), "is_deleted": False, "team_member_role": "Account Manager"},
+    )
+
+
+def test_team_splits_over_100_fail_and_under_100_only_warn() -> None:
+    over = team_splits_sum_to_100(
+        build_bridge_account_team(_team(("A1", "U1", 70.0), ("A1", "U2", 40.0)), dim_customer())
+    )
+    assert not over.passed and not over.warn_only
+    assert "offending periods: A1 from 2024-01-01: 110.0 %" in over.description
+    assert over.counts == {"periods_over_100": 1, "periods_under_100": 0}
+    under = team_splits_sum_to_100(build_bridge_account_team(_team(("A1", "U1", 80.0)), dim_customer()))
+    assert not under.passed and under.warn_only  # the owner is credited the 20 %: commissions may run
+    assert team_splits_sum_to_100(build_bridge_account_team(_team(("A1", "U1", 100.0)), dim_customer())).passed
+
+
+def test_credits_that_do_not_add_back_fail_with_the_lines_and_their_split_sums() -> None:
+    lines = booking_lines(
+        [
+            {"booking_line_id": "crm:L1", "account_id": "A1", "owner_id": "U1", "booking_date": date(2024, 3, 1), "net_amount_usd": 1000.0},
+            {"booking_line_id": "crm:L2", "account_id": "A9", "owner_id": "U1", "booking_date": date(2024, 3, 1), "net_amount_usd": 500.0},
+        ]
+    )  # fmt: skip
+    bridge = build_bridge_account_team(_team(("A1", "U1", 70.0), ("A1", "U2", 40.0)), dim_customer())
+    finding = credits_add_back(build_credit_lines(lines, bridge))
+    print(f"CASE 4 check: {finding.description}")
+    assert not finding.passed
+    assert finding.failing.rows() == [("crm:L1", 1000.0, pytest.approx(1100.0), pytest.approx(110.0))]
+    assert "offending lines: crm:L1 (splits 110.0 %)" in finding.description
+    assert finding.counts["unreconciled_lines"] == 1 and finding.counts["over_credited_usd"] == pytest.approx(100.0)
+
+
+SMALL_LAKE_INPUTS = (
+    "fact_booking_line",
+    "stg_salesforce_account_team_members",
+    "dim_customer",
+    "dim_sales_rep",
+    "stg_salesforce_quotas",
+    "stg_warehouse_fx_rates",
+)
+
+
+def _small_commission_lake(root: Path, team: pl.DataFrame) -> str:
+    """Just the tables the credit lines and the attainment mart read, for one booking of 1,000 USD on A1."""
+    lake = DeltaLake(str(root))
+    lines = booking_lines(
+        [{"booking_line_id": "crm:L1", "opportunity_id": "OP1", "account_id": "A1", "owner_id": "U7",
+          "booking_date": date(2024, 3, 1), "net_amount_usd": 1000.0}]
+    )  # fmt: skip
+    tables = {
+        "fact_booking_line": lines,
+        "stg_salesforce_account_team_members": team,
+        "dim_customer": dim_customer(),
+        "bridge_account_team": build_bridge_account_team(team, dim_customer()),
+        "dim_sales_rep": build_dim_sales_rep(users([{"user_id": u} for u in ("U1", "U2", "U7")])),
+        "stg_salesforce_quotas": frame([], QUOTAS_SCHEMA),
+        "stg_warehouse_fx_rates": frame([], FX_SCHEMA),
+    }
+    for name, table in tables.items():
+        lake.overwrite(name, table)
+    assert set(tables) - {"bridge_account_team"} == set(SMALL_LAKE_INPUTS)
+    return str(root)
+
+
+def _materialize(lake_uri: str, selection: list[str]) -> dg.ExecuteInProcessResult:
+    """The real assets and checks from the credit lines down; what they read comes from the lake as is."""
+    lake = LakeResource(root_uri=lake_uri)
+    assets = [*commission_assets, bridge_account_team]
+    checks = build_all_checks(assets)
+    read_only = [dg.AssetSpec(name) for name in SMALL_LAKE_INPUTS]
+    with dg.instance_for_test() as instance:
+        return dg.materialize(
+            [*assets, *checks, *read_only],
+            selection=selection,
+            resources={"io_manager": DeltaPolarsIOManager(lake=lake), "lake": lake},
+            instance=instance,
+            raise_on_error=False,
+        )
+
+
+@pytest.mark.integration
+def test_over_credited_lines_fail_the_blocking_check_and_nothing_downstream_runs(tmp_path: Path) -> None:
+    """A 70 % + 40 % team: credit lines are written (1,100 on 1,000), their check fails, the mart never runs."""
+    lake_uri = _small_commission_lake(tmp_path / "lake", _team(("A1", "U1", 70.0), ("A1", "U2", 40.0)))
+    result = _materialize(lake_uri, ["commission_credit_lines", "mart_rep_quota_attainment"])
+    assert not result.success
+    evaluation = next(e for e in result.get_asset_check_evaluations() if e.check_name == "credits_add_back_to_booking")
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    assert "crm:L1 (splits 110.0 %)" in evaluation.description
+    assert "crm:L1" in evaluation.metadata["failing_sample"].value
+    assert materialized_assets(result) == {"commission_credit_lines"}
+    assert not DeltaLake(lake_uri).exists("mart_rep_quota_attainment")
+
+
+@pytest.mark.integration
+def test_an_over_100_team_stops_credit_and_an_under_100_team_only_warns(tmp_path: Path) -> None:
+    over = _small_commission_lake(tmp_path / "over", _team(("A1", "U1", 70.0), ("A1", "U2", 40.0)))
+    result = _materialize(over, ["bridge_account_team", "commission_credit_lines"])
+    evaluation = next(e for e in result.get_asset_check_evaluations() if e.check_name == "splits_sum_to_100")
+    assert not result.success and not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    assert materialized_assets(result) == {"bridge_account_team"}
+
+    under = _small_commission_lake(tmp_path / "under", _team(("A1", "U1", 80.0)))
+    result = _materialize(under, ["bridge_account_team", "commission_credit_lines"])
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert result.success
+    assert not checks["splits_sum_to_100"].passed
+    assert checks["splits_sum_to_100"].severity == dg.AssetCheckSeverity.WARN
+    assert checks["credits_add_back_to_booking"].passed  # the owner got the 20 %
+    credits = DeltaLake(under).read("commission_credit_lines")
+    assert credits.select("user_id", "credited_amount_usd").sort("user_id").rows() == [("U1", 800.0), ("U7", 200.0)]

@@ -11,7 +11,8 @@ import polars as pl
 import pytest
 import yaml
 
-from sales360_assets.commissions import transforms as engine
+from sales360_assets.commissions import attainment as quota_attainment
+from sales360_assets.commissions import credit
 from sales360_assets.commissions.plan import DEFAULT_PLAN_PATH, PlanError, load_plan, parse_plan
 from sales360_assets.core.transforms import build_bridge_account_team, build_dim_sales_rep
 from sales360_assets_tests.builders import (
@@ -126,16 +127,16 @@ def test_credit_is_split_through_the_account_team_valid_on_the_booking_date() ->
             line("L3", date(2024, 3, 20), 200.0, account_id="A9", owner_id="U7"),  # no team: the owner
         ]
     )
-    credits = engine.build_credit_lines(lines, bridge())
+    credits = credit.build_credit_lines(lines, bridge())
     got = credits.select(
         "booking_line_id", "user_id", "credit_split_pct", "credited_amount_usd", "credit_source"
     ).rows()
     assert got == [
-        ("crm:L1", "U1", 70.0, 700.0, engine.ACCOUNT_TEAM),
-        ("crm:L1", "U2", 30.0, 300.0, engine.ACCOUNT_TEAM),
-        ("crm:L2", "U2", 30.0, 300.0, engine.ACCOUNT_TEAM),
-        ("crm:L2", "U3", 70.0, 700.0, engine.ACCOUNT_TEAM),
-        ("crm:L3", "U7", 100.0, 200.0, engine.DEAL_OWNER),
+        ("crm:L1", "U1", 70.0, 700.0, credit.ACCOUNT_TEAM),
+        ("crm:L1", "U2", 30.0, 300.0, credit.ACCOUNT_TEAM),
+        ("crm:L2", "U2", 30.0, 300.0, credit.ACCOUNT_TEAM),
+        ("crm:L2", "U3", 70.0, 700.0, credit.ACCOUNT_TEAM),
+        ("crm:L3", "U7", 100.0, 200.0, credit.DEAL_OWNER),
     ]
     # Splits sum to 100: the credited amounts of each line add back to the line.
     assert credits["credited_amount_usd"].sum() == pytest.approx(lines["net_amount_usd"].sum())
@@ -170,7 +171,7 @@ def test_quotas_convert_at_the_rate_of_the_quota_month() -> None:
         ],
         FX_SCHEMA,
     )
-    usd = {r["user_id"]: r for r in engine.quotas_in_usd(quotas, fx).to_dicts()}
+    usd = {r["user_id"]: r for r in quota_attainment.quotas_in_usd(quotas, fx).to_dicts()}
     assert set(usd) == {"U1", "U2", "U3", "U4", "U5"}
     assert (usd["U1"]["fx_rate_date"], usd["U1"]["quota_usd"]) == (date(2024, 3, 1), pytest.approx(68_000.0))
     assert (usd["U2"]["fx_rate_date"], usd["U2"]["quota_usd"]) == (date(2024, 5, 31), pytest.approx(54_000.0))
@@ -178,14 +179,20 @@ def test_quotas_convert_at_the_rate_of_the_quota_month() -> None:
     assert usd["U4"]["quota_usd"] == 70_000.0
     assert usd["U5"]["quota_usd"] is None  # no rate at all: unknown, not zero
     # Attainment is in USD on both sides: 34,000 USD credited against 10 M JPY.
-    credits = engine.build_credit_lines(
+    credits = credit.build_credit_lines(
         booking_lines([line("L1", date(2024, 3, 5), 34_000.0, account_id="A9")]), bridge()
     )
-    attainment = engine.build_monthly_attainment(credits, engine.quotas_in_usd(quotas, fx))
+    attainment = quota_attainment.build_monthly_attainment(credits, quota_attainment.quotas_in_usd(quotas, fx))
     assert attainment.filter(pl.col("user_id") == "U1")["attainment_pct"].item() == pytest.approx(50.0)
 
 
 # --- attainment roll-ups (statements: test_commission_ledger.py) -------------------------------------------------------------------
+
+
+def owner_lines(rows: list[tuple[str, str, date, float]], **extra: Any) -> pl.DataFrame:
+    """Booking lines on accounts without a team: each credited 100 % to its owner."""
+    lines = booking_lines([line(lid, d, usd, owner_id=user, account_id="A9", **extra) for lid, user, d, usd in rows])
+    return credit.build_credit_lines(lines, bridge())
 
 
 def attainment(rows: list[tuple[str, date, float | None, float]]) -> pl.DataFrame:
@@ -219,7 +226,7 @@ def test_rep_attainment_by_month_and_quarter_with_the_manager_roll_up() -> None:
             ("U2", MAR, 2000.0, 3000.0),
         ]
     ).with_columns(pl.lit(0.0).alias("bookings_usd"))
-    mart = engine.build_mart_rep_quota_attainment(months, build_dim_sales_rep(history))
+    mart = quota_attainment.build_mart_rep_quota_attainment(months, build_dim_sales_rep(history))
 
     def pick(period_type: str, start: date, level: str, user: str) -> dict[str, Any]:
         rows = mart.filter(
@@ -258,3 +265,147 @@ def test_rep_attainment_by_month_and_quarter_with_the_manager_roll_up() -> None:
             reps["credited_bookings_usd"].sum()
             == months.filter(pl.col("month") == month)["credited_bookings_usd"].sum()
         )
+
+
+# --- issue #10: splits that do not add up to 100 ------------------------------------------------
+
+
+def lopsided_bridge() -> pl.DataFrame:
+    """A1: U1 70 % + U2 40 % (110 %); A2: U1 covers 80 % alone."""
+    team = frame(
+        [
+            {"account_team_member_id": "T1", "account_id": "A1", "user_id": "U1", "credit_split_pct": 70.0},
+            {"account_team_member_id": "T2", "account_id": "A1", "user_id": "U2", "credit_split_pct": 40.0},
+            {"account_team_member_id": "T3", "account_id": "A2", "user_id": "U1", "credit_split_pct": 80.0},
+        ],
+        TEAM_SCHEMA,
+        {"effective_from": date(2023, 1, 1), "is_deleted": False, "team_member_role": "Account Manager"},
+    )
+    return build_bridge_account_team(team, dim_customer())
+
+
+def test_a_team_covering_less_than_100_credits_the_remainder_to_the_owner() -> None:
+    """Issue #10 case 4: an 80 % team used to credit 800 of a 1,000 USD deal to anyone; the owner gets the 200."""
+    lines = booking_lines([line("L2", date(2024, 3, 10), 1000.0, account_id="A2", owner_id="U7")])
+    credits = credit.build_credit_lines(lines, lopsided_bridge())
+    print(f"CASE 4: 80 % team credits {credits['credited_amount_usd'].sum():.2f} on a 1000.00 booking")
+    assert credits.select("user_id", "team_member_role", "credit_split_pct", "credited_amount_usd", "credit_source").rows() == [
+        ("U1", "Account Manager", 80.0, 800.0, credit.ACCOUNT_TEAM),
+        ("U7", "Opportunity Owner", 20.0, 200.0, credit.OWNER_REMAINDER),
+    ]  # fmt: skip
+    assert credits["credit_line_id"].is_unique().all()
+
+
+def test_an_owner_on_the_team_gets_the_remainder_as_a_line_of_its_own() -> None:
+    lines = booking_lines([line("L2", date(2024, 3, 10), 1000.0, account_id="A2", owner_id="U1")])
+    credits = credit.build_credit_lines(lines, lopsided_bridge())
+    assert credits.select("user_id", "credited_amount_usd", "credit_source").rows() == [
+        ("U1", 800.0, credit.ACCOUNT_TEAM),
+        ("U1", 200.0, credit.OWNER_REMAINDER),
+    ]
+    assert credits["credit_line_id"].is_unique().all()
+
+
+def test_a_team_over_100_is_not_scaled_and_is_reported() -> None:
+    """Issue #10 case 4: 70 % + 40 % credit 1,100 on a 1,000 USD deal; that stays visible, never scaled away."""
+    lines = booking_lines(
+        [
+            line("L1", date(2024, 3, 10), 1000.0, account_id="A1"),
+            line("L2", date(2024, 3, 10), 1000.0, account_id="A2", owner_id="U7"),
+        ]
+    )
+    credits = credit.build_credit_lines(lines, lopsided_bridge())
+    l1 = credits.filter(pl.col("booking_line_id") == "crm:L1")
+    print(f"CASE 4: 70 % + 40 % team credits {l1['credited_amount_usd'].sum():.2f} on a 1000.00 booking")
+    assert l1["credited_amount_usd"].sum() == pytest.approx(1100.0)
+    off = credit.unreconciled_booking_lines(credits)
+    assert off.rows() == [("crm:L1", 1000.0, pytest.approx(1100.0), pytest.approx(110.0))]
+    assert off.columns == ["booking_line_id", "booking_amount_usd", "credited_amount_usd", "split_sum_pct"]
+    periods = credit.unbalanced_team_periods(lopsided_bridge())
+    assert periods.select("account_id", "valid_from", "split_sum_pct").rows() == [
+        ("A1", date(2023, 1, 1), 110.0),
+        ("A2", date(2023, 1, 1), 80.0),
+    ]
+
+
+# --- issue #10: quota months and roll-ups -------------------------------------------------------
+
+
+def test_a_quota_dated_mid_month_counts_for_its_month_and_the_latest_record_wins() -> None:
+    """Issue #10 case 5: Month__c 2024-03-15 used to match no March at all (attainment null)."""
+    quotas = frame(
+        [
+            {"quota_id": "Q1", "user_id": "U1", "month": date(2024, 3, 15), "quota_amount": 2000.0, "system_modstamp": ts(2024, 1, 1)},
+            {"quota_id": "Q2", "user_id": "U1", "month": MAR, "quota_amount": 1000.0, "system_modstamp": ts(2024, 2, 1)},
+            {"quota_id": "Q3", "user_id": "U2", "month": date(2024, 3, 31), "quota_amount": 500.0, "system_modstamp": ts(2024, 1, 1)},
+        ],
+        QUOTAS_SCHEMA,
+        {"is_deleted": False, "currency": "USD"},
+    )  # fmt: skip
+    fx = frame([{"rate_date": date(2024, 2, 29), "currency": "USD", "usd_per_unit": 1.0}], FX_SCHEMA)
+    usd = quota_attainment.quotas_in_usd(quotas, fx)
+    assert usd.select("user_id", "month", "quota_usd").rows() == [("U1", MAR, 1000.0), ("U2", MAR, 500.0)]
+    credits = owner_lines([("L1", "U2", date(2024, 3, 5), 500.0)])
+    months = quota_attainment.build_monthly_attainment(credits, usd)
+    u2 = months.filter(pl.col("user_id") == "U2").rows(named=True)
+    print(f"CASE 5: U2 March rows {[(r['month'], r['quota_usd'], r['attainment_pct']) for r in u2]}")
+    assert [(r["month"], r["attainment_pct"]) for r in u2] == [(MAR, 100.0)]
+
+
+def _team_of_max() -> pl.DataFrame:
+    return build_dim_sales_rep(
+        users(
+            [
+                {"user_id": "M1", "name": "Max", "region": "na", "system_modstamp": ts(2024, 1, 1)},
+                {"user_id": "U1", "name": "Una", "region": "na", "manager_id": "M1", "system_modstamp": ts(2024, 1, 1)},
+                {"user_id": "U2", "name": "Udo", "region": "na", "manager_id": "M1", "system_modstamp": ts(2024, 1, 1)},
+            ]
+        )
+    )
+
+
+def _pick(mart: pl.DataFrame, period_type: str, start: date, level: str, user: str) -> dict[str, Any]:
+    rows = mart.filter(
+        pl.col("period_type") == period_type,
+        pl.col("period_start") == start,
+        pl.col("level") == level,
+        pl.col("user_id") == user,
+    ).to_dicts()
+    assert len(rows) == 1, (period_type, start, level, user)
+    return rows[0]
+
+
+def test_a_manager_is_measured_only_over_reps_with_a_quota() -> None:
+    """Issue #10 case 5: one rep at 100 %, one without quota used to make the manager 200 %."""
+    months = attainment([("U1", MAR, 1000.0, 1000.0), ("U2", MAR, None, 1000.0)])
+    mart = quota_attainment.build_mart_rep_quota_attainment(months, _team_of_max())
+    max_ = _pick(mart, "month", MAR, "manager", "M1")
+    print(f"CASE 5: manager attainment with one rep without quota: {max_['attainment_pct']} %")
+    assert (max_["reps"], max_["reps_with_quota"], max_["is_complete"]) == (2, 1, False)
+    assert (max_["quota_usd"], max_["credited_bookings_usd"], max_["attainment_pct"]) == (1000.0, 1000.0, 100.0)
+    assert max_["team_credited_bookings_usd"] == 2000.0  # everything the team was credited, measured or not
+    una, udo = _pick(mart, "month", MAR, "rep", "U1"), _pick(mart, "month", MAR, "rep", "U2")
+    assert (una["is_complete"], una["reps_with_quota"], una["attainment_pct"]) == (True, 1, 100.0)
+    assert (udo["is_complete"], udo["reps_with_quota"], udo["attainment_pct"]) == (False, 0, None)
+    assert udo["credited_bookings_usd"] == 1000.0  # a rep's own bookings stay on their row (statements read it)
+
+
+def test_a_quarter_is_complete_only_with_a_quota_for_each_of_its_three_months() -> None:
+    """Issue #10 case 5: quotas for January and February only used to report Q1 as a 2,000 USD quota."""
+    months = attainment(
+        [("U1", JAN, 1000.0, 1000.0), ("U1", FEB, 1000.0, 1000.0), ("U2", JAN, 1000.0, 0.0), ("U2", FEB, 1000.0, 0.0), ("U2", MAR, 1000.0, 3000.0)]
+    )  # fmt: skip
+    mart = quota_attainment.build_mart_rep_quota_attainment(months, _team_of_max())
+    q1 = _pick(mart, "quarter", JAN, "rep", "U1")
+    print(f"CASE 5: Q1 with two months of quota: quota {q1['quota_usd']}, attainment {q1['attainment_pct']}")
+    assert (q1["is_complete"], q1["quota_usd"], q1["credited_bookings_usd"], q1["attainment_pct"]) == (
+        False,
+        None,
+        2000.0,
+        None,
+    )
+    assert _pick(mart, "quarter", JAN, "rep", "U2")["is_complete"] is True
+    max_q1 = _pick(mart, "quarter", JAN, "manager", "M1")
+    assert (max_q1["reps"], max_q1["reps_with_quota"], max_q1["is_complete"]) == (2, 1, False)
+    assert (max_q1["quota_usd"], max_q1["credited_bookings_usd"], max_q1["attainment_pct"]) == (3000.0, 3000.0, 100.0)
+    assert _pick(mart, "month", FEB, "manager", "M1")["is_complete"] is True

@@ -6,8 +6,7 @@ import polars as pl
 import pytest
 
 from sales360_assets import kpis
-from sales360_assets.commissions import statements
-from sales360_assets.commissions import transforms as commissions
+from sales360_assets.commissions import attainment, statements
 from sales360_assets.jobs import all_assets
 from sales360_assets.marts import performance, transforms
 from sales360_assets.reports import sales_team_report
@@ -24,7 +23,7 @@ MART_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "mart_funnel_conversion": performance.MART_FUNNEL_SCHEMA,
     "mart_campaign_effectiveness": performance.MART_CAMPAIGN_SCHEMA,
     "mart_seasonality": performance.MART_SEASONALITY_SCHEMA,
-    "mart_rep_quota_attainment": commissions.MART_REP_ATTAINMENT_SCHEMA,
+    "mart_rep_quota_attainment": attainment.MART_REP_ATTAINMENT_SCHEMA,
     "commission_statement_lines": statements.STATEMENT_LINE_SCHEMA,
     "commission_statements": statements.STATEMENT_SCHEMA,
 }

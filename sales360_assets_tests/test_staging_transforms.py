@@ -305,3 +305,39 @@ def test_extraction_window_is_whole_seconds_like_soql_literals() -> None:
     assert since == datetime(2026, 3, 1, 11, 45, 0, tzinfo=UTC)
     assert until == datetime(2026, 3, 2, 8, 30, 15, tzinfo=UTC)
     assert extraction_window(None, run_start, timedelta(minutes=15)) == (None, until)
+
+
+def test_only_open_deals_closing_after_the_latest_rate_may_use_it() -> None:
+    """Issue #10 case 7: CRM deals obey the FX staleness rule web lines obey.
+
+    The latest rate is Friday 6 March. A EUR deal won on 1 April (26 days later) used to convert at
+    that stale rate; now it is dead-lettered until rates for its close date arrive. A deal won on
+    Monday 9 March is within the tolerance (Friday's rate); an open deal closing in September still
+    uses the latest rate (nothing better exists yet); an open deal whose close date has passed
+    converts at its close date's rate.
+    """
+    t1 = datetime(2026, 4, 2, tzinfo=UTC)
+    deal = {"OwnerId": "005A", "CurrencyIsoCode": "EUR", "Amount": 1000.0}
+    won = deal | {"StageName": "Closed Won", "IsClosed": True, "IsWon": True}
+    open_ = deal | {"StageName": "Negotiation/Review", "IsClosed": False, "IsWon": False}
+    raw = sf_frame(
+        "Opportunity",
+        [
+            sf_record("Opportunity", "006STALE", t1, **(won | {"CloseDate": date(2026, 4, 1)})),
+            sf_record("Opportunity", "006MON", t1, **(won | {"CloseDate": date(2026, 3, 9)})),
+            sf_record("Opportunity", "006OPEN", t1, **(open_ | {"CloseDate": date(2026, 9, 1)})),
+            sf_record("Opportunity", "006PAST", t1, **(open_ | {"CloseDate": date(2026, 3, 5)})),
+        ],
+    )
+    result = salesforce.stage_opportunities(raw, fx_rates())
+    assert result.reconciles
+    staged = {r["opportunity_id"]: (r["fx_rate_date"], r["amount_usd"]) for r in result.staged.iter_rows(named=True)}
+    print(f"CASE 7: EUR deal won 2026-04-01 -> staged {staged.get('006STALE')}, dead letters {reasons(result)}")
+    assert [(k.split("|")[0], v) for k, v in reasons(result).items()] == [
+        ("006STALE", "no EUR FX rate within 7 days before 2026-04-01")
+    ]
+    assert staged == {
+        "006MON": (FRI, pytest.approx(1100.0)),
+        "006OPEN": (FRI, pytest.approx(1100.0)),
+        "006PAST": (date(2026, 3, 5), pytest.approx(1050.0)),
+    }

@@ -270,6 +270,7 @@ def test_furthest_stage_comes_from_the_stage_history() -> None:
         {
             "opportunity_id": ["OP-LOST", "OP-LOST", "OP-LOST", "OP-WON", "OP-WON"],
             "stage_name": ["Prospecting", "Proposal/Price Quote", "Closed Lost", "Prospecting", "Closed Won"],
+            "changed_at": [ts(2024, 2, 1), ts(2024, 2, 20), ts(2024, 3, 10), ts(2024, 2, 1), ts(2024, 3, 10)],
         }
     )
     fact = build_fact_opportunity(deals, user_history(), dim_customer(), history)
@@ -425,3 +426,45 @@ def test_dim_product_conforms_the_family_and_flags_systems() -> None:
 @pytest.mark.parametrize("region", ["emea", "uk", "apac"])
 def test_regional_stage_names_differ_from_the_salesforce_defaults(region: str) -> None:
     assert set(stage_names(region)) != set(stage_names("na"))
+
+
+def test_cancellation_date_is_the_first_cancelled_stage_change_not_the_last_edit() -> None:
+    """Issue #10 case 3: an edit months after a cancellation must not move it.
+
+    OP-HIST: cancelled on 10 May (history), reopened, cancelled again on 20 June; no
+    Cancelled_Date__c; a clerk edits the deal on 1 September (SystemModstamp). OP-FIELD: no
+    history, Cancelled_Date__c 30 May. OP-NONE: neither, so the current version's modstamp.
+    """
+    from sales360_assets_tests.builders import dim_product
+
+    cancelled = {"stage_name": "Cancelled", "is_won": False, "probability": 0.0, "system_modstamp": ts(2024, 9, 1)}
+    deals = frame(
+        [
+            _deal("OP-HIST", date(2024, 3, 2), **cancelled),
+            _deal("OP-FIELD", date(2024, 3, 2), **cancelled, cancelled_date=date(2024, 5, 30)),
+            _deal("OP-NONE", date(2024, 3, 2), **cancelled),
+        ],
+        OPPORTUNITIES_SCHEMA,
+    )
+    history = pl.DataFrame(
+        {
+            "opportunity_history_id": ["H1", "H2", "H3", "H4", "H5", "H6"],
+            "opportunity_id": ["OP-HIST"] * 4 + ["OP-FIELD", "OP-HIST"],
+            "stage_name": ["Closed Won", "Cancelled", "Closed Won", "Cancelled", "Closed Won", "Cancelled"],
+            # 23:30 in UTC on 10 May: the cancellation is dated 10 May (UTC), not the local 11 May.
+            "changed_at": [ts(2024, 3, 2), ts(2024, 5, 10, 23), ts(2024, 6, 1), ts(2024, 6, 20), ts(2024, 3, 2), ts(2024, 4, 1)],
+            "is_deleted": [False, False, False, False, False, True],  # H6 was deleted in the org: ignored
+        }
+    )  # fmt: skip
+    lines = _lines("OP-HIST", "OP-FIELD", "OP-NONE")
+    old = build_fact_booking_line(deals, lines, user_history(), dim_customer(), dim_product())
+    new = build_fact_booking_line(deals, lines, user_history(), dim_customer(), dim_product(), history)
+    before = dict(old.select("opportunity_id", "cancelled_date").rows())
+    after = dict(new.select("opportunity_id", "cancelled_date").rows())
+    print(f"CASE 3: OP-HIST cancelled_date without history {before['OP-HIST']}, with history {after['OP-HIST']}")
+    assert before["OP-HIST"] == date(2024, 9, 1)  # the old rule: the unrelated September edit
+    assert after == {"OP-HIST": date(2024, 5, 10), "OP-FIELD": date(2024, 5, 30), "OP-NONE": date(2024, 9, 1)}
+    assert new.filter(pl.col("opportunity_id") == "OP-HIST")["days_booked_to_cancelled"].item() == 69
+    # fact_opportunity reads the same history and must tell the same story.
+    opportunity = build_fact_opportunity(deals, user_history(), dim_customer(), history)
+    assert dict(opportunity.select("opportunity_id", "cancelled_date").rows()) == after

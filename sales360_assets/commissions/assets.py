@@ -1,4 +1,5 @@
-"""Commission and quota-attainment assets. Thin wrappers over commissions/transforms.py.
+"""Commission and quota-attainment assets: thin wrappers over the pure functions in ``credit.py``,
+``attainment.py``, ``ledger.py`` and ``statements.py`` (closing months: ``periods.py``).
 
 Everything here is confidential: the assets carry ``sensitivity: confidential`` and so does each
 money, rate and attainment column in their column schema.
@@ -11,7 +12,7 @@ import dagster as dg
 import polars as pl
 
 from sales360_assets import kpis
-from sales360_assets.commissions import ledger, periods, statements, transforms
+from sales360_assets.commissions import attainment, credit, ledger, periods, statements
 from sales360_assets.commissions.plan import DEFAULT_PLAN_PATH, CommissionPlan, load_plan
 from sales360_assets.core.assets import column_metadata, lineage
 from sales360_assets.lake.io_manager import LakeResource
@@ -59,7 +60,7 @@ class CommissionPlanConfig(dg.Config):
 
 @dg.asset(
     metadata={
-        **_metadata(transforms.CREDIT_LINE_SCHEMA),
+        **_metadata(credit.CREDIT_LINE_SCHEMA),
         **lineage(
             {
                 "booking_amount_usd": [("fact_booking_line", "net_amount_usd")],
@@ -71,31 +72,35 @@ class CommissionPlanConfig(dg.Config):
     owners=OWNERS,
     kinds=KINDS,
     description="Sales credit: every booked deal line (fact_booking_line) split between the account's team "
-    "members valid on the booking date (bridge_account_team), by credit split; the deal owner gets 100 % when "
-    "the account has no team. Credited amounts of a line add back to the line.",
+    "members valid on the booking date (bridge_account_team), by credit split; the deal owner gets what the team "
+    "does not cover (100 % when the account has no team; credit_source 'owner remainder' under 100 %). A team "
+    "over 100 % is not scaled: the blocking check credits_add_back_to_booking fails and lists the lines.",
     tags=CONFIDENTIAL,
 )
 def commission_credit_lines(fact_booking_line: pl.DataFrame, bridge_account_team: pl.DataFrame) -> dg.Output:
-    credits = transforms.build_credit_lines(fact_booking_line, bridge_account_team)
+    credits = credit.build_credit_lines(fact_booking_line, bridge_account_team)
     return dg.Output(
         credits,
         metadata={
             "booked_usd": float(fact_booking_line["net_amount_usd"].sum()),
             "credited_usd": float(credits["credited_amount_usd"].sum()),
-            "lines_credited_to_deal_owner": credits.filter(pl.col("credit_source") == transforms.DEAL_OWNER).height,
+            "lines_credited_to_deal_owner": credits.filter(pl.col("credit_source") == credit.DEAL_OWNER).height,
+            "owner_remainder_lines": credits.filter(pl.col("credit_source") == credit.OWNER_REMAINDER).height,
         },
     )
 
 
 @dg.asset(
-    metadata=_metadata(transforms.MART_REP_ATTAINMENT_SCHEMA),
+    metadata=_metadata(attainment.MART_REP_ATTAINMENT_SCHEMA),
     group_name="marts",
     owners=["team:sales-ops"],
     kinds=KINDS,
     description=kpis.describe(
         "mart_rep_quota_attainment",
         "Rep performance against quota by month and quarter (period_type), with the manager roll-up "
-        "(level = manager). Quotas converted to USD at the FX rate of the quota month.",
+        "(level = manager). Quotas converted to USD at the FX rate of the quota month. A quarter has a quota only "
+        "when all three months do; a manager is measured over the reps with a quota (reps_with_quota of reps; "
+        "team_credited_bookings_usd is the whole team's); is_complete says every rep had a quota for the period.",
     ),
     tags=CONFIDENTIAL,
 )
@@ -105,9 +110,9 @@ def mart_rep_quota_attainment(
     stg_warehouse_fx_rates: pl.DataFrame,
     dim_sales_rep: pl.DataFrame,
 ) -> pl.DataFrame:
-    quotas = transforms.quotas_in_usd(stg_salesforce_quotas, stg_warehouse_fx_rates)
-    attainment = transforms.build_monthly_attainment(commission_credit_lines, quotas)
-    return transforms.build_mart_rep_quota_attainment(attainment, dim_sales_rep)
+    quotas = attainment.quotas_in_usd(stg_salesforce_quotas, stg_warehouse_fx_rates)
+    monthly = attainment.build_monthly_attainment(commission_credit_lines, quotas)
+    return attainment.build_mart_rep_quota_attainment(monthly, dim_sales_rep)
 
 
 def monthly_rep_attainment(mart: pl.DataFrame) -> pl.DataFrame:

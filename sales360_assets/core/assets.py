@@ -224,23 +224,29 @@ def fact_opportunity(
     kinds=KINDS,
     description="The bookings ledger: every line item of every booked deal (won, or won and later cancelled) "
     "on its booking date, in USD, with the owner's assignment then, the product family, the campaign and — "
-    "for cancelled deals — the cancellation date. A cancellation never removes a booking, so a paid period "
-    "never changes; commissions and quota attainment are computed from it.",
+    "for cancelled deals — the cancellation date (the first change to the Cancelled stage in "
+    "stg_salesforce_opportunity_history, else Cancelled_Date__c). A cancellation never removes a booking, so a "
+    "paid period never changes; commissions and quota attainment are computed from it.",
     tags={"sensitivity": "confidential"},
 )
 def fact_booking_line(
     stg_salesforce_opportunities: pl.DataFrame,
     stg_salesforce_opportunity_line_items: pl.DataFrame,
     stg_salesforce_user_history: pl.DataFrame,
+    stg_salesforce_opportunity_history: pl.DataFrame,
     dim_customer: pl.DataFrame,
     dim_product: pl.DataFrame,
 ) -> pl.DataFrame:
+    # The stage history dates each cancellation by its first change to the Cancelled stage: without
+    # it, a deal lacking Cancelled_Date__c is dated by its last edit (SystemModstamp), so an
+    # unrelated edit months later would move the cancellation, and the clawback with it.
     return transforms.build_fact_booking_line(
         stg_salesforce_opportunities,
         stg_salesforce_opportunity_line_items,
         stg_salesforce_user_history,
         dim_customer,
         dim_product,
+        stg_salesforce_opportunity_history,
     )
 
 

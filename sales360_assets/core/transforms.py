@@ -538,8 +538,35 @@ def _attach_product(lines: pl.DataFrame, dim_product: pl.DataFrame) -> pl.DataFr
     )
 
 
+def _live_changes(stage_history: pl.DataFrame) -> pl.DataFrame:
+    """Stage changes the org still holds (a history row deleted in Salesforce proves nothing)."""
+    if "is_deleted" not in stage_history.columns:
+        return stage_history
+    return stage_history.filter(~pl.col("is_deleted").fill_null(False))
+
+
+def _first_cancellation(deals: pl.DataFrame, stage_history: pl.DataFrame) -> pl.DataFrame:
+    """(opportunity_id, _history_cancelled): the UTC date of each deal's first change to the Cancelled stage.
+
+    Stage names are mapped in the deal's region vocabulary, like the deal's current stage. The
+    first change wins: a deal cancelled, reopened and cancelled again was cancelled the first time
+    (that is when the clawback window was measured from).
+    """
+    changes = _live_changes(stage_history).select("opportunity_id", "stage_name", "changed_at")
+    mapped = map_stages(changes.join(deals.select("opportunity_id", "region"), on="opportunity_id", how="inner"))
+    return (
+        mapped.filter(pl.col("funnel_stage") == CANCELLED_STAGE)
+        .group_by("opportunity_id")
+        .agg(pl.col("changed_at").min().dt.convert_time_zone("UTC").dt.date().alias("_history_cancelled"))
+    )
+
+
 def _crm_attribution(
-    opportunities: pl.DataFrame, users: pl.DataFrame, dim_customer: pl.DataFrame, on_date: pl.Expr
+    opportunities: pl.DataFrame,
+    users: pl.DataFrame,
+    dim_customer: pl.DataFrame,
+    on_date: pl.Expr,
+    stage_history: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Live opportunities with customer_key, sales_rep_key, region and funnel stage.
 
@@ -548,6 +575,11 @@ def _crm_attribution(
     assignment's region; when the owner is unknown or has none, the account's region, so that a
     deal is not silently dropped from every region partition. Stages map to the standard funnel
     by that region's vocabulary.
+
+    A cancelled deal's ``cancelled_date`` is the first change to the Cancelled stage in
+    ``stage_history`` (staged ``OpportunityHistory``), else ``Cancelled_Date__c``, else the day of
+    the current version (``SystemModstamp``) — the last is a guess: any later edit of the deal
+    moves it, which is why the history comes first when it is available.
     """
     versions = build_rep_versions(users)
     accounts = dim_customer.filter(pl.col("customer_source") == "crm").select(
@@ -580,15 +612,20 @@ def _crm_attribution(
         .drop("_owner_region", "_account_region", "_attributed_on")
     )
     deals = map_stages(deals, "region", "stage_name")
+    if stage_history is not None:
+        deals = deals.join(
+            _first_cancellation(deals, stage_history), on="opportunity_id", how="left", maintain_order="left"
+        )
+    else:
+        deals = deals.with_columns(pl.lit(None, dtype=pl.Date).alias("_history_cancelled"))
     cancelled = pl.col("funnel_stage") == CANCELLED_STAGE
     return deals.with_columns(
         cancelled.alias("is_cancelled"),
-        # A deal is cancelled on its Cancelled_Date__c, else on the day the stage changed.
         pl.when(cancelled)
-        .then(pl.coalesce("cancelled_date", pl.col("system_modstamp").dt.date()))
+        .then(pl.coalesce("_history_cancelled", "cancelled_date", pl.col("system_modstamp").dt.date()))
         .alias("cancelled_date"),
         pl.when(pl.col("is_won").fill_null(False) | cancelled).then(pl.col("close_date")).alias("booking_date"),
-    )
+    ).drop("_history_cancelled")
 
 
 def _web_sales(web_lines: pl.DataFrame, dim_customer: pl.DataFrame) -> pl.DataFrame:
@@ -655,9 +692,14 @@ def _pos_sales(pos_lines: pl.DataFrame, dim_customer: pl.DataFrame) -> pl.DataFr
     )
 
 
-def _booked_deals(opportunities: pl.DataFrame, users: pl.DataFrame, dim_customer: pl.DataFrame) -> pl.DataFrame:
+def _booked_deals(
+    opportunities: pl.DataFrame,
+    users: pl.DataFrame,
+    dim_customer: pl.DataFrame,
+    stage_history: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """Booked deals (won, or won and later cancelled), attributed to the owner's assignment on the close date."""
-    return _crm_attribution(opportunities, users, dim_customer, pl.col("close_date")).filter(
+    return _crm_attribution(opportunities, users, dim_customer, pl.col("close_date"), stage_history).filter(
         pl.col("booking_date").is_not_null()
     )
 
@@ -796,7 +838,7 @@ def build_fact_opportunity(
     created_date = pl.col("created_at").dt.date()
     closed = pl.col("is_closed").fill_null(False)
     deals = _crm_attribution(
-        opportunities, users, dim_customer, pl.when(closed).then(pl.col("close_date"))
+        opportunities, users, dim_customer, pl.when(closed).then(pl.col("close_date")), stage_history
     ).with_columns(
         created_date.alias("created_date"),
         pl.col("amount").alias("amount_local"),
@@ -809,12 +851,7 @@ def build_fact_opportunity(
     # must not make a deal look less advanced than it is.
     history = deals.select("opportunity_id", "stage_name")
     if stage_history is not None:
-        live_changes = (
-            stage_history.filter(~pl.col("is_deleted").fill_null(False))
-            if "is_deleted" in stage_history.columns
-            else stage_history
-        )
-        history = pl.concat([live_changes.select("opportunity_id", "stage_name"), history])
+        history = pl.concat([_live_changes(stage_history).select("opportunity_id", "stage_name"), history])
     furthest = (
         map_stages(history.join(deals.select("opportunity_id", "region"), on="opportunity_id", how="inner"))
         .group_by("opportunity_id")
@@ -845,6 +882,7 @@ def build_fact_booking_line(
     users: pl.DataFrame,
     dim_customer: pl.DataFrame,
     dim_product: pl.DataFrame,
+    stage_history: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Every line item of every booked deal — won, or won and later cancelled — at booking.
 
@@ -855,8 +893,12 @@ def build_fact_booking_line(
     sold them), with ``web_order_id`` pointing at the web order that carries their revenue.
     Amounts are in USD at the deal's close-date rate (staging); the rep is the owner's
     assignment on the booking date.
+
+    ``stage_history`` (staged ``OpportunityHistory``) dates each cancellation by its first change
+    to the Cancelled stage; without it (None) the date falls back to ``Cancelled_Date__c``, then to
+    the current version's ``SystemModstamp`` (see ``_crm_attribution``).
     """
-    deals = _booked_deals(opportunities, users, dim_customer).select(
+    deals = _booked_deals(opportunities, users, dim_customer, stage_history).select(
         "opportunity_id",
         "account_id",
         "customer_key",

@@ -268,15 +268,19 @@ def stage_salesforce_history(raw: pl.DataFrame, object_name: str) -> StagingResu
 def stage_opportunities(raw: pl.DataFrame, fx_rates: pl.DataFrame) -> StagingResult:
     """Opportunities with ``amount_usd`` at the close date's rate.
 
-    Open deals close in the future, for which no rate exists yet: they use the latest rate
-    published, which is what a pipeline report would show today.
+    Open deals usually close in the future, for which no rate exists yet: an open deal whose close
+    date is after the latest published rate uses that rate, which is what a pipeline report would
+    show today. Every other deal — closed ones above all, whose amount is booked and paid on —
+    converts at its close date's rate with the staleness tolerance web lines have
+    (``FX_MAX_STALENESS_DAYS``), else it is dead-lettered with the reason, like a web line.
+    Salesforce always sets ``IsClosed``; a missing one reads as open.
     """
     latest_rate = fx_rates["rate_date"].max() if fx_rates.height else None
+    latest = pl.lit(latest_rate, dtype=pl.Date)
+    is_open = ~pl.col("IsClosed").fill_null(False)
+    fx_date = pl.when(is_open & (pl.col("CloseDate") > latest)).then(latest).otherwise(pl.col("CloseDate"))
     with_fx = attach_fx(
-        raw.with_columns(pl.min_horizontal("CloseDate", pl.lit(latest_rate, dtype=pl.Date)).alias("_fx_date")),
-        fx_rates,
-        on_date="_fx_date",
-        currency="CurrencyIsoCode",
+        raw.with_columns(fx_date.alias("_fx_date")), fx_rates, on_date="_fx_date", currency="CurrencyIsoCode"
     )
     with_fx = with_fx.with_columns((pl.col("Amount") * pl.col("fx_rate")).alias("amount_usd"))
     result = _stage(

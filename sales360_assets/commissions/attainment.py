@@ -1,53 +1,35 @@
-"""The commission engine: credit, quota attainment, monthly statements. Pure Polars, no I/O.
+"""Quota in USD, monthly attainment and the attainment mart (rep and manager, month and quarter). Pure Polars.
 
-1. **Credit** (``build_credit_lines``): every booked deal line (``fact_booking_line``) is split
-   between the account's team members valid on the booking date (``bridge_account_team``), by
-   their credit split; an account without a team credits the deal owner with 100 %. Splits sum to
-   100, so the credited amounts of a line add back to the line.
-2. **Quota in USD** (``quotas_in_usd``): quotas are set in the rep's region currency and
-   converted at the FX rate of the quota month — the latest rate published on or before its first
-   day (at most ``FX_MAX_STALENESS_DAYS`` old), else the month's first published rate — so a
-   month's target does not move with the currency while the month runs.
-3. **Attainment** (``build_monthly_attainment``): credited bookings of the month / quota × 100.
+1. **Quota in USD** (``quotas_in_usd``): quotas are set in the rep's region currency, one per rep
+   and month — ``Month__c`` is normalised to the first day of its month (an org that enters
+   2026-03-15 means March), and when two records land on one month the latest wins. Each converts
+   at the FX rate of the quota month — the latest rate published on or before its first day (at
+   most ``FX_MAX_STALENESS_DAYS`` old), else the month's first published rate — so a month's
+   target does not move with the currency while the month runs.
+2. **Attainment** (``build_monthly_attainment``): credited bookings of the month / quota × 100.
    Cancellations do not reduce attainment; they are settled as clawbacks.
-4. **Ledger and statements** live in ``ledger.py`` and ``statements.py``: the credit lines are
-   recorded as append-only ledger events, and statements are computed from the ledger in Decimal
-   cents, with exact clawbacks and adjustments posted in the first open month.
+3. **The mart** (``build_mart_rep_quota_attainment``): a quarter's quota is known only when each
+   of its three months has one; otherwise the quarter is incomplete (``is_complete`` false) and
+   its ``quota_usd`` and ``attainment_pct`` are null — a partial quota would overstate attainment.
+   A manager (any roll-up) is measured only over the reps with a quota for the period:
+   ``quota_usd`` and ``credited_bookings_usd`` sum those reps, ``reps_with_quota`` counts them,
+   ``team_credited_bookings_usd`` is what the whole team was credited, and ``is_complete`` says
+   whether every rep had a quota. Without that, one rep at 100 % and one without a quota made a
+   manager 200 %.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import polars as pl
 
 from sales360_assets.core.scd import attribute_to_version
+from sales360_assets.frames import conform as _conform
 from sales360_assets.kpis import ratio
 from sales360_assets.settings import FX_MAX_STALENESS_DAYS
 
-ACCOUNT_TEAM, DEAL_OWNER = "account team", "deal owner (account has no team)"
-
-CREDIT_LINE_SCHEMA: dict[str, pl.DataType] = {
-    "credit_line_id": pl.String(),
-    "booking_line_id": pl.String(),
-    "opportunity_id": pl.String(),
-    "sales_line_id": pl.String(),
-    "web_order_id": pl.String(),
-    "account_id": pl.String(),
-    "user_id": pl.String(),
-    "team_member_role": pl.String(),
-    "credit_split_pct": pl.Float64(),
-    "credit_source": pl.String(),
-    "booking_date": pl.Date(),
-    "booking_month": pl.Date(),
-    "product_family": pl.String(),
-    "booking_amount_usd": pl.Float64(),
-    "credited_amount_usd": pl.Float64(),
-    "is_cancelled": pl.Boolean(),
-    "cancelled_date": pl.Date(),
-    "cancellation_month": pl.Date(),
-    "days_booked_to_cancelled": pl.Int64(),
-}
+MONTHS_PER_QUARTER = 3
 
 QUOTA_USD_SCHEMA: dict[str, pl.DataType] = {
     "user_id": pl.String(),
@@ -81,58 +63,29 @@ MART_REP_ATTAINMENT_SCHEMA: dict[str, pl.DataType] = {
     "manager_id": pl.String(),
     "manager_name": pl.String(),
     "reps": pl.Int64(),
+    # Reps with a complete quota for the period (a rep row: 1 or 0): the reps attainment measures.
+    "reps_with_quota": pl.Int64(),
+    # Every rep of the row has a quota for every month of the period.
+    "is_complete": pl.Boolean(),
     "quota_usd": pl.Float64(),
+    # The credited bookings measured against quota_usd: a manager row sums only reps with a quota.
     "credited_bookings_usd": pl.Float64(),
+    # Everything credited to the row's reps, with a quota or not (a rep row: its credited bookings).
+    "team_credited_bookings_usd": pl.Float64(),
     "attainment_pct": pl.Float64(),
 }
 
 
-def _conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    return frame.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
-
-
-# --- credit ------------------------------------------------------------------------------------
-
-
-def build_credit_lines(booking_lines: pl.DataFrame, bridge: pl.DataFrame) -> pl.DataFrame:
-    """One row per booked deal line and credited team member (see module docstring, step 1)."""
-    lines = booking_lines.with_columns(pl.col("net_amount_usd").alias("booking_amount_usd"))
-    team = bridge.select("account_id", "valid_from", "valid_to", "user_id", "team_member_role", "credit_split_pct")
-    by_team = (
-        lines.drop("owner_id")
-        .join(team, on="account_id", how="inner")
-        .filter(pl.col("valid_from") <= pl.col("booking_date"), pl.col("booking_date") < pl.col("valid_to"))
-        .with_columns(pl.lit(ACCOUNT_TEAM).alias("credit_source"))
-    )
-    by_owner = (
-        lines.join(by_team.select("booking_line_id").unique(), on="booking_line_id", how="anti")
-        .with_columns(
-            pl.col("owner_id").alias("user_id"),
-            pl.lit("Opportunity Owner").alias("team_member_role"),
-            pl.lit(100.0).alias("credit_split_pct"),
-            pl.lit(DEAL_OWNER).alias("credit_source"),
-        )
-        .drop("owner_id")
-    )
-    columns = [c for c in by_team.columns if c not in ("valid_from", "valid_to")]
-    credits = pl.concat([by_team.select(columns), by_owner.select(columns)]).with_columns(
-        pl.concat_str([pl.col("booking_line_id"), pl.col("user_id").fill_null("<none>")], separator="|").alias(
-            "credit_line_id"
-        ),
-        pl.col("booking_date").dt.month_start().alias("booking_month"),
-        pl.col("cancelled_date").dt.month_start().alias("cancellation_month"),
-        (pl.col("booking_amount_usd") * pl.col("credit_split_pct") / 100.0).alias("credited_amount_usd"),
-    )
-    return _conform(credits, CREDIT_LINE_SCHEMA).sort("booking_date", "booking_line_id", "user_id")
-
-
-# --- quota and attainment ----------------------------------------------------------------------
-
-
 def quotas_in_usd(quotas: pl.DataFrame, fx_rates: pl.DataFrame) -> pl.DataFrame:
-    """Each live quota converted at its month's rate (module docstring, step 2); null when no rate."""
+    """Each live quota converted at its month's rate (module docstring, step 1); null when no rate."""
     live = quotas.filter(~pl.col("is_deleted").fill_null(False)).select(
-        "user_id", "month", "quota_amount", "currency", "system_modstamp"
+        # Month__c is a date field: a quota entered on the 15th is that month's quota, and credit is
+        # bucketed by month start, so any other day would match no bookings at all.
+        "user_id",
+        pl.col("month").dt.month_start(),
+        "quota_amount",
+        "currency",
+        "system_modstamp",
     )
     # One quota per rep and month: the latest record wins when an org holds two.
     live = live.sort("system_modstamp", nulls_last=False).unique(["user_id", "month"], keep="last")
@@ -183,22 +136,28 @@ def build_monthly_attainment(credit_lines: pl.DataFrame, quotas_usd: pl.DataFram
 
 
 def _period_rows(attainment: pl.DataFrame, period_type: str) -> pl.DataFrame:
+    """One row per rep and period: quota (null unless every month has one), credited bookings, is_complete."""
     if period_type == "month":
-        start = pl.col("month")
+        start, months = pl.col("month"), 1
     else:
-        start = pl.date(pl.col("month").dt.year(), (pl.col("month").dt.quarter() - 1) * 3 + 1, 1)
-    step = "1mo" if period_type == "month" else "3mo"
+        months = MONTHS_PER_QUARTER
+        start = pl.date(pl.col("month").dt.year(), (pl.col("month").dt.quarter() - 1) * months + 1, 1)
+    # Counting months with a quota, not checking the rows present: a month with neither quota nor
+    # bookings has no attainment row, and a quarter of two rows is not a complete quarter.
+    complete = pl.col("quota_usd").is_not_null().sum() == months
     return (
         attainment.with_columns(start.alias("period_start"))
         .group_by("user_id", "period_start")
         .agg(
-            # A quarter's quota is known only when every month in it has one.
-            pl.when(pl.col("quota_usd").is_not_null().all()).then(pl.col("quota_usd").sum()).alias("quota_usd"),
+            pl.when(complete).then(pl.col("quota_usd").sum()).alias("quota_usd"),
             pl.col("credited_bookings_usd").sum(),
+            complete.alias("is_complete"),
         )
         .with_columns(
             pl.lit(period_type).alias("period_type"),
-            (pl.col("period_start").dt.offset_by(step) - pl.duration(days=1)).alias("period_end"),
+            (pl.col("period_start").dt.offset_by(f"{months}mo") - pl.duration(days=1)).alias("period_end"),
+            pl.col("credited_bookings_usd").alias("team_credited_bookings_usd"),
+            pl.col("is_complete").cast(pl.Int64).alias("reps_with_quota"),
         )
     )
 
@@ -208,20 +167,26 @@ def build_mart_rep_quota_attainment(attainment: pl.DataFrame, dim_sales_rep: pl.
 
     A rep belongs, for a period, to the assignment valid on the period's last day (their region,
     territory and manager then); a manager's row sums the quota and credited bookings of the reps
-    assigned to them for that period.
+    assigned to them for that period that have a quota for it (module docstring, step 3).
     """
     periods = pl.concat([_period_rows(attainment, "month"), _period_rows(attainment, "quarter")])
     assignment = ["name", "title", "region", "territory", "manager_id", "manager_name"]
     reps = attribute_to_version(periods, dim_sales_rep, "user_id", pl.col("period_end"), assignment).with_columns(
         pl.lit("rep").alias("level"), pl.lit(1, dtype=pl.Int64).alias("reps")
     )
+    # Attainment sums quotas and bookings of the same reps: a rep without a quota would add
+    # bookings against no target.
+    measured = pl.col("quota_usd").is_not_null()
     managers = (
         reps.filter(pl.col("manager_id").is_not_null())
         .group_by("period_type", "period_start", "period_end", pl.col("manager_id").alias("user_id"))
         .agg(
             pl.len().cast(pl.Int64).alias("reps"),
-            pl.when(pl.col("quota_usd").is_not_null().any()).then(pl.col("quota_usd").sum()).alias("quota_usd"),
-            pl.col("credited_bookings_usd").sum(),
+            pl.col("reps_with_quota").sum(),
+            pl.col("is_complete").all(),
+            pl.when(measured.any()).then(pl.col("quota_usd").filter(measured).sum()).alias("quota_usd"),
+            pl.col("credited_bookings_usd").filter(measured).sum(),
+            pl.col("team_credited_bookings_usd").sum(),
         )
     )
     managers = attribute_to_version(managers, dim_sales_rep, "user_id", pl.col("period_end"), assignment).with_columns(
@@ -232,9 +197,3 @@ def build_mart_rep_quota_attainment(attainment: pl.DataFrame, dim_sales_rep: pl.
     return _conform(mart, MART_REP_ATTAINMENT_SCHEMA).sort(
         "period_type", "period_start", "level", "region", "user_id", descending=[False, False, True, False, False]
     )
-
-
-def month_end(month: date) -> date:
-    """Last day of the month starting on ``month``."""
-    following = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-    return following - timedelta(days=1)
