@@ -31,7 +31,7 @@ from sales360_assets_tests.stubs.salesforce_stub import SalesforceStub
 pytestmark = pytest.mark.integration
 
 DATASET = "sales"
-RUN_COLUMNS = {"_ingested_at", "_run_id", "_source", "run_id", "rejected_at"}
+RUN_COLUMNS = {"_ingested_at", "_run_id", "_source", "run_id", "rejected_at", "recorded_at"}
 SECRETS = ("00DSTUB!preset-session",)
 
 
