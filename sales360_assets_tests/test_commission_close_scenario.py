@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -162,6 +162,52 @@ def test_a_closed_month_is_byte_identical_after_a_crm_cancellation(scenario: Sce
 
     # Closing again changes nothing and says so.
     assert cli(["commissions", "close", "2026-03", "--lake", scenario.lake_uri]) == 0
+
+
+def _latest(sources: Path, object_name: str, predicate: Callable[[dict], bool]) -> list[dict]:
+    """The current version of every record of an object matching ``predicate``."""
+    current: dict[str, dict] = {}
+    for page in sorted((sources / "crm" / object_name).glob("????-??-??.json")):
+        for record in json.loads(page.read_text())["records"]:
+            if record["SystemModstamp"] >= current.get(record["Id"], {}).get("SystemModstamp", ""):
+                current[record["Id"]] = record
+    return [r for r in current.values() if predicate(r)]
+
+
+def test_a_deleted_deal_and_a_moved_close_date_post_into_open_months(scenario: Scenario) -> None:
+    """Case 1 through real runs: the CRM deletes one March deal and moves another's close date to February."""
+    if not periods.closed_months(scenario.lake):  # run alone: set the stage the first test leaves
+        assert scenario.run().success
+        assert cli(["commissions", "close", "2026-03", "--lake", scenario.lake_uri]) == 0
+    issued = scenario.month("commission_statement_lines", MARCH)
+    bookings = scenario.lake.read("fact_booking_line").filter(
+        pl.col("booking_date").dt.month_start() == MARCH, ~pl.col("is_cancelled"), pl.col("web_order_id").is_null()
+    )
+    deleted, moved = bookings["opportunity_id"].unique().sort()[1:3].to_list()
+    stamp = "2026-04-03T09:00:00.000+0000"
+    (opportunity,) = _latest(scenario.sources, "Opportunity", lambda r: r["Id"] == deleted)
+    _append_page(scenario.sources, "Opportunity", {**opportunity, "IsDeleted": True, "SystemModstamp": stamp})
+    for item in _latest(scenario.sources, "OpportunityLineItem", lambda r: r["OpportunityId"] == deleted):
+        _append_page(scenario.sources, "OpportunityLineItem", {**item, "IsDeleted": True, "SystemModstamp": stamp})
+    (opportunity,) = _latest(scenario.sources, "Opportunity", lambda r: r["Id"] == moved)
+    _append_page(scenario.sources, "Opportunity", {**opportunity, "CloseDate": "2026-02-27", "SystemModstamp": stamp})
+    assert scenario.run().success
+
+    assert periods.content_hash(scenario.month("commission_statement_lines", MARCH)) == periods.content_hash(issued)
+    lines = scenario.lake.read("commission_statement_lines").filter(pl.col("line_type") == statements.ADJUSTMENT)
+    removal = lines.filter(pl.col("opportunity_id") == deleted)
+    assert set(removal["statement_month"]) == {APRIL} and (removal["commission_usd"] < 0).all()
+    assert set(removal["event_type"]) == {"removed"}
+    move = lines.filter(pl.col("opportunity_id") == moved)
+    # March is closed: the move posts into April — March's share comes back, February's is earned.
+    assert set(move["statement_month"]) == {APRIL}
+    assert set(move["rate_month"]) == {date(2026, 2, 1), MARCH}
+    assert (move.filter(pl.col("rate_month") == MARCH)["commission_usd"] < 0).all()
+    assert (move.filter(pl.col("rate_month") == date(2026, 2, 1))["commission_usd"] > 0).all()
+    print(
+        f"SCENARIO deleted {deleted}: April {removal['commission_usd'].sum()}; moved {moved} to February: "
+        f"{move['commission_usd'].sum()} net in April; March unchanged"
+    )
 
 
 def test_an_event_forced_into_a_closed_month_fails_the_blocking_check(scenario: Scenario) -> None:

@@ -288,3 +288,14 @@ def test_split_lines_are_traceable_and_statements_add_up_to_the_cent() -> None:
         by_user["U1"]["payout_usd"] == usd("68.25") == lines.filter(pl.col("user_id") == "U1")["commission_usd"].sum()
     )
     assert by_user["U2"]["accelerator_multiplier"] == 1.0  # 450 / 2,000 = 22.5 %
+
+
+def test_a_close_date_moved_into_an_earlier_month_posts_no_earlier_than_the_booking() -> None:
+    books = Books()
+    books.run(credit([("L1", date(2024, 3, 10), 1000.0)]))
+    books.closed.add(MAR)
+    moved = books.run(credit([("L1", date(2024, 2, 27), 1000.0)]))
+    assert moved["posting_month"].to_list() == [APR]
+    april = books.month(APR)
+    assert april["rate_month"].to_list() == [FEB, MAR]
+    assert april["commission_usd"].to_list() == [usd("50.00"), usd("-50.00")]

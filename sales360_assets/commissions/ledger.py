@@ -17,7 +17,8 @@ ledger's latest state of each line and records one event per difference, once:
 
 Each event carries the line's full state after it and a ``posting_month``: the first **open**
 commission month at or after the month the change belongs to — the booking month for a booking
-or a correction, the cancellation month for a cancellation. It is fixed when the event is
+or a correction, the cancellation month for a cancellation — and never before the line's
+previous event. It is fixed when the event is
 recorded, so closing a month later never moves an event, and no event is ever posted into a
 closed month. The cancellation date is frozen at the first cancellation: a later edit of
 ``Cancelled_Date__c`` cannot move a clawback. Amounts are Decimal USD rounded half-up to cents
@@ -127,6 +128,10 @@ def new_ledger_events(
 
     def post(line_id: str, kind: str, state: dict[str, Any], month: date, reason: str, previous: dict | None) -> None:
         seq = (previous["event_seq"] if previous else 0) + 1
+        # Never before the line's previous posting: a statement applies a line's events in order,
+        # so a close date moved into an earlier month posts where the booking did, or later.
+        if previous is not None:
+            month = max(month, previous["posting_month"])
         row = {
             "credit_line_id": line_id,
             "event_seq": seq,
