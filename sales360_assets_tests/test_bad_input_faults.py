@@ -9,7 +9,7 @@ figure moved by a bad value. ``pytest -s`` prints a ``FAULT`` line per case.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -21,11 +21,11 @@ from sales360_assets.lake.delta import DeltaLake, PartitionSelection
 from sales360_assets.settings import REGION_CODES
 from sales360_assets.staging.dead_letters import read_dead_letters
 from sales360_assets_tests.conftest import SampleSources
-from sales360_assets_tests.fault_helpers import DAYS, copy_sources, fresh_lake, run_job
+from sales360_assets_tests.fault_helpers import DAYS, copy_sources, fresh_lake, range_tags, run_job
 
 pytestmark = pytest.mark.integration
 
-DAY = DAYS[1]  # 2026-03-03
+DAY = DAYS[1]  # 2026-03-04
 ALL_REGIONS = PartitionSelection(DAY, DAY, tuple(REGION_CODES))
 
 
@@ -88,9 +88,7 @@ def test_case1_discounts_outside_zero_to_gross_are_dead_lettered(tmp_path: Path,
     (huge_order, huge_line), (neg_order, neg_line) = targets.select("order_id", "line_number").rows()
     fx = lake.read("stg_warehouse_order_lines", PartitionSelection.single(DAY, "uk"))
     lost_net = float(
-        fx.filter(pl.struct("order_id", "line_number").is_in(targets.select("order_id", "line_number").to_struct()))[
-            "net_amount_usd"
-        ].sum()
+        fx.join(targets.select("order_id", "line_number"), on=["order_id", "line_number"])["net_amount_usd"].sum()
     )
     lines = lines.with_columns(
         pl.when((pl.col("order_id") == huge_order) & (pl.col("line_number") == huge_line))
@@ -249,3 +247,117 @@ def test_case6_conflicting_duplicates_are_dead_lettered_with_both_values(
     assert letters.height == 2
     assert all("conflicting duplicate" in r and "quantity 1 vs 10" in r for r in letters["reason"]), letters["reason"]
     assert counts["raw"] == lines.filter(pl.col("region") == "uk").height + 1
+
+
+# --- case 4: POS lines on the wrong date or re-sent into another day ----------------------------------
+
+
+def pos_file(sources: Path, day: date, store: str) -> Path:
+    return sources / "landing" / "pos" / day.isoformat() / f"{store}.csv"
+
+
+def pos_revenue(lake: DeltaLake, selection: PartitionSelection) -> float:
+    return float(lake.read("stg_pos_transactions", selection)["net_amount_usd"].sum())
+
+
+def test_case4_a_resent_pos_file_counts_once_on_its_own_date(tmp_path: Path, sample_sources: SampleSources) -> None:
+    sources = copy_sources(sample_sources.root, tmp_path / "sources")
+    lake = DeltaLake(fresh_lake(sample_sources.root, tmp_path / "lake"))
+    first, second = DAYS[0], DAYS[0] + timedelta(days=1)  # the next day's folder
+    both = PartitionSelection(first, second, ("emea",))
+    before = {d: pos_revenue(lake, PartitionSelection.single(d, "emea")) for d in (first, second)}
+    resent = pos_file(sources, first, "emea-001").read_text().splitlines()[1:]
+    # One copied line also had its clock moved onto the second day: it passes the date rule and
+    # must be caught as a line already staged for the first day.
+    moved = resent[0].replace(f"{first.isoformat()}T", f"{second.isoformat()}T")
+    target = pos_file(sources, second, "emea-001")
+    target.write_text(target.read_text().rstrip("\n") + "\n" + "\n".join([moved, *resent[1:]]) + "\n")
+    defs = build_definitions(str(sources), lake.root_uri)
+
+    with dg.instance_for_test() as instance:  # nightly: the second day alone, the first already staged
+        run_job(defs, "daily_sales_job", instance, partition=(second, "emea"))
+    nightly = {d: pos_revenue(lake, PartitionSelection.single(d, "emea")) for d in (first, second)}
+    letters = read_dead_letters(lake, "raw_pos_transactions", PartitionSelection.single(second, "emea"))
+    wrong_date = letters.filter(pl.col("reason").str.contains("is not the folder date"))
+    copies = letters.filter(pl.col("reason").str.starts_with("duplicate of"))
+    nightly_counts = reconciliation(lake, "raw_pos_transactions", "stg_pos_transactions", both)
+
+    with dg.instance_for_test() as instance:  # the same two days as one range run
+        run_job(defs, "daily_sales_job", instance, tags=range_tags(first, second, "emea"))
+    ranged = {d: pos_revenue(lake, PartitionSelection.single(d, "emea")) for d in (first, second)}
+    range_letters = read_dead_letters(lake, "raw_pos_transactions", both)
+    report(
+        "case4_resent_pos_file",
+        lines_resent=len(resent),
+        revenue_before={str(d): round(v, 2) for d, v in before.items()},
+        revenue_nightly={str(d): round(v, 2) for d, v in nightly.items()},
+        revenue_range={str(d): round(v, 2) for d, v in ranged.items()},
+        wrong_date_letters=wrong_date.height,
+        already_staged_letters=copies.height,
+        sample_reasons=[wrong_date["reason"][0] if wrong_date.height else None, *copies["reason"]],
+        **nightly_counts,
+    )
+    assert wrong_date.height == len(resent) - 1
+    assert copies.height == 1 and f"staged for {first.isoformat()}" in copies["reason"][0]
+    for figures in (nightly, ranged):
+        assert figures[first] == pytest.approx(before[first], abs=0.01)
+        assert figures[second] == pytest.approx(before[second], abs=0.01)
+    assert range_letters.filter(pl.col("date") == second).height == letters.height
+
+
+# --- case 7: encodings, delimiters and unregistered stores -------------------------------------------
+
+
+def test_case7_encodings_delimiters_and_unknown_stores_load_or_dead_letter_per_file(
+    tmp_path: Path, sample_sources: SampleSources
+) -> None:
+    sources = copy_sources(sample_sources.root, tmp_path / "sources")
+    lake = DeltaLake(fresh_lake(sample_sources.root, tmp_path / "lake"))
+    latin, bom, semicolon = (
+        pos_file(sources, DAY, "emea-002"),
+        pos_file(sources, DAY, "emea-003"),
+        pos_file(sources, DAY, "na-001"),
+    )
+    lines = latin.read_text().splitlines()
+    fields = lines[1].split(",")
+    fields[10] = "Gérard Müller"  # customer_name
+    lines[1] = ",".join(fields)
+    latin.write_bytes(("\n".join(lines) + "\n").encode("latin-1"))
+    bom.write_bytes(b"\xef\xbb\xbf" + bom.read_bytes())
+    pl.read_csv(semicolon, infer_schema=False).write_csv(semicolon, separator=";")
+    stranger = pos_file(sources, DAY, "emea-999")
+    stranger.write_text(pos_file(sources, DAY, "emea-001").read_text().replace("emea-001", "emea-999"))
+    delivered = {
+        p.stem: len([line for line in p.read_bytes().splitlines()[1:] if line.strip()])
+        for p in (latin, bom, semicolon, stranger)
+    }
+
+    run_day(sources, lake.root_uri)
+    raw = lake.read("raw_pos_transactions", ALL_REGIONS)
+    staged = lake.read("stg_pos_transactions", ALL_REGIONS)
+    letters = read_dead_letters(lake, "raw_pos_transactions", ALL_REGIONS)
+    per_file = {
+        store: {
+            "raw": raw.filter(pl.col("_source_file").str.ends_with(f"{store}.csv")).height,
+            "staged": staged.filter(pl.col("source_file").str.ends_with(f"{store}.csv")).height,
+            "rejected": letters.filter(pl.col("source_key").str.contains(f"{store}.csv", literal=True)).height,
+        }
+        for store in delivered
+    }
+    name = staged.filter(pl.col("source_file").str.ends_with("emea-002.csv"))["customer_name"].to_list()
+    unregistered = letters.filter(pl.col("source_key").str.contains("emea-999.csv", literal=True))
+    counts = reconciliation(lake, "raw_pos_transactions", "stg_pos_transactions", ALL_REGIONS)
+    report(
+        "case7_encodings_and_formats",
+        delivered_lines=delivered,
+        per_file=per_file,
+        latin1_name=[n for n in name if n and "ller" in n],
+        unregistered_reason=unregistered["reason"].unique().to_list(),
+        **counts,
+    )
+    assert "Gérard Müller" in name and not any("\ufffd" in (n or "") for n in name)
+    for store in ("emea-002", "emea-003", "na-001"):
+        assert per_file[store]["raw"] == delivered[store] == per_file[store]["staged"] + per_file[store]["rejected"]
+        assert per_file[store]["staged"] > 0
+    assert per_file["emea-999"] == {"raw": delivered["emea-999"], "staged": 0, "rejected": delivered["emea-999"]}
+    assert "not in stores.csv" in unregistered["reason"][0]
