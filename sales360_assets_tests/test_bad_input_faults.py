@@ -16,6 +16,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from sales360_assets.commissions.plan import DEFAULT_PLAN_PATH, PlanError, load_plan
 from sales360_assets.definitions import build_definitions
 from sales360_assets.lake.delta import DeltaLake, PartitionSelection
 from sales360_assets.settings import REGION_CODES
@@ -361,3 +362,17 @@ def test_case7_encodings_delimiters_and_unknown_stores_load_or_dead_letter_per_f
         assert per_file[store]["staged"] > 0
     assert per_file["emea-999"] == {"raw": delivered["emea-999"], "staged": 0, "rejected": delivered["emea-999"]}
     assert "not in stores.csv" in unregistered["reason"][0]
+
+
+# --- case 9: a typo in the commission plan -----------------------------------------------------------
+
+
+def test_case9_a_plan_rate_for_an_unknown_product_family_is_refused_naming_it(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(DEFAULT_PLAN_PATH.read_text().replace("  Services: 8.0", "  Servics: 8.0"))
+    with pytest.raises(PlanError) as raised:
+        load_plan(plan)
+    message = str(raised.value)
+    report("case9_plan_family_typo", error=message)
+    assert "Servics" in message and "did you mean 'Services'" in message and str(plan) in message
+    assert load_plan().base_rate_pct("Services") == 8.0  # the committed plan still loads
