@@ -9,6 +9,10 @@ figure moved by a bad value. ``pytest -s`` prints a ``FAULT`` line per case.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import textwrap
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -376,3 +380,101 @@ def test_case9_a_plan_rate_for_an_unknown_product_family_is_refused_naming_it(tm
     report("case9_plan_family_typo", error=message)
     assert "Servics" in message and "did you mean 'Services'" in message and str(plan) in message
     assert load_plan().base_rate_pct("Services") == 8.0  # the committed plan still loads
+
+
+# --- case 5: two first writers race to create a table ------------------------------------------------
+
+FIRST_WRITER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    import polars as pl
+    from sales360_assets.lake.delta import DeltaLake
+
+    root, me, barrier, kind = sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4]
+    lake = DeltaLake(root)
+    # Slow storage: both writers see "no table yet" before either commits (the real race's window).
+    original = DeltaLake.exists
+    def slow_exists(self, name):
+        found = original(self, name)
+        if not found:
+            time.sleep(0.5)
+        return found
+    DeltaLake.exists = slow_exists
+    rows = pl.DataFrame({"day": list(range(400)), "source_table": ["stg_" + kind] * 400, "writer": [me] * 400})
+    (barrier / me).touch()
+    while len(list(barrier.iterdir())) < 2:
+        time.sleep(0.001)
+    if kind == "replace":
+        lake.replace_where("shared", rows, "source_table = 'stg_replace'", pl.col("source_table") == "stg_replace")
+    elif kind == "overwrite":
+        lake.overwrite("shared", rows)
+    else:
+        lake.merge("shared", rows.drop("writer"), ["day"])
+    print("committed", flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("kind", ["replace", "merge", "overwrite"])
+def test_case5_two_first_writers_create_a_table_once(tmp_path: Path, kind: str) -> None:
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    root = tmp_path / "lake"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", FIRST_WRITER, str(root), me, str(barrier), kind],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        for me in ("a", "b")
+    ]
+    outputs = [child.communicate(timeout=120) for child in children]
+    table = DeltaLake(str(root)).read("shared")
+    report(
+        f"case5_concurrent_create_{kind}",
+        rows=table.height,
+        expected=400,
+        distinct_days=table["day"].n_unique(),
+        exit_codes=[c.returncode for c in children],
+    )
+    for child, (_, err) in zip(children, outputs, strict=True):
+        assert child.returncode == 0, err[-2000:]
+    assert table.height == 400 and table["day"].n_unique() == 400
+
+
+# --- case 8 (lake): a damaged Delta log or data file is reported with the table and file --------------
+
+
+def step_failure_text(result: dg.ExecuteInProcessResult) -> str:
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    return " ".join(str(e.step_failure_data.error.to_string()) for e in failures if e.step_failure_data.error)
+
+
+def test_case8_a_damaged_data_file_or_log_is_reported_with_table_and_file(
+    tmp_path: Path, sample_sources: SampleSources
+) -> None:
+    lake_uri = fresh_lake(sample_sources.root, tmp_path / "lake")
+    defs = build_definitions(str(sample_sources.root), lake_uri)
+    data_file = next((Path(lake_uri) / "stg_warehouse_fx_rates").glob("*.parquet"))
+    intact = data_file.read_bytes()
+    data_file.write_bytes(intact[: len(intact) // 2])
+    with dg.instance_for_test() as instance:
+        broken_file = run_job(defs, "daily_sales_job", instance, partition=(DAY, "uk"), raise_on_error=False)
+    data_file.write_bytes(intact)
+    log = sorted((Path(lake_uri) / "stg_warehouse_fx_rates" / "_delta_log").glob("*.json"))[-1]
+    log.write_text(log.read_text()[:120])
+    with dg.instance_for_test() as instance:
+        broken_log = run_job(defs, "daily_sales_job", instance, partition=(DAY, "uk"), raise_on_error=False)
+    file_error, log_error = step_failure_text(broken_file), step_failure_text(broken_log)
+
+    def cause(text: str) -> str | None:
+        return next((line[:300] for line in text.splitlines() if "Delta table" in line), text[:300] or None)
+
+    report("case8_damaged_lake_files", data_file_error=cause(file_error), log_error=cause(log_error))
+    assert not broken_file.success and not broken_log.success
+    assert "stg_warehouse_fx_rates" in file_error and data_file.name in file_error
+    assert "stg_warehouse_fx_rates" in log_error and "_delta_log" in log_error
