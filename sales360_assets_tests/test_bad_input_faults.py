@@ -478,3 +478,87 @@ def test_case8_a_damaged_data_file_or_log_is_reported_with_table_and_file(
     assert not broken_file.success and not broken_log.success
     assert "stg_warehouse_fx_rates" in file_error and data_file.name in file_error
     assert "stg_warehouse_fx_rates" in log_error and "_delta_log" in log_error
+
+
+# --- case 8 (CLI): arguments checked first, short errors, every region runs --------------------------
+
+
+def sales360(args: list[str], env: dict[str, str], timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    project = Path(__file__).resolve().parents[1]
+    return subprocess.run(
+        [sys.executable, "-m", "sales360_assets.cli", *args],
+        env={**os.environ, "PYTHONPATH": str(project), **env},
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_case8_bad_arguments_fail_in_one_line_before_any_run(tmp_path: Path, sample_sources: SampleSources) -> None:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    sla = tmp_path / "sla.yaml"
+    sla.write_text("slas:\n  sales_facts:\n    regions: [emea, mars]\n")
+    base = {
+        "DAGSTER_HOME": str(home),
+        "SALES360_SOURCES_DIR": str(sample_sources.root),
+        "SALES360_LAKE_URI": str(tmp_path / "lake"),
+        "SALES360_PARTITIONS_START": "2026-03-01",
+    }
+    cases = {
+        "days_zero": (["materialize", "--days", "0", "--end", "2026-03-04"], {}, "--days must be at least 1"),
+        "end_before_start": (["materialize", "--days", "3", "--end", "2026-02-01"], {}, "before the first partition"),
+        "end_not_a_date": (["materialize", "--end", "2026-13-01"], {}, "--end must be a date"),
+        "unwritable_lake": (
+            ["materialize", "--days", "1", "--end", "2026-03-04"],
+            {"SALES360_LAKE_URI": str(blocker / "lake")},
+            "is not writable",
+        ),
+        "freshness_bad_sla": (["freshness"], {"SALES360_SLA_CONFIG": str(sla)}, "unknown region(s) ['mars']"),
+    }
+    outcomes = {}
+    for name, (args, env, expected) in cases.items():
+        done = sales360(args, {**base, **env})
+        outcomes[name] = (done.returncode, done.stderr.strip().splitlines()[:2])
+        assert done.returncode == 2, (name, done.stderr[-2000:])
+        assert expected in done.stderr, (name, done.stderr[-2000:])
+        assert "Traceback" not in done.stderr, (name, done.stderr[-2000:])
+    report("case8_cli_arguments", **{k: v for k, v in outcomes.items()})
+    assert not (tmp_path / "lake").exists(), "a run wrote the lake before the arguments were refused"
+    assert not (home / "history").exists() and not (home / "storage").exists(), "a run started"
+
+
+def test_case8_a_failing_region_does_not_stop_the_others(tmp_path: Path, sample_sources: SampleSources) -> None:
+    sources = copy_sources(sample_sources.root, tmp_path / "sources")
+    broken = pos_file(sources, DAY, "emea-001")
+    pl.read_csv(broken, infer_schema=False).drop("quantity").write_csv(broken)  # emea fails: schema drift
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    lake_uri = str(tmp_path / "lake")
+    env = {
+        "DAGSTER_HOME": str(home),
+        "SALES360_SOURCES_DIR": str(sources),
+        "SALES360_LAKE_URI": lake_uri,
+        "SALES360_PARTITIONS_START": "2026-03-01",
+    }
+    done = sales360(["materialize", "--days", "1", "--end", DAY.isoformat()], env, timeout=900)
+    lake = DeltaLake(lake_uri)
+    facts = lake.read("fact_sales").group_by("region").len() if lake.exists("fact_sales") else pl.DataFrame()
+    report(
+        "case8_cli_failing_region",
+        exit_code=done.returncode,
+        stdout_runs=[line for line in done.stdout.splitlines() if ": ok" in line or "FAILED" in line],
+        stderr=done.stderr.strip().splitlines()[:4],
+        fact_regions=sorted(facts["region"].to_list()) if facts.height else [],
+    )
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    assert f"daily_sales_job {DAY}..{DAY} × emea: FAILED" in done.stdout and "emea-001.csv" in done.stdout
+    for region in ("apac", "na", "uk"):
+        assert f"daily_sales_job {DAY}..{DAY} × {region}: ok" in done.stdout
+    assert "sales_reporting_job: ok" in done.stdout or "sales_reporting_job: FAILED" in done.stdout
+    assert sorted(facts["region"].to_list()) == ["apac", "na", "uk"]
+    assert "1 of 6 run(s) failed" in done.stderr or "run(s) failed" in done.stderr
