@@ -23,8 +23,11 @@ import pytest
 from sales360_assets.commissions.plan import DEFAULT_PLAN_PATH, PlanError, load_plan
 from sales360_assets.definitions import build_definitions
 from sales360_assets.lake.delta import DeltaLake, PartitionSelection
+from sales360_assets.marts import performance as marts
 from sales360_assets.settings import REGION_CODES
 from sales360_assets.staging.dead_letters import read_dead_letters
+from sales360_assets_tests import test_core_transforms as core_cases
+from sales360_assets_tests.builders import CAMPAIGNS_SCHEMA, dim_customer, fact_opportunity, fact_sales, frame, sale
 from sales360_assets_tests.conftest import SampleSources
 from sales360_assets_tests.fault_helpers import DAYS, copy_sources, fresh_lake, range_tags, run_job
 
@@ -562,3 +565,93 @@ def test_case8_a_failing_region_does_not_stop_the_others(tmp_path: Path, sample_
     assert "sales_reporting_job: ok" in done.stdout or "sales_reporting_job: FAILED" in done.stdout
     assert sorted(facts["region"].to_list()) == ["apac", "na", "uk"]
     assert "1 of 6 run(s) failed" in done.stderr or "run(s) failed" in done.stderr
+
+
+# --- case 10: smaller defects, each with a known answer -----------------------------------------------
+
+MARCH_4, MARCH_9 = date(2024, 3, 4), date(2024, 3, 9)
+
+
+def test_case10_campaign_revenue_counts_won_deals_and_each_web_order_once() -> None:
+    fact = fact_sales(
+        [
+            sale("web:W1:1", MARCH_4, 200.0),  # the web order two won deals of campaign C1 point at
+            sale("web:W2:1", MARCH_4, 300.0),  # the web order of a lost deal
+            sale("web:W3:1", MARCH_4, 50.0),  # the web order of an open deal
+        ]
+    )
+    deals = fact_opportunity(
+        [
+            {"opportunity_id": "OP1", "campaign_id": "C1", "booking_date": MARCH_4, "web_order_id": "W1"},
+            {"opportunity_id": "OP2", "campaign_id": "C1", "booking_date": MARCH_4, "web_order_id": "W1"},
+            {"opportunity_id": "OP3", "campaign_id": "C1", "is_closed": True, "is_won": False, "web_order_id": "W2"},
+            {"opportunity_id": "OP4", "campaign_id": "C1", "web_order_id": "W3"},
+        ]
+    )
+    campaigns = frame(
+        [{"campaign_id": "C1", "campaign_name": "Spring", "actual_cost": 100.0}],
+        CAMPAIGNS_SCHEMA,
+        {"is_deleted": False},
+    )
+    c1 = (
+        marts.build_mart_campaign_effectiveness(fact, deals, campaigns)
+        .filter(pl.col("campaign_id") == "C1")
+        .row(0, named=True)
+    )
+    report(
+        "case10_campaign_influenced_revenue",
+        influenced_revenue_usd=c1["influenced_revenue_usd"],
+        roi_pct=c1["campaign_roi_pct"],
+        expected_revenue=200.0,
+        expected_roi_pct=100.0,
+    )
+    assert c1["influenced_revenue_usd"] == 200.0 and c1["campaign_roi_pct"] == 100.0
+
+
+def test_case10_anonymous_walk_in_buyers_are_not_one_repeat_customer() -> None:
+    walk_in = {"channel": "pos", "customer_key": "k-unidentified", "customer_ref": None}
+    fact = fact_sales(
+        [
+            sale("pos:P1:1", MARCH_4, 10.0, **walk_in),
+            sale("pos:P2:1", MARCH_4, 20.0, **walk_in),
+            sale("pos:P3:1", MARCH_9, 30.0, **walk_in),
+        ]
+    )
+    row = marts.build_mart_customer_segment_monthly(fact, dim_customer()).row(0, named=True)
+    report(
+        "case10_anonymous_walk_ins",
+        customers=row["customers"],
+        repeat_customers=row["repeat_customers"],
+        repeat_rate_pct=row["repeat_purchase_rate_pct"],
+        expected=(3, 0, 0.0),
+    )
+    assert (row["customers"], row["repeat_customers"], row["repeat_purchase_rate_pct"]) == (3, 0, 0.0)
+
+
+def test_case10_a_won_deal_whose_web_order_does_not_exist_stays_a_crm_sale() -> None:
+    cases = core_cases
+    deal = cases.opportunities().filter(pl.col("opportunity_id") == "OP2")  # won, fulfilled as web order O1
+    orphan = deal.with_columns(pl.lit("OP9").alias("opportunity_id"), pl.lit("O-NEVER-PLACED").alias("web_order_id"))
+    orphan_line = (
+        cases.opportunity_lines()
+        .filter(pl.col("line_item_id") == "LI4")
+        .with_columns(pl.lit("LI9").alias("line_item_id"), pl.lit("OP9").alias("opportunity_id"))
+    )
+    dim_customer_ = cases.build_dim_customer(cases.customers(), cases.accounts(), cases.contacts())
+    fact = cases.build_fact_sales(
+        cases.web_lines(),
+        cases.pos_lines(),
+        pl.concat([cases.opportunities(), orphan]),
+        pl.concat([cases.opportunity_lines(), orphan_line]),
+        cases.users(),
+        dim_customer_,
+        cases.build_dim_product(cases.products(), cases.crm_products()),
+        cases.START,
+        cases.END,
+        cases.REGIONS,
+        web_orders=pl.DataFrame({"order_id": ["O1"]}),  # every web order the warehouse holds
+    )
+    crm = fact.filter(pl.col("channel") == "crm")["sales_line_id"].to_list()
+    report("case10_deal_with_missing_web_order", crm_lines=sorted(crm), expected_in="crm:LI9", expected_out="crm:LI4")
+    assert "crm:LI9" in crm, "a won deal whose web order does not exist vanished from every channel"
+    assert "crm:LI4" not in crm, "a deal fulfilled as an existing web order must stay out of the CRM channel"
