@@ -23,8 +23,10 @@ import pytest
 from sales360_assets.commissions.plan import DEFAULT_PLAN_PATH, PlanError, load_plan
 from sales360_assets.definitions import build_definitions
 from sales360_assets.lake.delta import DeltaLake, PartitionSelection
+from sales360_assets.lake.io_manager import LakeResource
 from sales360_assets.marts import performance as marts
 from sales360_assets.settings import REGION_CODES
+from sales360_assets.staging.dead_letter_asset import dead_letter
 from sales360_assets.staging.dead_letters import read_dead_letters
 from sales360_assets_tests import test_core_transforms as core_cases
 from sales360_assets_tests.builders import CAMPAIGNS_SCHEMA, dim_customer, fact_opportunity, fact_sales, frame, sale
@@ -655,3 +657,30 @@ def test_case10_a_won_deal_whose_web_order_does_not_exist_stays_a_crm_sale() -> 
     report("case10_deal_with_missing_web_order", crm_lines=sorted(crm), expected_in="crm:LI9", expected_out="crm:LI4")
     assert "crm:LI9" in crm, "a won deal whose web order does not exist vanished from every channel"
     assert "crm:LI4" not in crm, "a deal fulfilled as an existing web order must stay out of the CRM channel"
+
+
+# --- dead_letter in the asset graph ------------------------------------------------------------------
+
+
+def test_dead_letter_is_an_asset_downstream_of_every_staging_writer_with_counts(
+    tmp_path: Path, sample_sources: SampleSources
+) -> None:
+    lake_uri = fresh_lake(sample_sources.root, tmp_path / "lake")
+    defs = build_definitions(str(sample_sources.root), lake_uri)
+    graph = defs.resolve_asset_graph()
+    upstream = {key.to_user_string() for key in graph.get(dg.AssetKey("dead_letter")).parent_keys}
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([dead_letter], resources={"lake": LakeResource(root_uri=lake_uri)}, instance=instance)
+    metadata = result.asset_materializations_for_node("dead_letter")[0].metadata
+    letters = read_dead_letters(DeltaLake(lake_uri))
+    report(
+        "dead_letter_asset",
+        upstream_staging_assets=len(upstream),
+        row_count=metadata["dagster/row_count"].value,
+        rows_by_source=metadata["rows_by_source"].value,
+    )
+    assert {"stg_pos_transactions", "stg_warehouse_order_lines", "stg_salesforce_opportunities"} <= upstream
+    assert not any(name.endswith("_history") for name in upstream)
+    assert metadata["dagster/row_count"].value == letters.height > 0
+    assert sum(metadata["rows_by_source"].value.values()) == letters.height
+    assert "| source table | reason | rows |" in metadata["rows_by_reason"].value
