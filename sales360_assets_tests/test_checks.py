@@ -148,6 +148,9 @@ def test_validate_before_write_refuses_bad_rows_with_a_sample() -> None:
 # check lands.
 NOT_YET_CHECKED = {
     "bridge_account_team",
+    # Writes nothing: it records the counts of the table the staging assets write, whose rows the
+    # staging reconciles_with_raw checks already verify key by key.
+    "dead_letter",
     "commission_credit_lines",
     "commission_statement_lines",
     "commission_statements",
