@@ -54,6 +54,11 @@ class RowRules:
 POSITIVE_QUANTITY = ("quantity > 0", pl.col("quantity") > 0)
 POSITIVE_FX_RATE = ("fx_rate > 0", pl.col("fx_rate") > 0)
 NON_NEGATIVE_PRICE = ("unit_price >= 0", pl.col("unit_price") >= 0)
+# Staging dead-letters discounts outside [0, gross]; this re-checks what landed.
+DISCOUNT_WITHIN_GROSS = (
+    "0 <= discount_amount <= gross_amount",
+    (pl.col("discount_amount") >= 0) & (pl.col("discount_amount") <= pl.col("gross_amount")),
+)
 TOMBSTONE = pl.col("is_deleted").fill_null(False)
 
 ROW_RULES: dict[str, RowRules] = {
@@ -64,12 +69,12 @@ ROW_RULES: dict[str, RowRules] = {
     "stg_warehouse_order_lines": RowRules(
         ("order_id", "line_number"),
         ("order_id", "line_number", "date", "region", "sku", "quantity", "unit_price", "currency", "fx_rate"),
-        (POSITIVE_QUANTITY, POSITIVE_FX_RATE, NON_NEGATIVE_PRICE),
+        (POSITIVE_QUANTITY, POSITIVE_FX_RATE, NON_NEGATIVE_PRICE, DISCOUNT_WITHIN_GROSS),
     ),
     "stg_pos_transactions": RowRules(
         ("transaction_id", "line_no"),
         ("transaction_id", "line_no", "store_id", "date", "region", "sku", "quantity", "unit_price", "currency"),
-        (POSITIVE_QUANTITY, POSITIVE_FX_RATE, NON_NEGATIVE_PRICE),
+        (POSITIVE_QUANTITY, POSITIVE_FX_RATE, NON_NEGATIVE_PRICE, DISCOUNT_WITHIN_GROSS),
     ),
     # staging, reference data
     "stg_warehouse_fx_rates": RowRules(

@@ -19,12 +19,15 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from sales360_assets.cli_support import CliError, RunSummary, WindowFailedError, short_error, validate_window
 from sales360_assets.commissions.cli import register as register_commission_commands
-from sales360_assets.definitions import JOB_FACTORIES
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.run_health import DeadRun, fail_dead_runs, worker_tags
-from sales360_assets.settings import REGION_CODES, default_lake_uri
+from sales360_assets.settings import REGION_CODES, default_lake_uri, partitions_start_date
 from sales360_assets.staging.dead_letters import read_dead_letters
+
+# The definitions are imported where they are used, not here: they load the SLA config, and a
+# broken one must reach `sales360 freshness` as its own short error, not as an import traceback.
 
 # Every event still lands in the instance (and the UI); the terminal only needs problems.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -57,6 +60,8 @@ def run_job(
             instance=instance, tags=tags, run_config=QUIET_CONSOLE, raise_on_error=True
         )
         return result.success
+    from sales360_assets.definitions import JOB_FACTORIES
+
     run_config = {**QUIET_CONSOLE, "execution": {"config": {"multiprocess": {"max_concurrent": 2}}}}
     with dg.execute_job(
         dg.reconstructable(JOB_FACTORIES[name]),
@@ -89,26 +94,35 @@ def materialize_window(
     log: Callable[[str], object] = print,
     executor: str = "in_process",
 ) -> dict[str, float]:
-    """Reference data, then the daily job for start..end per region, then reporting. Seconds per run."""
+    """Reference data, then the daily job for start..end per region, then reporting. Seconds per run.
+
+    A failing run does not stop the others: every region and the reporting still run, each is
+    logged with its outcome, and ``WindowFailedError`` (listing the failed runs) is raised at the end.
+    """
+    summaries: list[RunSummary] = []
     timings: dict[str, float] = {}
-    began = time.perf_counter()
-    ok = run_job(defs, instance, "reference_data_job", executor=executor)
-    timings["reference_data_job"] = time.perf_counter() - began
-    log(f"reference_data_job: {'ok' if ok else 'FAILED'} in {timings['reference_data_job']:.1f}s")
-    for region in regions:
+
+    def attempt(key: str, label: str, job: str, tags: dict[str, str] | None = None) -> None:
         began = time.perf_counter()
+        try:
+            ok, error = run_job(defs, instance, job, tags, executor), None
+        except Exception as exc:  # reported, then the next run goes on
+            ok, error = False, short_error(exc)
+        timings[key] = time.perf_counter() - began
+        summaries.append(RunSummary(label, ok, timings[key], error))
+        log(summaries[-1].line())
+
+    attempt("reference_data_job", "reference_data_job", "reference_data_job")
+    for region in regions:
         tags = {
             "dagster/asset_partition_range_start": f"{start.isoformat()}|{region}",
             "dagster/asset_partition_range_end": f"{end.isoformat()}|{region}",
         }
-        ok = run_job(defs, instance, "daily_sales_job", tags, executor)
-        timings[f"daily_sales_job[{region}]"] = elapsed = time.perf_counter() - began
-        log(f"daily_sales_job {start}..{end} × {region}: {'ok' if ok else 'FAILED'} in {elapsed:.1f}s")
+        attempt(f"daily_sales_job[{region}]", f"daily_sales_job {start}..{end} × {region}", "daily_sales_job", tags)
     # Month-grain marts, commissions and the report read every partition, so they run last.
-    began = time.perf_counter()
-    ok = run_job(defs, instance, "sales_reporting_job", executor=executor)
-    timings["sales_reporting_job"] = time.perf_counter() - began
-    log(f"sales_reporting_job: {'ok' if ok else 'FAILED'} in {timings['sales_reporting_job']:.1f}s")
+    attempt("sales_reporting_job", "sales_reporting_job", "sales_reporting_job")
+    if not all(s.ok for s in summaries):
+        raise WindowFailedError(summaries)
     return timings
 
 
@@ -144,19 +158,32 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_materialize(args: argparse.Namespace) -> int:
+    # Every argument and the lake are checked before the first run writes anything.
+    start, end = validate_window(args.days, args.end, datetime.now(UTC).date(), partitions_start_date())
+    DeltaLake(default_lake_uri()).ensure_writable()
     from sales360_assets.definitions import defs
 
     if args.executor == "multiprocess":
         os.environ.setdefault("SALES360_LAKE_URI", default_lake_uri())
-    end = date.fromisoformat(args.end) if args.end else _yesterday()
-    start = end - timedelta(days=args.days - 1)
     regions = args.regions or REGION_CODES
     began = time.perf_counter()
+    failed: WindowFailedError | None = None
     with dg.DagsterInstance.get() as instance:
-        materialize_window(defs, instance, start, end, regions, executor=args.executor)
+        try:
+            materialize_window(defs, instance, start, end, regions, executor=args.executor)
+        except WindowFailedError as exc:
+            failed = exc
     print(f"materialized {start}..{end} × {','.join(regions)} in {time.perf_counter() - began:.1f}s")
     for name, rows in table_row_counts(default_lake_uri()).items():
         print(f"  {name:<45} {rows:>10,} rows")
+    if failed is not None:
+        print(f"error: {failed}", file=sys.stderr)
+        print(
+            "Fix the cause above, then re-run only what failed (e.g. --regions with the failed regions); "
+            "runs that succeeded are kept. Details: the Dagster UI's Runs page, or re-run with --debug.",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -218,6 +245,7 @@ def _cmd_freshness(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sales360", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
 
     gen = sub.add_parser("generate", help="write deterministic sample sources")
@@ -258,7 +286,19 @@ def main(argv: list[str] | None = None) -> int:
         from sales360_assets.settings import default_sources_dir
 
         args.out = str(default_sources_dir())
-    return args.func(args)
+    try:
+        return args.func(args)
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if args.debug:
+            raise
+        # Configuration and environment errors already say what to change; the traceback rarely helps.
+        print(
+            f"error: {short_error(exc)}\n(run `sales360 --debug {args.command} …` for the traceback)", file=sys.stderr
+        )
+        return 2 if isinstance(exc, PermissionError | ValueError | FileNotFoundError) else 1
 
 
 if __name__ == "__main__":

@@ -19,8 +19,10 @@ from sales360_assets.marts.performance_assets import partitioned_performance_mar
 from sales360_assets.raw.assets import raw_assets
 from sales360_assets.reports.assets import report_assets
 from sales360_assets.staging.assets import staging_assets
+from sales360_assets.staging.dead_letter_asset import dead_letter
 
-reporting_assets: list[dg.AssetsDefinition] = [*reporting_mart_assets, *commission_assets, *report_assets]
+# dead_letter reads every staging slice, like the history-wide marts read every partition.
+reporting_assets: list[dg.AssetsDefinition] = [*reporting_mart_assets, *commission_assets, *report_assets, dead_letter]
 all_assets: list[dg.AssetsDefinition] = [
     *raw_assets,
     *staging_assets,

@@ -156,7 +156,7 @@ _KPIS: list[KPI] = [
         "Customers",
         "Number of distinct buying customers. One shopper buying online and in store counts once.",
         "count distinct conformed customer_key; lines on an unknown member fall back to the channel's "
-        "own reference (loyalty id), else count as one unknown customer",
+        "own reference (loyalty id), else (an anonymous walk-in) count once per order",
         "customer",
         SALES_ANALYTICS,
         "customers",

@@ -23,6 +23,7 @@ from sales360_assets.sources.bigquery_live import (
 )
 from sales360_assets.sources.contract import WAREHOUSE_TABLES, SchemaDriftError
 from sales360_assets.sources.resources import WarehouseResource, warehouse_resource_from_env
+from sales360_assets.sources.routing import CAST_ERROR, SOURCE_REGION
 from sales360_assets.sources.warehouse import LocalWarehouseClient
 from sales360_assets_tests.stubs.bigquery_stub import StubTable
 from sales360_assets_tests.stubs.fixtures import BigQueryStub, bigquery_stub, table_from_contract
@@ -31,6 +32,8 @@ MIB = 1024**2
 MINIMUM_CAP = 10 * MIB  # BigQuery's smallest maximum_bytes_billed for on-demand queries
 ORDER_LINES = WAREHOUSE_TABLES["order_lines"]
 PRODUCTS = WAREHOUSE_TABLES["products"]
+# Every read adds what the reader could not cast exactly, and partitioned reads the delivered region.
+ROUTED_READ_COLUMNS = {CAST_ERROR: pl.String, SOURCE_REGION: pl.String}
 REGIONS = ["emea", "amer", "apac"]
 
 
@@ -114,7 +117,7 @@ def test_every_page_is_fetched_and_types_match_the_contract(warehouse: BigQueryS
     assert frame.height == 24  # six pages of four
     assert frame["order_id"].n_unique() == 24
     assert len(warehouse.requests_to("/queries/")) >= 6
-    assert frame.schema == pl.Schema(ORDER_LINES.columns)
+    assert frame.schema == pl.Schema({**ORDER_LINES.columns, **ROUTED_READ_COLUMNS})
     first = frame.filter(pl.col("order_id") == "o000").row(0, named=True)
     assert first["unit_price"] == pytest.approx(19.99)  # NUMERIC arrives as Decimal, lands as Float64
     assert first["discount_amount"] is None
@@ -124,7 +127,7 @@ def test_every_page_is_fetched_and_types_match_the_contract(warehouse: BigQueryS
 def test_full_read_of_a_reference_table(warehouse: BigQueryStub) -> None:
     frame = client_for(warehouse).read_full(PRODUCTS)
 
-    assert frame.schema == pl.Schema(PRODUCTS.columns)
+    assert frame.schema == pl.Schema({**PRODUCTS.columns, CAST_ERROR: pl.String})
     assert frame.height == 5
     (real,) = warehouse.queries_received(dry_run=False)
     assert real.info["query"].endswith("FROM `stub-project.sales.products`")
@@ -287,7 +290,7 @@ def test_schema_drift_is_detected_from_the_table_schema(warehouse: BigQueryStub)
     warehouse.tables["sales.products"] = products
 
     frame = client_for(warehouse).read_full(PRODUCTS)
-    assert frame.columns == [*PRODUCTS.columns, "eco_label"]
+    assert frame.columns == [*PRODUCTS.columns, "eco_label", CAST_ERROR]
     assert frame["brand"].null_count() == 5
 
     broken = StubTable(schema=[f for f in products.schema if f["name"] != "category"], rows=products.rows)
@@ -367,7 +370,7 @@ def test_an_empty_slice_still_has_the_contract_schema(warehouse: BigQueryStub) -
     frame = client_for(warehouse).read_partitioned(ORDER_LINES, date(2024, 5, 1), date(2024, 5, 4), ["nowhere"])
 
     assert frame.height == 0
-    assert frame.schema == pl.Schema(ORDER_LINES.columns)
+    assert frame.schema == pl.Schema({**ORDER_LINES.columns, **ROUTED_READ_COLUMNS})
 
 
 def test_arrivals_since_a_moment_are_one_narrow_parameterized_query(warehouse: BigQueryStub) -> None:

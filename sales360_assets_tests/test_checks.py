@@ -164,6 +164,9 @@ def test_validate_before_write_refuses_bad_rows_with_a_sample() -> None:
 # They are covered by known-answer and reconciliation tests; move each out of this set when its
 # check lands.
 NOT_YET_CHECKED = {
+    # Writes nothing: it records the counts of the table the staging assets write, whose rows the
+    # staging reconciles_with_raw checks already verify key by key.
+    "dead_letter",
     "fact_booking_line",
     "mart_campaign_effectiveness",
     "mart_customer_segment_monthly",

@@ -7,6 +7,7 @@ run before a single statement is computed.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -91,8 +92,14 @@ class CommissionPlan:
         )
 
 
+# The families dim_product can carry (the CRM Product2 family, else the catalogue category, else
+# "Unmapped"). A plan may declare its own list (``product_families``); a rate for any other name
+# is a typo that would silently pay the default rate.
+PRODUCT_FAMILIES = ("Apparel", "Beauty", "Electronics", "Home", "Services", "Sports", "Unmapped")
+
 _KEYS = {
     "name",
+    "product_families",
     "effective_from",
     "base_rate_pct_by_product_family",
     "default_base_rate_pct",
@@ -101,7 +108,7 @@ _KEYS = {
     "monthly_cap_usd",
     "clawback_window_days",
 }
-_REQUIRED = _KEYS - {"effective_from", "monthly_cap_usd", "no_quota_multiplier"}
+_REQUIRED = _KEYS - {"effective_from", "monthly_cap_usd", "no_quota_multiplier", "product_families"}
 
 
 def _number(value: Any, where: str, minimum: float = 0.0, maximum: float | None = None) -> float:
@@ -111,6 +118,19 @@ def _number(value: Any, where: str, minimum: float = 0.0, maximum: float | None 
         bound = f"between {minimum:g} and {maximum:g}" if maximum is not None else f"at least {minimum:g}"
         raise PlanError(f"{where} must be {bound}, got {value!r}")
     return float(value)
+
+
+def _check_families(rates: dict[str, float], declared: Any, source: str) -> None:
+    if not isinstance(declared, list | tuple) or not declared or not all(isinstance(f, str) for f in declared):
+        raise PlanError(f"{source}: product_families must be a list of product family names")
+    for family in rates:
+        if family not in declared:
+            close = difflib.get_close_matches(family, declared, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise PlanError(
+                f"{source}: base_rate_pct_by_product_family.{family}: unknown product family {family!r}{hint}; "
+                f"known: {', '.join(declared)}. Its sales would be paid the default rate"
+            )
 
 
 def parse_plan(raw: Any, source: str = "plan") -> CommissionPlan:
@@ -131,6 +151,7 @@ def parse_plan(raw: Any, source: str = "plan") -> CommissionPlan:
         str(family): _number(rate, f"{source}: base_rate_pct_by_product_family.{family}", 0.0, 100.0)
         for family, rate in rates_raw.items()
     }
+    _check_families(rates, raw.get("product_families", PRODUCT_FAMILIES), source)
     default_rate = _number(raw["default_base_rate_pct"], f"{source}: default_base_rate_pct", 0.0, 100.0)
 
     bands_raw = raw["accelerators"]

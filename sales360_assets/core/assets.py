@@ -7,7 +7,8 @@ import polars as pl
 
 from sales360_assets.checks import validate_before_write
 from sales360_assets.core import transforms
-from sales360_assets.lake.io_manager import table_schema
+from sales360_assets.lake.delta import DeltaLake
+from sales360_assets.lake.io_manager import LakeResource, table_schema
 from sales360_assets.partitions import (
     date_region_partitions,
     partition_selection,
@@ -139,6 +140,15 @@ def bridge_account_team(stg_salesforce_account_team_members: pl.DataFrame, dim_c
     return dg.Output(bridge, metadata={"unbalanced_account_periods": unbalanced})
 
 
+def known_web_orders(lake: DeltaLake) -> pl.DataFrame:
+    """Every web order id staged so far (any date, any status): a deal's Web_Order_Id__c is left
+    to the web channel only when its order exists (a cancelled one is no sale in either channel).
+    One narrow column, so the scan stays cheap."""
+    if not lake.exists("stg_warehouse_orders"):
+        return pl.DataFrame(schema={"order_id": pl.String})
+    return lake.scan("stg_warehouse_orders").select("order_id").unique().collect()
+
+
 @dg.asset(
     metadata={
         **column_metadata(transforms.FACT_SALES_SCHEMA, FACT_SALES_COLUMNS, MARGIN),
@@ -161,7 +171,8 @@ def bridge_account_team(stg_salesforce_account_team_members: pl.DataFrame, dim_c
     partitions_def=date_region_partitions,
     backfill_policy=single_run_backfill,
     description="Sales at order-line grain across channels (web, POS, and CRM deals not fulfilled as web "
-    "orders — a won deal carrying Web_Order_Id__c is already a web sale, so it is left out). CRM deals are "
+    "orders — a won deal whose Web_Order_Id__c names a staged web order is already a web sale, so it is left "
+    "out; one naming no web order stays a CRM sale). CRM deals are "
     "attributed to the rep assignment valid on the close date (type 2 dim_sales_rep). Amounts in USD with the "
     "original amount, currency, rate and rate date kept for audit; cost and gross margin.",
     tags={"sensitivity": "confidential"},
@@ -175,6 +186,7 @@ def fact_sales(
     stg_salesforce_user_history: pl.DataFrame,
     dim_customer: pl.DataFrame,
     dim_product: pl.DataFrame,
+    lake: LakeResource,
 ) -> pl.DataFrame:
     selection = partition_selection(context)
     fact = transforms.build_fact_sales(
@@ -188,6 +200,7 @@ def fact_sales(
         selection.start,
         selection.end,
         list(selection.regions),
+        web_orders=known_web_orders(lake.get_lake()),
     )
     # Commission is paid from these rows: duplicates, null keys or negative quantities never land.
     validate_before_write("fact_sales", fact)

@@ -720,14 +720,21 @@ def _crm_sales(
     dim_customer: pl.DataFrame,
     start: date,
     end: date,
+    web_orders: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
+    web_order = _blank_to_null(pl.col("web_order_id"))
+    fulfilled_online = web_order.is_not_null()
+    if web_orders is not None:
+        # Only a web order that exists is a web sale: a deal pointing at an order the warehouse
+        # never had would otherwise vanish from every channel.
+        fulfilled_online = fulfilled_online & web_order.is_in(web_orders["order_id"].implode())
     deals = (
         _booked_deals(opportunities, users, dim_customer)
         .filter(
             # Current state: a cancelled deal is no longer a sale (fact_booking_line keeps its history).
             ~pl.col("is_cancelled"),
             # A deal fulfilled as a web order is already a sale in the web channel.
-            _blank_to_null(pl.col("web_order_id")).is_null(),
+            ~fulfilled_online,
             pl.col("close_date").is_between(start, end),
         )
         .select("opportunity_id", "account_id", "customer_key", "sales_rep_key", "region", "close_date")
@@ -780,6 +787,7 @@ def build_fact_sales(
     start: date,
     end: date,
     regions: list[str],
+    web_orders: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Sales at order-line grain across the web, POS and CRM channels, for dates [start, end] × regions.
 
@@ -790,7 +798,10 @@ def build_fact_sales(
       placed in the region of the owner's assignment on that date (``users`` may be the User
       record history: the rep dimension is type 2). Deals with a ``web_order_id`` are left out:
       they were fulfilled as a web order, which the web channel already counts — this is what
-      keeps a B2B deal from being counted twice. Like every CRM-derived row this is the deal's
+      keeps a B2B deal from being counted twice. With ``web_orders`` (``order_id`` of every
+      staged web order, any date) only deals whose web order exists are left out; a deal pointing
+      at an order that was never placed stays a CRM sale instead of vanishing. Like every
+      CRM-derived row this is the deal's
       current state: a deal cancelled later leaves the partition when it is rebuilt, while
       ``fact_booking_line`` keeps the booking and the cancellation.
 
@@ -803,7 +814,7 @@ def build_fact_sales(
     channels = [
         _web_sales(web_lines, dim_customer),
         _pos_sales(pos_lines, dim_customer),
-        _crm_sales(opportunities, opportunity_lines, users, dim_customer, start, end),
+        _crm_sales(opportunities, opportunity_lines, users, dim_customer, start, end, web_orders),
     ]
     columns = [c for c in FACT_SALES_SCHEMA if c not in _PRODUCT_DERIVED_COLUMNS]
     lines = pl.concat(

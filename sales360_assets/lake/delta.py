@@ -16,8 +16,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
-from deltalake import DeltaTable, write_deltalake
-from deltalake.exceptions import CommitFailedError, TableNotFoundError
+import pyarrow as pa
+import pyarrow.parquet as pq
+from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
 DATE_COLUMN = "date"
 REGION_COLUMN = "region"
@@ -26,6 +28,21 @@ PARTITION_COLUMNS = [DATE_COLUMN, REGION_COLUMN]
 
 class OutOfPartitionError(ValueError):
     """Rows were handed to a write that does not own their partitions."""
+
+
+class LakeReadError(RuntimeError):
+    """A Delta table's log or one of its data files cannot be read; the message names them."""
+
+
+def _unreadable_files(table: DeltaTable) -> list[tuple[str, str]]:
+    """(file, error) for each data file of the table whose Parquet footer cannot be read."""
+    broken = []
+    for uri in table.file_uris():
+        try:
+            pq.ParquetFile(uri.removeprefix("file://")).metadata  # noqa: B018 - reading the footer is the check
+        except (OSError, ValueError, pa.ArrowException) as exc:
+            broken.append((uri, str(exc)))
+    return broken
 
 
 @dataclass(frozen=True)
@@ -136,6 +153,11 @@ class DeltaLake:
             return DeltaTable(self.table_uri(name), storage_options=self._opts())
         except TableNotFoundError:
             return None
+        except DeltaError as exc:
+            raise LakeReadError(
+                f"Delta table {name} ({self.table_uri(name)}): its transaction log (_delta_log) cannot be read: "
+                f"{str(exc).strip()}. Restore _delta_log from a backup, or delete the table and re-materialize it"
+            ) from exc
 
     def exists(self, name: str) -> bool:
         return self.table(name) is not None
@@ -166,7 +188,25 @@ class DeltaLake:
         return lazy
 
     def read(self, name: str, selection: PartitionSelection | None = None) -> pl.DataFrame:
-        return self.scan(name, selection).collect()
+        """Collect a scan; a failure names the table and, for a damaged data file, the file."""
+        try:
+            return self.scan(name, selection).collect()
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # a corrupt Parquet file makes Polars panic (not an Exception)
+            raise self._read_error(name, exc) from exc
+
+    def _read_error(self, name: str, exc: BaseException) -> LakeReadError:
+        table = self.table(name)  # raises LakeReadError itself when the log is the problem
+        broken = _unreadable_files(table) if table is not None and self.is_local else []
+        if broken:
+            files = "; ".join(f"{uri} ({error})" for uri, error in broken[:3])
+            return LakeReadError(
+                f"Delta table {name}: {len(broken)} data file(s) cannot be read: {files}. Restore them from a "
+                "backup, or re-materialize the partitions that wrote them"
+            )
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return LakeReadError(f"Delta table {name} ({self.table_uri(name)}) cannot be read: {first}")
 
     def read_version(self, name: str, version: int) -> pl.DataFrame:
         """The table as it was at ``version`` (Delta time travel): what an append-only check compares to."""
@@ -189,16 +229,21 @@ class DeltaLake:
             raise OutOfPartitionError(f"{name}: rows with a null date or region; nothing was written")
         data = _normalise_for_delta(df).to_arrow()
         uri = self.table_uri(name)
-        _with_commit_retry(
-            lambda: write_deltalake(
-                uri,
-                data,
-                mode="overwrite",
-                predicate=selection.predicate(),
-                partition_by=PARTITION_COLUMNS,
-                schema_mode="merge",
-                storage_options=self._opts(),
-            )
+        self._create_or_else(
+            name,
+            data,
+            lambda: _with_commit_retry(
+                lambda: write_deltalake(
+                    uri,
+                    data,
+                    mode="overwrite",
+                    predicate=selection.predicate(),
+                    partition_by=PARTITION_COLUMNS,
+                    schema_mode="merge",
+                    storage_options=self._opts(),
+                )
+            ),
+            partition_by=PARTITION_COLUMNS,
         )
         return WriteResult(uri, self.version(name) or 0, df.height)
 
@@ -209,10 +254,10 @@ class DeltaLake:
             raise OutOfPartitionError(f"{name}: {outside.height} row(s) do not match {predicate}; nothing was written")
         data = _normalise_for_delta(df).to_arrow()
         uri = self.table_uri(name)
-        if not self.exists(name):
-            _with_commit_retry(lambda: write_deltalake(uri, data, mode="append", storage_options=self._opts()))
-        else:
-            _with_commit_retry(
+        self._create_or_else(
+            name,
+            data,
+            lambda: _with_commit_retry(
                 lambda: write_deltalake(
                     uri,
                     data,
@@ -221,80 +266,89 @@ class DeltaLake:
                     schema_mode="merge",
                     storage_options=self._opts(),
                 )
-            )
+            ),
+        )
         return WriteResult(uri, self.version(name) or 0, df.height)
+
+    def _create_or_else(
+        self, name: str, data: pa.Table, existing: Callable[[], object], partition_by: list[str] | None = None
+    ) -> None:
+        """Create the table holding ``data`` if it is absent, else run ``existing`` (the normal write).
+
+        "Absent, so append" raced: two first writers both appended and the rows doubled. Creating
+        commits version 0 conditionally (put-if-absent on the log, no automatic rebase), so one
+        creator wins and the other, refused, falls back to the normal replacing write.
+        """
+        if not self.exists(name):
+            try:
+                write_deltalake(
+                    self.table_uri(name),
+                    data,
+                    mode="error",
+                    partition_by=partition_by,
+                    storage_options=self._opts(),
+                    # delta-rs would otherwise rebase a refused version 0 onto the winner's as a
+                    # blind append: exactly the double rows this guards against.
+                    commit_properties=CommitProperties(max_commit_retries=0),
+                )
+                return
+            except (CommitFailedError, DeltaError):
+                if not self.exists(name):
+                    raise
+                # Another writer created it first: write our slice into it the normal way.
+        existing()
 
     def overwrite(self, name: str, df: pl.DataFrame) -> WriteResult:
         """Replace a whole (unpartitioned) table atomically; the schema follows the new data."""
         uri = self.table_uri(name)
         data = _normalise_for_delta(df).to_arrow()
-        _with_commit_retry(
-            lambda: write_deltalake(uri, data, mode="overwrite", schema_mode="overwrite", storage_options=self._opts())
+        self._create_or_else(
+            name,
+            data,
+            lambda: _with_commit_retry(
+                lambda: write_deltalake(
+                    uri, data, mode="overwrite", schema_mode="overwrite", storage_options=self._opts()
+                )
+            ),
         )
         return WriteResult(uri, self.version(name) or 0, df.height)
 
     def merge(self, name: str, df: pl.DataFrame, keys: Iterable[str]) -> WriteResult:
         """Upsert by key with delta-rs MERGE (new keys inserted, existing ones updated)."""
-        keys = list(keys)
-        if df.select(pl.struct(keys).is_duplicated().any()).item():
-            raise ValueError(f"{name}: merge source has duplicate keys {keys}; collapse them first")
         uri = self.table_uri(name)
-        data = _normalise_for_delta(df).to_arrow()
-        table = self.table(name)
-        if table is None:
-            write_deltalake(uri, data, mode="append", storage_options=self._opts())
-        else:
-            on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
-
-            def _merge() -> None:
-                fresh = DeltaTable(uri, storage_options=self._opts())
-                (
-                    fresh.merge(
-                        source=data,
-                        predicate=on,
-                        source_alias="s",
-                        target_alias="t",
-                        merge_schema=True,
-                    )
-                    .when_matched_update_all()
-                    .when_not_matched_insert_all()
-                    .execute()
-                )
-
-            _with_commit_retry(_merge)
+        self._merge_by_key(name, df, list(keys), update_matched=True)
         return WriteResult(uri, self.version(name) or 0, df.height)
 
     def insert_new(self, name: str, df: pl.DataFrame, keys: Iterable[str]) -> int:
         """Append the rows whose key the table does not hold yet; rows already there stay as first written.
 
-        For append-only snapshots (every version a source ever showed us): a re-delivered key is
-        neither duplicated nor overwritten, and nothing is ever deleted. Returns rows inserted.
+        For append-only tables (every version a source ever showed us, the commission ledger): a
+        re-delivered key is neither duplicated nor overwritten, and nothing is ever deleted.
+        Returns the rows inserted.
         """
-        keys = list(keys)
+        return self._merge_by_key(name, df, list(keys), update_matched=False)
+
+    def _merge_by_key(self, name: str, df: pl.DataFrame, keys: list[str], update_matched: bool) -> int:
+        """delta-rs MERGE on ``keys`` (creating the table race-free when absent); rows inserted."""
         if df.select(pl.struct(keys).is_duplicated().any()).item():
-            raise ValueError(f"{name}: rows to insert have duplicate keys {keys}; collapse them first")
+            raise ValueError(f"{name}: rows to merge have duplicate keys {keys}; collapse them first")
         uri = self.table_uri(name)
         data = _normalise_for_delta(df).to_arrow()
-        if self.table(name) is None:
-            write_deltalake(uri, data, mode="append", storage_options=self._opts())
-            return df.height
-        inserted = 0
+        inserted = df.height
 
         def _merge() -> None:
             nonlocal inserted
-            metrics = (
-                DeltaTable(uri, storage_options=self._opts())
-                .merge(
-                    source=data,
-                    predicate=" AND ".join(f"t.{k} = s.{k}" for k in keys),
-                    source_alias="s",
-                    target_alias="t",
-                    merge_schema=True,
-                )
-                .when_not_matched_insert_all()
-                .execute()
+            merger = DeltaTable(uri, storage_options=self._opts()).merge(
+                source=data,
+                predicate=" AND ".join(f"t.{k} = s.{k}" for k in keys),
+                source_alias="s",
+                target_alias="t",
+                merge_schema=True,
             )
+            if update_matched:
+                merger = merger.when_matched_update_all()
+            metrics = merger.when_not_matched_insert_all().execute()
             inserted = int(metrics.get("num_target_rows_inserted", 0))
 
-        _with_commit_retry(_merge)
+        self._create_or_else(name, data, lambda: _with_commit_retry(_merge))
         return inserted

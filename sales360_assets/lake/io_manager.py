@@ -114,6 +114,6 @@ class DeltaPolarsIOManager(dg.ConfigurableIOManager):
         selection = None
         if context.has_asset_partitions:
             selection = partition_selection(context)
-        lazy = lake.scan(name, selection)
         wants_lazy = context.dagster_type.typing_type is pl.LazyFrame
-        return lazy if wants_lazy else lazy.collect()
+        # read() names the table and any damaged file when the collect fails.
+        return lake.scan(name, selection) if wants_lazy else lake.read(name, selection)

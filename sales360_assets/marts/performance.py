@@ -435,17 +435,22 @@ def build_mart_campaign_effectiveness(
 ) -> pl.DataFrame:
     """Deals and revenue influenced per campaign, with cost and ROI where the cost is known.
 
-    Revenue is fact_sales revenue of the deals' lines: CRM lines (order_id = opportunity id) and,
-    for deals fulfilled online, their web order's lines. Revenue of deals without a campaign is
+    Revenue is fact_sales revenue of the won deals' lines: CRM lines (order_id = opportunity id)
+    and, for deals fulfilled online, their web order's lines — once, however many deals share it. Revenue of deals without a campaign is
     the ``(no campaign)`` row, so the rows add up to all deal revenue in fact_sales. Campaign
     costs are in the org's corporate currency (USD); ROI is null while the cost is unknown or 0.
     """
     deals = fact_opportunity.select(
         "opportunity_id", "web_order_id", pl.col("campaign_id").fill_null(NO_CAMPAIGN), "amount_usd", "booking_date"
     )
-    by_crm = deals.select(pl.lit("crm").alias("channel"), pl.col("opportunity_id").alias("order_id"), "campaign_id")
-    by_web = deals.filter(pl.col("web_order_id").is_not_null()).select(
-        pl.lit("web").alias("channel"), pl.col("web_order_id").alias("order_id"), "campaign_id"
+    # Only a booked (won) deal brings revenue: a lost or open deal's web order was not its sale.
+    # A web order two deals point at is one sale: it goes to the first deal (booking date, then id).
+    won = deals.filter(pl.col("booking_date").is_not_null()).sort("booking_date", "opportunity_id")
+    by_crm = won.select(pl.lit("crm").alias("channel"), pl.col("opportunity_id").alias("order_id"), "campaign_id")
+    by_web = (
+        won.filter(pl.col("web_order_id").is_not_null())
+        .select(pl.lit("web").alias("channel"), pl.col("web_order_id").alias("order_id"), "campaign_id")
+        .unique(subset=["channel", "order_id"], keep="first", maintain_order=True)
     )
     revenue = (
         fact_sales.join(pl.concat([by_crm, by_web]), on=["channel", "order_id"], how="inner")

@@ -71,9 +71,13 @@ def customer_identity() -> pl.Expr:
     """
     known = ~pl.col("_unknown").fill_null(True)
     return (
-        pl.when(known | pl.col("customer_ref").is_null())
+        pl.when(known)
         .then(pl.concat_str([pl.lit("key"), pl.col("customer_key")], separator=":"))
-        .otherwise(pl.concat_str([pl.col("channel"), pl.col("customer_ref")], separator=":"))
+        .when(pl.col("customer_ref").is_not_null())
+        .then(pl.concat_str([pl.col("channel"), pl.col("customer_ref")], separator=":"))
+        # Nothing identifies an anonymous walk-in: each order is its own one-time buyer. As one
+        # shared member they became a single customer with every order (repeat rate 100 %).
+        .otherwise(pl.concat_str([pl.lit("anonymous"), pl.col("channel"), pl.col("order_id")], separator=":"))
     )
 
 
@@ -111,7 +115,7 @@ def build_mart_customer_segment_performance(fact_sales: pl.DataFrame, dim_custom
     A customer is the conformed customer_key when it is a real customer (so one shopper buying
     on the web and, identified by email, in store counts once). Lines on an unknown member fall
     back to their channel's natural reference (a POS loyalty id still tells repeat shoppers
-    apart), and lines with neither count as the one unknown member.
+    apart), and a line with neither is an anonymous buyer counted once per order.
     """
     mart = (
         with_segment(fact_sales, dim_customer)

@@ -41,6 +41,7 @@ from sales360_assets.sensors.run_requests import (
 from sales360_assets.settings import partitions_start_date
 from sales360_assets.sources.landing import LandingZone, business_day_closes_at
 from sales360_assets.sources.resources import LandingZoneResource
+from sales360_assets.sources.routing import route_region_value
 
 # Only the POS path: a new drop needs no warehouse or CRM extraction.
 pos_landing_job = dg.define_asset_job(
@@ -214,16 +215,15 @@ def plan_pos_runs(
             folders.append((day, folder))
     by_partition: dict[str, list[LandingFile]] = defaultdict(list)
     if folders:
-        stores = zone.read_pos_stores()
-        region_of = dict(zip(stores["store_id"], stores["region"], strict=True))
+        region_of = zone.store_regions()
         zone_of = zone.read_pos_store_timezones()
     for day, folder in folders:
         for path in sorted(folder.glob("*.csv")):
             rel = str(path.relative_to(zone.root))
-            region = region_of.get(path.stem)
-            if region is None:
+            if path.stem not in region_of:
                 notes.append(f"{rel}: store {path.stem!r} is not in stores.csv; register it to process this file")
                 continue
+            region = route_region_value(region_of[path.stem])  # the partition its run reads it in
             stat = path.stat()
             closes = business_day_closes_at(day, zone_of[path.stem])
             by_partition[partition_key_of(day, region)].append(

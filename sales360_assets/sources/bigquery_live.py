@@ -42,6 +42,7 @@ from sales360_assets.sources.bigquery_limits import (
     reason_of,
 )
 from sales360_assets.sources.contract import SourceTable, check_schema_drift
+from sales360_assets.sources.routing import route_regions
 from sales360_assets.sources.warehouse import conform
 
 logger = logging.getLogger(__name__)
@@ -302,7 +303,9 @@ class BigQueryLiveClient:
             bigquery.ScalarQueryParameter("end_date", "DATE", end),
             bigquery.ArrayQueryParameter("regions", "STRING", list(regions)),
         ]
-        return self._run(table, sql, parameters)
+        # The SQL matches regions exactly (clustering prunes on it); unrouted spellings are a known
+        # gap here (docs/operations.md §5). Routing keeps the raw schema the same as the local reader's.
+        return route_regions(self._run(table, sql, parameters), table.region_column or "region", regions)
 
     def read_loaded_between(self, table: SourceTable, since: datetime, until: datetime) -> pl.DataFrame:
         """Rows loaded in [since, until]: three narrow columns, so the scan is cheap whatever the history."""

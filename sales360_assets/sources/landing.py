@@ -8,6 +8,7 @@ whole file or silently pad/truncate such lines.
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -16,14 +17,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
-from sales360_assets.sources.contract import POS_STORES, POS_TRANSACTIONS, check_schema_drift
+from sales360_assets.sources.contract import POS_STORES, POS_TRANSACTIONS, SchemaDriftError, check_schema_drift
+from sales360_assets.sources.routing import SOURCE_REGION, route_region_value
 
 LINEAGE_COLUMNS = {
     "_source_file": pl.String,
     "_line_number": pl.Int64,
     "_raw_line": pl.String,
     "_parse_error": pl.String,
+    "_encoding": pl.String,
+    SOURCE_REGION: pl.String,
 }
+# Store exports come from tills and spreadsheets: ';' (European Excel), tabs and pipes are common.
+DELIMITERS = (",", ";", "\t", "|")
 
 
 # A store's business day is over at midnight in its own time zone; ``stores.csv`` may name the
@@ -92,14 +98,52 @@ def business_day_closes_at(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
 
 
-def parse_pos_file(path: Path, relative_to: Path | None = None) -> pl.DataFrame:
-    """Every data line of one drop becomes one row: parsed fields, or its text and a parse error."""
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    if not lines:
-        raise ValueError(f"POS file {path} is empty (it has no header line)")
-    header = next(csv.reader([lines[0]]))
-    check_schema_drift(POS_TRANSACTIONS, header)
+def decode_landing_file(data: bytes) -> tuple[str, str]:
+    """(text, encoding): a BOM wins, then strict UTF-8, then Windows-1252, then Latin-1.
+
+    Reading with ``errors="replace"`` turned every é of a Latin-1 till export into U+FFFD, and a
+    UTF-8 BOM glued to the first header made ``transaction_id`` look missing. Windows-1252 is
+    what European tills and Excel write; Latin-1 decodes any byte, so no file is refused.
+    """
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            return data.decode(encoding), encoding
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1"), "latin-1"
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The delimiter that splits the header into the most fields (',' when none splits it)."""
+    return max(DELIMITERS, key=lambda d: len(next(csv.reader([header_line], delimiter=d))))
+
+
+def parse_pos_file(path: Path, relative_to: Path | None = None, store_error: str | None = None) -> pl.DataFrame:
+    """Every data line of one drop becomes one row: parsed fields, or its text and a parse error.
+
+    ``store_error`` marks every line of a file that cannot be attributed (an unregistered store):
+    the lines are kept for staging to dead-letter, and the other files of the day go on.
+    """
     source_file = str(path.relative_to(relative_to)) if relative_to else str(path)
+    text, encoding = decode_landing_file(path.read_bytes())
+    lines = text.splitlines()
+    if not lines:
+        raise ValueError(f"POS file {source_file} is empty (it has no header line)")
+    delimiter = sniff_delimiter(lines[0])
+    header = [name.strip() for name in next(csv.reader([lines[0]], delimiter=delimiter))]
+    try:
+        check_schema_drift(POS_TRANSACTIONS, header)
+    except SchemaDriftError as exc:
+        raise SchemaDriftError(
+            f"POS file {source_file} (read as {encoding}, delimiter {delimiter!r}, header {lines[0][:120]!r}): {exc}"
+        ) from exc
     columns: dict[str, list[str | None]] = {name: [] for name in header}
     line_numbers: list[int] = []
     raw_lines: list[str] = []
@@ -107,21 +151,25 @@ def parse_pos_file(path: Path, relative_to: Path | None = None) -> pl.DataFrame:
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue
-        fields = next(csv.reader([line]))
+        fields = next(csv.reader([line], delimiter=delimiter))
         ok = len(fields) == len(header)
         for name, value in zip(header, fields if ok else [None] * len(header), strict=True):
             columns[name].append(value)
         line_numbers.append(number)
         raw_lines.append(line)
-        errors.append(None if ok else f"malformed line: expected {len(header)} fields, got {len(fields)}")
+        errors.append(
+            store_error or (None if ok else f"malformed line: expected {len(header)} fields, got {len(fields)}")
+        )
     frame = pl.DataFrame(
         {**columns, "_line_number": line_numbers, "_raw_line": raw_lines, "_parse_error": errors},
         schema={
             **dict.fromkeys(header, pl.String),
-            **{k: v for k, v in LINEAGE_COLUMNS.items() if k != "_source_file"},
+            "_line_number": pl.Int64,
+            "_raw_line": pl.String,
+            "_parse_error": pl.String,
         },
     )
-    return frame.with_columns(pl.lit(source_file).alias("_source_file"))
+    return frame.with_columns(pl.lit(source_file).alias("_source_file"), pl.lit(encoding).alias("_encoding"))
 
 
 class LandingZone:
@@ -159,26 +207,40 @@ class LandingZone:
         files = sorted(folder.glob("*.csv")) if folder.is_dir() else []
         return [f for f in files if stores is None or f.stem in stores]
 
-    def read_pos_transactions(self, start: date, end: date, regions: Sequence[str]) -> pl.DataFrame:
-        """All POS lines dropped for stores of ``regions`` on days start..end, with date and region."""
+    def store_regions(self) -> dict[str, str | None]:
+        """store_id -> its region as registered (as delivered: staging judges it)."""
         stores = self.read_pos_stores()
-        region_of = dict(zip(stores["store_id"], stores["region"], strict=True))
+        return dict(zip(stores["store_id"], stores["region"], strict=True))
+
+    def read_pos_transactions(self, start: date, end: date, regions: Sequence[str]) -> pl.DataFrame:
+        """All POS lines dropped for stores of ``regions`` on days start..end, with date and region.
+
+        A store's region is matched case-insensitively. Files of unregistered stores, or of stores
+        whose region is unknown, are read by the run of ``UNROUTED_REGION_OWNER``'s partitions and
+        dead-lettered by staging, per file: they no longer stop every other store and region.
+        """
+        region_of = self.store_regions()
         frames = []
         day = start
         while day <= end:
             for path in self.pos_files(day):
-                region = region_of.get(path.stem)
-                if region is None:
-                    raise ValueError(
-                        f"POS file {path} comes from store {path.stem!r}, which is not in "
-                        f"{self.pos_root / 'stores.csv'}; register the store so its sales get a region"
+                registered = path.stem in region_of
+                delivered = region_of.get(path.stem)
+                region = route_region_value(delivered)
+                if region not in regions:
+                    continue
+                store_error = (
+                    None
+                    if registered
+                    else f"store {path.stem!r} is not in stores.csv; register the store and re-run the partition"
+                )
+                frames.append(
+                    parse_pos_file(path, self.root, store_error).with_columns(
+                        pl.lit(day).alias("date"),
+                        pl.lit(region).alias("region"),
+                        pl.lit(delivered, dtype=pl.String).alias(SOURCE_REGION),
                     )
-                if region in regions:
-                    frames.append(
-                        parse_pos_file(path, self.root).with_columns(
-                            pl.lit(day).alias("date"), pl.lit(region).alias("region")
-                        )
-                    )
+                )
             day += timedelta(days=1)
         if not frames:
             return pl.DataFrame(

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import polars as pl
 
 from sales360_assets.sources.contract import SourceTable, check_schema_drift
+from sales360_assets.sources.routing import exact_cast, route_regions
 
 
 class WarehouseClient(Protocol):
@@ -30,14 +31,16 @@ class WarehouseClient(Protocol):
 
 
 def conform(table: SourceTable, frame: pl.DataFrame) -> pl.DataFrame:
-    """Check drift, cast contract columns to their types, keep added columns after them."""
+    """Check drift, cast contract columns to their types exactly, keep added columns after them.
+
+    A value that does not survive the cast (a quantity of 2.5 delivered as a float) is not
+    truncated: it becomes null with the delivered text in ``_cast_error``, for staging to reject.
+    """
     check_schema_drift(table, frame.columns)
-    return frame.select(
-        *[
-            pl.col(c).cast(t) if c in frame.columns else pl.lit(None, dtype=t).alias(c)
-            for c, t in table.columns.items()
-        ],
-        *[c for c in frame.columns if c not in table.columns],
+    cast = exact_cast(frame, table.columns)
+    return cast.select(
+        *[pl.col(c) if c in frame.columns else pl.lit(None, dtype=t).alias(c) for c, t in table.columns.items()],
+        *[c for c in cast.columns if c not in table.columns],
     )
 
 
@@ -64,12 +67,15 @@ class LocalWarehouseClient:
         files = [f for d in days for f in sorted((base / f"{table.date_column}={d.isoformat()}").glob("*.parquet"))]
         if not files:
             return pl.DataFrame(schema=table.columns)
-        frame = (
-            pl.scan_parquet(files)
-            .filter(pl.col(table.date_column).is_between(start, end) & pl.col(table.region_column).is_in(list(regions)))
-            .collect()
+        # Regions are matched after normalising them (routing), never filtered here: a row
+        # spelled "UK" or with an unknown region must reach a run, not vanish.
+        # One file per day, read separately: a day delivered with another type (quantity as a
+        # float) must not fail the whole range; the relaxed concat widens, exact_cast judges.
+        frame = pl.concat(
+            [pl.read_parquet(f).filter(pl.col(table.date_column).is_between(start, end)) for f in files],
+            how="diagonal_relaxed",
         )
-        return conform(table, frame)
+        return route_regions(conform(table, frame), table.region_column, regions)
 
     def read_full(self, table: SourceTable) -> pl.DataFrame:
         files = sorted(self._table_dir(table).glob("*.parquet"))

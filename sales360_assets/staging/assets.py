@@ -11,6 +11,7 @@ import dagster as dg
 import polars as pl
 
 from sales360_assets.checks import validate_before_write
+from sales360_assets.lake.delta import DeltaLake, PartitionSelection
 from sales360_assets.lake.io_manager import LakeResource
 from sales360_assets.partitions import (
     date_region_partitions,
@@ -57,6 +58,20 @@ def publish(
     return staged_output(result)
 
 
+LakeInputs = Callable[[DeltaLake, PartitionSelection], dict[str, pl.DataFrame]]
+
+
+def _pos_lines_staged_elsewhere(lake: DeltaLake, selection: PartitionSelection) -> dict[str, pl.DataFrame]:
+    """Keys of POS lines already staged outside this run: a copy re-sent into another day is a dead letter."""
+    table = "stg_pos_transactions"
+    if not lake.exists(table):
+        return {
+            "staged_elsewhere": pl.DataFrame(schema={"transaction_id": pl.String, "line_no": pl.Int64, "date": pl.Date})
+        }
+    keys = lake.scan(table).filter(~selection.filter_expr()).select("transaction_id", "line_no", "date")
+    return {"staged_elsewhere": keys.collect()}
+
+
 def _staging_asset(
     name: str,
     description: str,
@@ -64,8 +79,13 @@ def _staging_asset(
     stage: Callable[..., StagingResult],
     source_table: str,
     partitioned: bool = False,
+    lake_inputs: LakeInputs | None = None,
 ) -> dg.AssetsDefinition:
-    """A staging asset whose transform takes the named upstream tables as keyword arguments."""
+    """A staging asset whose transform takes the named upstream tables as keyword arguments.
+
+    ``lake_inputs`` adds tables read from the lake for the run's partitions (not graph
+    dependencies: the asset's own earlier output, for instance).
+    """
 
     @dg.asset(
         name=name,
@@ -78,6 +98,8 @@ def _staging_asset(
         backfill_policy=single_run_backfill if partitioned else None,
     )
     def _stage(context: dg.AssetExecutionContext, lake: LakeResource, **inputs: pl.DataFrame) -> dg.Output:
+        if lake_inputs is not None:
+            inputs = {**inputs, **lake_inputs(lake.get_lake(), partition_selection(context))}
         return publish(context, lake, source_table, stage(**inputs))
 
     return _stage
@@ -208,12 +230,15 @@ staging_assets: list[dg.AssetsDefinition] = [
     ),
     _staging_asset(
         "stg_pos_transactions",
-        "POS lines cast from text and validated (malformed lines, unknown currencies, negative "
-        "quantities dead-lettered with the offending value), retry duplicates collapsed, amounts in USD.",
+        "POS lines cast from text and validated (malformed lines, unknown currencies or regions, negative "
+        "or fractional quantities, discounts outside [0, gross], a date other than the folder's, lines "
+        "already staged for another date: dead-lettered with the offending value), retry duplicates "
+        "collapsed, amounts in USD.",
         {"raw": "raw_pos_transactions", "fx_rates": "stg_warehouse_fx_rates"},
         pos.stage_pos_transactions,
         "raw_pos_transactions",
         partitioned=True,
+        lake_inputs=_pos_lines_staged_elsewhere,
     ),
     *_salesforce_staging_assets(),
     *_salesforce_history_assets(),

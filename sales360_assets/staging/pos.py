@@ -8,16 +8,24 @@ from __future__ import annotations
 
 import polars as pl
 
+from sales360_assets.sources.contract import POS_TRANSACTIONS
+from sales360_assets.sources.routing import normalized_region
 from sales360_assets.staging.quality import (
     StagingResult,
     attach_fx,
     collapse_duplicates,
+    delivered_region,
+    discount_outside_gross,
     missing,
     missing_fx,
+    not_finite,
+    split_conflicts,
+    split_later_copies,
     split_rejects,
     unknown_currency,
-    unknown_region,
 )
+
+SOURCE_TABLE = "raw_pos_transactions"
 
 
 def _blank_to_null(column: str) -> pl.Expr:
@@ -35,14 +43,32 @@ def _malformed(column: str, parsed: str) -> tuple[pl.Expr, pl.Expr]:
 
 def stage_pos_stores(raw: pl.DataFrame) -> StagingResult:
     valid, rejected = split_rejects(
-        raw, [missing("store_id"), unknown_region(), unknown_currency()], "raw_pos_stores", ["store_id"]
+        raw, [missing("store_id"), delivered_region(raw), unknown_currency()], "raw_pos_stores", ["store_id"]
     )
     staged, dups = collapse_duplicates(valid, ["store_id"])
-    staged = staged.select("store_id", "store_name", "region", "country", "city", "currency")
+    staged = staged.select(
+        "store_id", "store_name", normalized_region(pl.col("region")).alias("region"), "country", "city", "currency"
+    )
     return StagingResult(staged, rejected, raw.height, dups)
 
 
-def stage_pos_transactions(raw: pl.DataFrame, fx_rates: pl.DataFrame) -> StagingResult:
+def _whole_number_text(column: str, parsed: str) -> tuple[pl.Expr, pl.Expr]:
+    """A quantity such as '2.5': it is a number, but not a count of items (truncating it changes gross)."""
+    as_float = _blank_to_null(column).cast(pl.Float64, strict=False)
+    return (
+        pl.col(parsed).is_null() & as_float.is_not_null(),
+        pl.format("{} '{}' is not a whole number", pl.lit(column), pl.col(column)),
+    )
+
+
+def stage_pos_transactions(
+    raw: pl.DataFrame, fx_rates: pl.DataFrame, staged_elsewhere: pl.DataFrame | None = None
+) -> StagingResult:
+    """Cast, validate, de-duplicate and convert POS lines.
+
+    ``staged_elsewhere``: keys (``transaction_id``, ``line_no``, ``date``) already staged for
+    partitions outside this run, so a line re-sent into another day's folder is not counted twice.
+    """
     parsed = raw.with_columns(
         _blank_to_null("line_no").cast(pl.Int64, strict=False).alias("_line_no"),
         _blank_to_null("quantity").cast(pl.Int64, strict=False).alias("_quantity"),
@@ -52,34 +78,66 @@ def stage_pos_transactions(raw: pl.DataFrame, fx_rates: pl.DataFrame) -> Staging
         .str.strip_chars()
         .str.to_datetime("%Y-%m-%dT%H:%M:%S%z", strict=False, time_zone="UTC")
         .alias("_transaction_ts"),
+        # The store's business date is the date on its own clock (the timestamp's offset), which is
+        # what the folder is named after; the UTC date differs for Tokyo's mornings.
+        pl.col("transaction_ts")
+        .str.strip_chars()
+        .str.slice(0, 10)
+        .str.to_date("%Y-%m-%d", strict=False)
+        .alias("_business_date"),
     )
     parsed = attach_fx(parsed, fx_rates)
+    gross = pl.col("_quantity") * pl.col("_unit_price")
     valid, rejected = split_rejects(
         parsed,
         [
-            (pl.col("_parse_error").is_not_null(), pl.col("_parse_error")),
             missing("transaction_id"),
             missing("line_no", "line number"),
             _malformed("line_no", "_line_no"),
+            delivered_region(raw),
             missing("sku"),
             missing("quantity"),
+            _whole_number_text("quantity", "_quantity"),
             _malformed("quantity", "_quantity"),
             missing("unit_price", "unit price"),
             _malformed("unit_price", "_unit_price"),
             _malformed("discount", "_discount"),
             missing("transaction_ts", "transaction timestamp"),
             _malformed("transaction_ts", "_transaction_ts"),
+            (
+                pl.col("_business_date") != pl.col("date"),
+                pl.format(
+                    "transaction date {} (transaction_ts {}) is not the folder date {}",
+                    pl.col("_business_date"),
+                    pl.col("transaction_ts"),
+                    pl.col("date"),
+                ),
+            ),
             unknown_currency(),
             (pl.col("_quantity") < 0, pl.format("negative quantity {}", pl.col("_quantity"))),
             (pl.col("_quantity") == 0, "zero quantity"),
+            not_finite("_unit_price", "unit_price"),
             (pl.col("_unit_price") < 0, "negative unit price"),
+            not_finite("_discount", "discount"),
+            *discount_outside_gross("_discount", gross),
             missing_fx(),
         ],
-        "raw_pos_transactions",
+        SOURCE_TABLE,
         ["_source_file", "transaction_id", "line_no"],
         raw.columns,
     )
-    # A retried upload repeats lines verbatim: identical transaction and line number.
+    dead_key = ["_source_file", "transaction_id", "line_no"]
+    key = ["transaction_id", "_line_no"]
+    elsewhere = (
+        staged_elsewhere.select("transaction_id", pl.col("line_no").alias("_line_no"), "date")
+        if staged_elsewhere is not None
+        else None
+    )
+    valid, copies = split_later_copies(valid, key, SOURCE_TABLE, dead_key, raw.columns, elsewhere)
+    # Retries repeat a line verbatim; the same transaction and line with other values is a conflict.
+    values = [*(c for c in POS_TRANSACTIONS.columns if c in raw.columns), "date"]
+    valid, conflicts = split_conflicts(valid, key, values, SOURCE_TABLE, dead_key, raw.columns)
+    rejected = pl.concat([rejected, copies, conflicts])
     staged, dups = collapse_duplicates(valid, ["transaction_id", "_line_no"])
     gross = pl.col("_quantity") * pl.col("_unit_price")
     discount = pl.col("_discount").fill_null(0.0)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from sales360_assets.settings import FX_MAX_STALENESS_DAYS, KNOWN_CURRENCIES, REGION_CODES
+from sales360_assets.sources.routing import CAST_ERROR, SOURCE_REGION, normalized_region
 
 DEAD_LETTER_SCHEMA: dict[str, pl.DataType] = {
     "source_table": pl.String,
@@ -62,6 +63,41 @@ def unknown_region(column: str = "region") -> Rule:
     return not_in(column, REGION_CODES), pl.format("unknown region '{}'", pl.col(column).fill_null(""))
 
 
+def delivered_region(frame: pl.DataFrame, column: str = "region") -> Rule:
+    """Missing or unknown region as delivered (``_source_region`` when a reader routed the row).
+
+    Readers normalise case and padding (``'UK '`` is uk) and hand rows with an unknown or missing
+    region to one owner partition (``sources/routing.py``), so they are judged here, not lost.
+    """
+    value = pl.col(SOURCE_REGION if SOURCE_REGION in frame.columns else column).cast(pl.String)
+    blank = value.is_null() | (value.str.strip_chars() == "")
+    return (
+        blank | ~normalized_region(value).is_in(REGION_CODES).fill_null(False),
+        pl.when(blank).then(pl.lit("missing region")).otherwise(pl.format("unknown region '{}'", value)),
+    )
+
+
+def not_finite(column: str, label: str | None = None) -> Rule:
+    """NaN and ±inf pass every comparison silently (NaN < 0 is false), so they are rejected by name."""
+    return ~pl.col(column).is_finite(), pl.format(
+        "{} {} is not a finite number", pl.lit(label or column), pl.col(column)
+    )
+
+
+def discount_outside_gross(discount: str, gross: pl.Expr) -> list[Rule]:
+    """A discount is money off this line: at least 0 and at most the line's gross amount.
+
+    A negative discount would raise revenue, one above gross would make the line negative.
+    """
+    return [
+        (pl.col(discount) < 0, pl.format("negative discount {}", pl.col(discount))),
+        (
+            pl.col(discount) > gross,
+            pl.format("discount {} exceeds the line's gross amount {}", pl.col(discount), gross.round(2)),
+        ),
+    ]
+
+
 def missing(column: str, label: str | None = None) -> Rule:
     col = pl.col(column)
     blank = col.is_null() | (col.cast(pl.String).str.strip_chars() == "")
@@ -95,6 +131,12 @@ def dead_letters(
     )
 
 
+def delivery_errors(frame: pl.DataFrame) -> list[Rule]:
+    """Errors a reader recorded instead of failing or guessing: a line that did not parse, a file
+    that could not be read, a value that did not survive its cast. They come before any other rule."""
+    return [(pl.col(c).is_not_null(), pl.col(c)) for c in ("_parse_error", CAST_ERROR) if c in frame.columns]
+
+
 def split_rejects(
     frame: pl.DataFrame,
     rules: Sequence[Rule],
@@ -107,7 +149,7 @@ def split_rejects(
     ``record_columns`` are the columns as delivered (the dead letter's ``raw_record``); helper
     columns a transform added before judging (parsed values, joined lookups) are left out.
     """
-    judged = frame.with_columns(first_reason(rules).alias("_reason"))
+    judged = frame.with_columns(first_reason([*delivery_errors(frame), *rules]).alias("_reason"))
     valid = judged.filter(pl.col("_reason").is_null()).drop("_reason")
     rejected = dead_letters(
         judged.filter(pl.col("_reason").is_not_null()),
@@ -165,3 +207,105 @@ def missing_fx(on_date: str = "date", currency: str = "currency") -> Rule:
 
 def empty_result(staged_schema: dict[str, pl.DataType]) -> StagingResult:
     return StagingResult(pl.DataFrame(schema=staged_schema), pl.DataFrame(schema=DEAD_LETTER_SCHEMA), 0, 0)
+
+
+def split_conflicts(
+    frame: pl.DataFrame,
+    keys: Sequence[str],
+    value_columns: Sequence[str],
+    source_table: str,
+    key_columns: Sequence[str],
+    record_columns: Sequence[str],
+    latest_by: str | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows, dead letters): keys whose latest rows disagree on a value are dead-lettered whole.
+
+    Two rows with one key and one load time (quantity 1 vs 10) are not a retry: which one is true
+    cannot be known, and keeping either silently changes a figure. Every row of such a key becomes
+    a dead letter naming the differing values; a later load still supersedes an earlier one.
+    """
+    values = [c for c in value_columns if c in frame.columns and c not in keys and c != latest_by]
+    if frame.is_empty() or not values:
+        return frame, _no_letters(frame, source_table, key_columns, record_columns)
+    latest = pl.col(latest_by).eq_missing(pl.col(latest_by).max().over(keys)) if latest_by else pl.lit(True)
+    variants = (
+        frame.filter(latest)
+        .group_by(keys)
+        .agg(
+            pl.len().alias("_rows"),
+            *[pl.col(c).cast(pl.String).fill_null("<null>").unique().sort().alias(c) for c in values],
+        )
+        .filter(pl.any_horizontal([pl.col(c).list.len() > 1 for c in values]))
+    )
+    if variants.is_empty():
+        return frame, _no_letters(frame, source_table, key_columns, record_columns)
+    reasons = []
+    for row in variants.iter_rows(named=True):
+        differing = "; ".join(f"{c} {' vs '.join(row[c])}" for c in values if len(row[c]) > 1)
+        key = "|".join(str(row[k]) for k in keys)
+        same = f" (same {latest_by})" if latest_by else ""
+        reasons.append({**{k: row[k] for k in keys}, "_reason": f"conflicting duplicate of {key}{same}: {differing}"})
+    reason_frame = pl.DataFrame(reasons, schema={**{k: frame.schema[k] for k in keys}, "_reason": pl.String})
+    judged = frame.join(reason_frame, on=list(keys), how="left", nulls_equal=True, maintain_order="left")
+    clean = judged.filter(pl.col("_reason").is_null()).drop("_reason")
+    return clean, dead_letters(
+        judged.filter(pl.col("_reason").is_not_null()), source_table, key_columns, record_columns
+    )
+
+
+def split_later_copies(
+    frame: pl.DataFrame,
+    keys: Sequence[str],
+    source_table: str,
+    key_columns: Sequence[str],
+    record_columns: Sequence[str],
+    staged_elsewhere: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows, dead letters): a key already staged for another date is a copy, not a new sale.
+
+    ``staged_elsewhere`` holds the keys (and ``date``) staged by runs of other partitions; within
+    this frame the earliest date keeps the key. So a file re-sent into the next day's folder
+    counts once, on its first date, whether the days run one by one (nightly) or as one range.
+    """
+    first = pl.col("date").min().over(keys)
+    judged = frame.with_columns(
+        pl.when(pl.col("date") > first)
+        .then(
+            pl.format(
+                "duplicate of {} staged for {}",
+                pl.concat_str([pl.col(k).cast(pl.String) for k in keys], separator="|"),
+                first,
+            )
+        )
+        .alias("_reason")
+    )
+    if staged_elsewhere is not None and staged_elsewhere.height:
+        other = staged_elsewhere.group_by(keys).agg(pl.col("date").min().alias("_staged_on"))
+        other = other.with_columns([pl.col(k).cast(judged.schema[k]) for k in keys])
+        judged = (
+            judged.join(other, on=list(keys), how="left", maintain_order="left")
+            .with_columns(
+                pl.coalesce(
+                    pl.when(pl.col("_staged_on").is_not_null()).then(
+                        pl.format(
+                            "duplicate of {} staged for {}",
+                            pl.concat_str([pl.col(k).cast(pl.String) for k in keys], separator="|"),
+                            pl.col("_staged_on"),
+                        )
+                    ),
+                    pl.col("_reason"),
+                ).alias("_reason")
+            )
+            .drop("_staged_on")
+        )
+    clean = judged.filter(pl.col("_reason").is_null()).drop("_reason")
+    return clean, dead_letters(
+        judged.filter(pl.col("_reason").is_not_null()), source_table, key_columns, record_columns
+    )
+
+
+def _no_letters(
+    frame: pl.DataFrame, source_table: str, key_columns: Sequence[str], record_columns: Sequence[str]
+) -> pl.DataFrame:
+    empty = frame.head(0).with_columns(pl.lit(None, dtype=pl.String).alias("_reason"))
+    return dead_letters(empty, source_table, key_columns, record_columns)

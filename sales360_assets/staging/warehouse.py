@@ -8,18 +8,27 @@ from sales360_assets.staging.quality import (
     StagingResult,
     attach_fx,
     collapse_duplicates,
+    delivered_region,
+    discount_outside_gross,
     missing,
     missing_fx,
+    not_finite,
     not_in,
+    split_conflicts,
     split_rejects,
     unknown_currency,
-    unknown_region,
 )
 
 ORDER_STATUSES = ("completed", "cancelled")
 # An order line loaded more than this long after its order date arrived late: it is kept, and
 # flagged, because the daily run for its date may already have happened (re-run that partition).
 LATE_ARRIVAL_DAYS = 1
+
+
+def delivered_values(frame: pl.DataFrame) -> list[str]:
+    """The columns a source delivered (ours start with ``_``): two rows of one key and one load
+    time that differ in any of them conflict."""
+    return [c for c in frame.columns if not c.startswith("_")]
 
 
 def stage_fx_rates(raw: pl.DataFrame) -> StagingResult:
@@ -94,7 +103,7 @@ def stage_orders(raw: pl.DataFrame) -> StagingResult:
             missing("customer_id"),
             missing("order_ts", "order timestamp"),
             unknown_currency(),
-            unknown_region(),
+            delivered_region(raw),
             (
                 not_in("status", ORDER_STATUSES),
                 pl.format("unknown order status '{}'", pl.col("status").fill_null("")),
@@ -103,6 +112,10 @@ def stage_orders(raw: pl.DataFrame) -> StagingResult:
         "raw_warehouse_orders",
         ["order_id"],
     )
+    valid, conflicts = split_conflicts(
+        valid, ["order_id"], delivered_values(raw), "raw_warehouse_orders", ["order_id"], raw.columns, "_loaded_at"
+    )
+    rejected = pl.concat([rejected, conflicts])
     staged, dups = collapse_duplicates(valid, ["order_id"], latest_by="_loaded_at")
     staged = staged.select(
         "order_id",
@@ -132,16 +145,21 @@ def stage_order_lines(raw: pl.DataFrame, orders: pl.DataFrame, fx_rates: pl.Data
     )
     joined = raw.join(header, on="order_id", how="left", maintain_order="left")
     joined = attach_fx(joined, fx_rates)
+    keys = ["order_id", "line_number"]
     valid, rejected = split_rejects(
         joined,
         [
             missing("order_id"),
             missing("line_number", "line number"),
+            delivered_region(raw),
             missing("sku"),
             missing("quantity"),
             (pl.col("quantity") < 0, pl.format("negative quantity {}", pl.col("quantity"))),
             (pl.col("quantity") == 0, "zero quantity"),
             (pl.col("unit_price").is_null() | (pl.col("unit_price") < 0), "unit price missing or negative"),
+            not_finite("unit_price"),
+            not_finite("discount_amount"),
+            *discount_outside_gross("discount_amount", pl.col("quantity") * pl.col("unit_price")),
             (
                 pl.col("_order_found").is_null(),
                 pl.format("order {} is not in stg_warehouse_orders (missing or rejected)", pl.col("order_id")),
@@ -149,10 +167,14 @@ def stage_order_lines(raw: pl.DataFrame, orders: pl.DataFrame, fx_rates: pl.Data
             missing_fx(),
         ],
         "raw_warehouse_order_lines",
-        ["order_id", "line_number"],
+        keys,
         raw.columns,
     )
-    staged, dups = collapse_duplicates(valid, ["order_id", "line_number"], latest_by="_loaded_at")
+    valid, conflicts = split_conflicts(
+        valid, keys, delivered_values(raw), "raw_warehouse_order_lines", keys, raw.columns, "_loaded_at"
+    )
+    rejected = pl.concat([rejected, conflicts])
+    staged, dups = collapse_duplicates(valid, keys, latest_by="_loaded_at")
     gross = pl.col("quantity") * pl.col("unit_price")
     net = gross - pl.col("discount_amount").fill_null(0.0)
     staged = staged.select(
