@@ -218,8 +218,10 @@ def build_statement_lines(
                             note=f"monthly cap {engine.cap} USD",
                         )
                     )
-            for e in (e for e in posted if e not in own):
-                rows.extend(_apply_change(engine, user_id, posting, state, e))
+            own_keys = {(e["credit_line_id"], e["event_seq"]) for e in own}
+            for e in posted:
+                if (e["credit_line_id"], e["event_seq"]) not in own_keys:
+                    rows.extend(_apply_change(engine, user_id, posting, state, e))
     lines = pl.DataFrame(rows, schema=STATEMENT_LINE_SCHEMA)
     order = {BOOKING: 0, CAP: 1, CLAWBACK: 2, NO_CLAWBACK: 3, ADJUSTMENT: 4}
     return (
