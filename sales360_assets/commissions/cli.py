@@ -5,18 +5,26 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-
-import polars as pl
+from pathlib import Path
 
 from sales360_assets.commissions.periods import PeriodError, close_month, parse_month, periods
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.settings import default_lake_uri
 
 
+def _lake(args: argparse.Namespace) -> DeltaLake:
+    """The lake to read; a local path that does not exist is a typo, not an empty lake."""
+    uri = args.lake or default_lake_uri()
+    lake = DeltaLake(uri)
+    if lake.is_local and not Path(uri.removeprefix("file://")).is_dir():
+        raise PeriodError(f"no lake at {uri}: pass --lake or set SALES360_LAKE_URI to the lake the runs write")
+    return lake
+
+
 def _cmd_close(args: argparse.Namespace) -> int:
-    lake = DeltaLake(args.lake or default_lake_uri())
     try:
-        result = close_month(lake, parse_month(args.month), args.by or getpass.getuser())
+        lake = _lake(args)
+        result = close_month(lake, parse_month(args.month), getpass.getuser() if args.by is None else args.by)
     except PeriodError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -32,12 +40,19 @@ def _cmd_close(args: argparse.Namespace) -> int:
 
 
 def _cmd_periods(args: argparse.Namespace) -> int:
-    table = periods(DeltaLake(args.lake or default_lake_uri()))
+    try:
+        table = periods(_lake(args))
+    except PeriodError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if table.is_empty():
         print("no closed commission months")
         return 0
-    with pl.Config(tbl_rows=100, fmt_str_lengths=20):
-        print(table.select("month", "status", "closed_at", "closed_by", "statement_lines", "payout_usd"))
+    for row in table.sort("month").iter_rows(named=True):
+        print(
+            f"{row['month']:%Y-%m}  {row['status']}  {row['closed_at']:%Y-%m-%d %H:%M} UTC  by {row['closed_by']}  "
+            f"{row['statement_lines']} lines  payout {row['payout_usd']} USD"
+        )
     return 0
 
 

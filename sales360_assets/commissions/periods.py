@@ -90,16 +90,27 @@ def close_month(lake: DeltaLake, month: date, closed_by: str, now: datetime | No
     if known.height:
         row = known.row(0, named=True)
         return CloseResult(month, True, row["closed_at"], row["closed_by"], row["statement_lines"], row["payout_usd"])
+    if not closed_by.strip():
+        raise PeriodError("--by must name who closes the month")
+    now = now or datetime.now(UTC)
+    if month >= now.date().replace(day=1):
+        raise PeriodError(f"{month:%Y-%m} has not ended yet: close a month after its last day")
     if not (lake.exists(LINES_TABLE) and lake.exists(STATEMENTS_TABLE)):
         raise PeriodError(
             "no commission statements in the lake yet: run `sales360 materialize` (or the sales_reporting_job) first"
         )
+    all_months = lake.read(STATEMENTS_TABLE)["statement_month"].unique().sort().to_list()
+    if month not in all_months:
+        have = ", ".join(m.strftime("%Y-%m") for m in all_months)
+        raise PeriodError(f"no commission statements for {month:%Y-%m}; months with statements: {have}")
+    still_open = [m for m in all_months if m < month and m not in closed_months(lake)]
+    if still_open:
+        raise PeriodError(
+            f"close the earlier open month(s) first: {', '.join(m.strftime('%Y-%m') for m in still_open)} "
+            "(months are paid in order, and a later close would freeze statements an earlier change may still move)"
+        )
     lines = lake.read(LINES_TABLE).filter(pl.col("statement_month") == month)
     statements = lake.read(STATEMENTS_TABLE).filter(pl.col("statement_month") == month)
-    if statements.is_empty():
-        have = sorted({m.strftime("%Y-%m") for m in lake.read(STATEMENTS_TABLE)["statement_month"].to_list()})
-        raise PeriodError(f"no commission statements for {month:%Y-%m}; months with statements: {', '.join(have)}")
-    now = now or datetime.now(UTC)
     lake.insert_new(
         FROZEN_LINES_TABLE, lines.with_row_index("line_no").cast({"line_no": pl.Int64}), ["statement_month", "line_no"]
     )
