@@ -84,11 +84,24 @@ def history_start_in(sources: Path) -> date | None:
         except (ValueError, KeyError, TypeError):
             pass  # not a generator manifest: fall back to the export's folders
     orders = sources / "warehouse" / "orders"
-    days = []
+    days: list[date | None] = []
     if orders.is_dir():
-        for folder in orders.iterdir():
+        for entry in orders.iterdir():
+            if entry.is_file() and entry.suffix == ".parquet":
+                days.append(_first_order_date(entry))  # a flat export: its rows carry their dates
+                continue
             try:
-                days.append(date.fromisoformat(folder.name.removeprefix("order_date=")))
+                days.append(date.fromisoformat(entry.name.removeprefix("order_date=")))
             except ValueError:
                 continue
-    return min(days, default=None)
+    return min((d for d in days if d is not None), default=None)
+
+
+def _first_order_date(path: Path) -> date | None:
+    import polars as pl  # only here: settings is imported by light modules (the CLI's argument parsing)
+
+    try:
+        first = pl.scan_parquet(path).select(pl.col("order_date").min()).collect().item()
+    except (pl.exceptions.PolarsError, OSError):
+        return None  # unreadable: the reader names the file when a run gets to it
+    return first if isinstance(first, date) else None
