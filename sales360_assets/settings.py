@@ -105,3 +105,41 @@ def _first_order_date(path: Path) -> date | None:
     except (pl.exceptions.PolarsError, OSError):
         return None  # unreadable: the reader names the file when a run gets to it
     return first if isinstance(first, date) else None
+
+
+SOURCES_ENV = "SALES360_SOURCES"
+SOURCE_SYSTEMS: tuple[str, ...] = ("salesforce", "warehouse", "pos")
+
+
+def enabled_sources() -> frozenset[str]:
+    """The source systems this deployment has: ``SALES360_SOURCES`` (comma-separated), else all.
+
+    A company without a CRM or without stores switches that source off instead of faking an
+    empty export; its raw tables are then empty with the contract schema. The warehouse holds the
+    catalogue and the FX rates every channel needs, so it cannot be switched off.
+    """
+    raw = os.environ.get(SOURCES_ENV, "").strip()
+    if not raw:
+        return frozenset(SOURCE_SYSTEMS)
+    names = {name.strip().lower() for name in raw.split(",") if name.strip()}
+    unknown = sorted(names - set(SOURCE_SYSTEMS))
+    if unknown:
+        raise ValueError(
+            f"{SOURCES_ENV}={raw!r} names unknown source(s) {', '.join(map(repr, unknown))}; "
+            f"use a comma-separated subset of {', '.join(SOURCE_SYSTEMS)}"
+        )
+    if "warehouse" not in names:
+        raise ValueError(f"{SOURCES_ENV} must include warehouse (got {raw!r}): products and FX rates come from it")
+    return frozenset(names)
+
+
+def source_switched_off(system: str, folder: Path | None) -> str | None:
+    """Why ``system`` is off (not in ``SALES360_SOURCES``, or its local ``folder`` is absent), else None.
+
+    ``folder`` is None for a live backend, which has no local folder to look for.
+    """
+    if system not in enabled_sources():
+        return f"{system} is switched off: {SOURCES_ENV}={os.environ.get(SOURCES_ENV, '')}"
+    if folder is not None and not folder.is_dir():
+        return f"{system} is switched off: no {folder} in the sources directory"
+    return None
