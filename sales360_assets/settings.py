@@ -1,40 +1,32 @@
 """Business constants shared by every layer: regions, currencies, paths.
 
 Kept in one module so a new engineer finds "which regions exist" and "what is the reporting
-currency" in one place. Deployment-specific values (paths, dates) come from environment
-variables with local defaults.
+currency" in one place. Deployment-specific values (paths, dates, the regions file) come from
+environment variables with local defaults.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+# Re-exported: modules import the reporting currency and Region from settings, as before.
+from sales360_assets.deployment_config import REPORTING_CURRENCY as REPORTING_CURRENCY
+from sales360_assets.deployment_config import Region as Region
+from sales360_assets.deployment_config import deployment_config_from_env
 
-@dataclass(frozen=True)
-class Region:
-    code: str
-    name: str
-    currency: str
-    countries: tuple[str, ...]
-
-
-REGIONS: dict[str, Region] = {
-    "na": Region("na", "North America", "USD", ("US", "CA")),
-    "emea": Region("emea", "Europe, Middle East & Africa", "EUR", ("DE", "FR", "NL", "ES", "IT")),
-    "uk": Region("uk", "United Kingdom & Ireland", "GBP", ("GB", "IE")),
-    "apac": Region("apac", "Asia Pacific", "JPY", ("JP",)),
-}
+# Regions and currencies come from the deployment configuration (SALES360_CONFIG, see
+# deployment_config.py), else the four sample regions; read once, when the code location loads.
+DEPLOYMENT = deployment_config_from_env()
+REGIONS: dict[str, Region] = DEPLOYMENT.regions
 REGION_CODES: list[str] = sorted(REGIONS)
 # Each region books in its own currency, so a deal's currency names the region that booked it.
 REGION_BY_CURRENCY: dict[str, str] = {r.currency: r.code for r in REGIONS.values()}
 
-REPORTING_CURRENCY = "USD"
 # Every currency a source may legitimately use. Anything else is a defect (dead letter).
-KNOWN_CURRENCIES: frozenset[str] = frozenset({"USD", "EUR", "GBP", "JPY"})
+KNOWN_CURRENCIES: frozenset[str] = DEPLOYMENT.known_currencies
 # FX feeds publish on business days; a sale may use the latest rate at most this many days old.
 FX_MAX_STALENESS_DAYS = 7
 
