@@ -77,3 +77,13 @@ def test_no_pos_folder_switches_pos_off(tmp_path: Path, monkeypatch: pytest.Monk
     zone = LandingZoneResource(root=str(tmp_path / "landing")).get_landing_zone()
     assert zone.read_pos_stores().height == 0
     assert str(tmp_path / "landing" / "pos") in (zone.disabled_reason or "")
+
+
+def test_a_misspelt_source_list_is_refused_when_the_definitions_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sales360_assets.definitions import build_definitions
+
+    monkeypatch.setenv(SOURCES_ENV, "warehouse,crm")
+    with pytest.raises(ValueError, match="'crm'"):
+        build_definitions(str(tmp_path), str(tmp_path / "lake"))

@@ -16,7 +16,7 @@ from typing import Any
 
 import dagster as dg
 
-from sales360_assets.settings import source_switched_off
+from sales360_assets.settings import enabled_sources, source_switched_off
 from sales360_assets.sources.landing import LandingZone
 from sales360_assets.sources.salesforce import CrmClient, LocalCrmClient, SwitchedOffCrmClient
 from sales360_assets.sources.warehouse import LocalWarehouseClient, WarehouseClient
@@ -169,6 +169,8 @@ def _env_fields(strings: dict[str, str], integers: dict[str, str]) -> dict[str, 
 
 def salesforce_resource_from_env(sources_dir: str) -> SalesforceResource:
     """SalesforceResource wired to the SALESFORCE_* variables that are set (embedded when none)."""
+    # A misspelt SALES360_SOURCES is refused when the definitions load, not in the first extraction.
+    enabled_sources()
     return SalesforceResource(sources_dir=sources_dir, **_env_fields(SALESFORCE_ENV, SALESFORCE_INT_ENV))
 
 
