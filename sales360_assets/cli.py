@@ -160,7 +160,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 def _cmd_materialize(args: argparse.Namespace) -> int:
     # Every argument and the lake are checked before the first run writes anything.
-    start, end = validate_window(args.days, args.end, datetime.now(UTC).date(), partitions_start_date())
+    start, end = validate_window(
+        args.days, args.end, datetime.now(UTC).date(), partitions_start_date(), start_text=args.start
+    )
     DeltaLake(default_lake_uri()).ensure_writable()
     from sales360_assets.definitions import defs
 
@@ -262,7 +264,10 @@ def main(argv: list[str] | None = None) -> int:
     gen.set_defaults(func=_cmd_generate)
 
     mat = sub.add_parser("materialize", help="materialize the whole asset graph for a date window × regions")
-    mat.add_argument("--days", type=int, default=30)
+    mat.add_argument(
+        "--days", type=int, default=None, help="days to materialize up to --end (default 30), or from --start"
+    )
+    mat.add_argument("--start", default=None, help="first date, YYYY-MM-DD (e.g. where your history starts)")
     mat.add_argument("--end", default=None, help="last date, YYYY-MM-DD (default: yesterday, UTC)")
     mat.add_argument("--regions", nargs="*", choices=REGION_CODES, default=None)
     mat.add_argument(

@@ -12,6 +12,8 @@ from datetime import date, timedelta
 
 import dagster as dg
 
+from sales360_assets.settings import PARTITIONS_START_ENV
+
 
 class CliError(Exception):
     """A mistake in the command's arguments or environment; the message says what to change."""
@@ -55,27 +57,52 @@ def short_error(exc: BaseException) -> str:
     return f"{type(inner).__name__}: {first}" if first else type(inner).__name__
 
 
-def validate_window(days: int, end_text: str | None, today: date, partitions_start: date) -> tuple[date, date]:
+DEFAULT_DAYS = 30
+
+
+def _parse_day(flag: str, text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CliError(f"{flag} must be a date as YYYY-MM-DD (got {text!r})") from None
+
+
+def validate_window(
+    days: int | None,
+    end_text: str | None,
+    today: date,
+    partitions_start: date,
+    start_text: str | None = None,
+) -> tuple[date, date]:
     """(start, end) of a ``materialize`` window, or a ``CliError`` saying which argument to change.
 
-    Checked before any run: a window outside the partitions used to run (and write)
-    ``reference_data_job`` first and only then fail.
+    ``--start``/``--end`` name the window directly, so loading three years of history needs no
+    day count worked out by hand; ``--days`` counts back from ``--end`` (default yesterday) or
+    forward from ``--start``. All three given must agree. Checked before any run: a window
+    outside the partitions used to run (and write) ``reference_data_job`` first and only then fail.
     """
-    if days < 1:
+    if days is not None and days < 1:
         raise CliError(f"--days must be at least 1 (got {days}): it is the number of days up to --end to materialize")
     yesterday = today - timedelta(days=1)
-    if end_text is None:
-        end = yesterday
-    else:
-        try:
-            end = date.fromisoformat(end_text)
-        except ValueError:
-            raise CliError(f"--end must be a date as YYYY-MM-DD (got {end_text!r})") from None
-    start = end - timedelta(days=days - 1)
+    start = _parse_day("--start", start_text) if start_text is not None else None
+    end = _parse_day("--end", end_text) if end_text is not None else None
+    if start is not None and end is None:
+        end = start + timedelta(days=days - 1) if days is not None else yesterday
+    end = end if end is not None else yesterday
+    if start is None:
+        start = end - timedelta(days=(days or DEFAULT_DAYS) - 1)
+    elif days is not None and (end - start).days + 1 != days:
+        raise CliError(
+            f"--days {days} disagrees with --start {start} --end {end} ({(end - start).days + 1} days); "
+            "give two of the three"
+        )
+    if start > end:
+        raise CliError(f"--start {start} is after --end {end}")
     if start < partitions_start:
         raise CliError(
-            f"the window {start}..{end} starts before the first partition ({partitions_start}); use a later --end "
-            f"or fewer --days, or set SALES360_PARTITIONS_START to an earlier date"
+            f"the window {start}..{end} starts before the first partition ({partitions_start}, "
+            f"{PARTITIONS_START_ENV}={partitions_start}); set {PARTITIONS_START_ENV}={start} (or earlier) for this "
+            "deployment, or start the window later"
         )
     if end > yesterday:
         raise CliError(f"--end {end} is not a complete day yet (today is {today} UTC); the latest is {yesterday}")

@@ -1,40 +1,32 @@
 """Business constants shared by every layer: regions, currencies, paths.
 
 Kept in one module so a new engineer finds "which regions exist" and "what is the reporting
-currency" in one place. Deployment-specific values (paths, dates) come from environment
-variables with local defaults.
+currency" in one place. Deployment-specific values (paths, dates, the regions file) come from
+environment variables with local defaults.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+# Re-exported: modules import the reporting currency and Region from settings, as before.
+from sales360_assets.deployment_config import REPORTING_CURRENCY as REPORTING_CURRENCY
+from sales360_assets.deployment_config import Region as Region
+from sales360_assets.deployment_config import deployment_config_from_env
 
-@dataclass(frozen=True)
-class Region:
-    code: str
-    name: str
-    currency: str
-    countries: tuple[str, ...]
-
-
-REGIONS: dict[str, Region] = {
-    "na": Region("na", "North America", "USD", ("US", "CA")),
-    "emea": Region("emea", "Europe, Middle East & Africa", "EUR", ("DE", "FR", "NL", "ES", "IT")),
-    "uk": Region("uk", "United Kingdom & Ireland", "GBP", ("GB", "IE")),
-    "apac": Region("apac", "Asia Pacific", "JPY", ("JP",)),
-}
+# Regions and currencies come from the deployment configuration (SALES360_CONFIG, see
+# deployment_config.py), else the four sample regions; read once, when the code location loads.
+DEPLOYMENT = deployment_config_from_env()
+REGIONS: dict[str, Region] = DEPLOYMENT.regions
 REGION_CODES: list[str] = sorted(REGIONS)
 # Each region books in its own currency, so a deal's currency names the region that booked it.
 REGION_BY_CURRENCY: dict[str, str] = {r.currency: r.code for r in REGIONS.values()}
 
-REPORTING_CURRENCY = "USD"
 # Every currency a source may legitimately use. Anything else is a defect (dead letter).
-KNOWN_CURRENCIES: frozenset[str] = frozenset({"USD", "EUR", "GBP", "JPY"})
+KNOWN_CURRENCIES: frozenset[str] = DEPLOYMENT.known_currencies
 # FX feeds publish on business days; a sale may use the latest rate at most this many days old.
 FX_MAX_STALENESS_DAYS = 7
 
@@ -84,11 +76,62 @@ def history_start_in(sources: Path) -> date | None:
         except (ValueError, KeyError, TypeError):
             pass  # not a generator manifest: fall back to the export's folders
     orders = sources / "warehouse" / "orders"
-    days = []
+    days: list[date | None] = []
     if orders.is_dir():
-        for folder in orders.iterdir():
+        for entry in orders.iterdir():
+            if entry.is_file() and entry.suffix == ".parquet":
+                days.append(_first_order_date(entry))  # a flat export: its rows carry their dates
+                continue
             try:
-                days.append(date.fromisoformat(folder.name.removeprefix("order_date=")))
+                days.append(date.fromisoformat(entry.name.removeprefix("order_date=")))
             except ValueError:
                 continue
-    return min(days, default=None)
+    return min((d for d in days if d is not None), default=None)
+
+
+def _first_order_date(path: Path) -> date | None:
+    import polars as pl  # only here: settings is imported by light modules (the CLI's argument parsing)
+
+    try:
+        first = pl.scan_parquet(path).select(pl.col("order_date").min()).collect().item()
+    except (pl.exceptions.PolarsError, OSError):
+        return None  # unreadable: the reader names the file when a run gets to it
+    return first if isinstance(first, date) else None
+
+
+SOURCES_ENV = "SALES360_SOURCES"
+SOURCE_SYSTEMS: tuple[str, ...] = ("salesforce", "warehouse", "pos")
+
+
+def enabled_sources() -> frozenset[str]:
+    """The source systems this deployment has: ``SALES360_SOURCES`` (comma-separated), else all.
+
+    A company without a CRM or without stores switches that source off instead of faking an
+    empty export; its raw tables are then empty with the contract schema. The warehouse holds the
+    catalogue and the FX rates every channel needs, so it cannot be switched off.
+    """
+    raw = os.environ.get(SOURCES_ENV, "").strip()
+    if not raw:
+        return frozenset(SOURCE_SYSTEMS)
+    names = {name.strip().lower() for name in raw.split(",") if name.strip()}
+    unknown = sorted(names - set(SOURCE_SYSTEMS))
+    if unknown:
+        raise ValueError(
+            f"{SOURCES_ENV}={raw!r} names unknown source(s) {', '.join(map(repr, unknown))}; "
+            f"use a comma-separated subset of {', '.join(SOURCE_SYSTEMS)}"
+        )
+    if "warehouse" not in names:
+        raise ValueError(f"{SOURCES_ENV} must include warehouse (got {raw!r}): products and FX rates come from it")
+    return frozenset(names)
+
+
+def source_switched_off(system: str, folder: Path | None) -> str | None:
+    """Why ``system`` is off (not in ``SALES360_SOURCES``, or its local ``folder`` is absent), else None.
+
+    ``folder`` is None for a live backend, which has no local folder to look for.
+    """
+    if system not in enabled_sources():
+        return f"{system} is switched off: {SOURCES_ENV}={os.environ.get(SOURCES_ENV, '')}"
+    if folder is not None and not folder.is_dir():
+        return f"{system} is switched off: no {folder} in the sources directory"
+    return None

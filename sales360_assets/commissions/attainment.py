@@ -28,6 +28,7 @@ from sales360_assets.core.scd import attribute_to_version
 from sales360_assets.frames import conform as _conform
 from sales360_assets.kpis import ratio
 from sales360_assets.settings import FX_MAX_STALENESS_DAYS
+from sales360_assets.staging.quality import reporting_currency_at_par
 
 MONTHS_PER_QUARTER = 3
 
@@ -109,13 +110,12 @@ def quotas_in_usd(quotas: pl.DataFrame, fx_rates: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("fx_rate_date") < pl.col("month").dt.offset_by("1mo"))
         .select("user_id", "month", pl.col("fx_rate").alias("_rate_in"), pl.col("fx_rate_date").alias("_date_in"))
     )
-    converted = (
-        before.join(within, on=["user_id", "month"], how="left")
-        .with_columns(
-            pl.coalesce("fx_rate", "_rate_in").alias("fx_rate"),
-            pl.coalesce("fx_rate_date", "_date_in").alias("fx_rate_date"),
-        )
-        .with_columns((pl.col("quota_amount") * pl.col("fx_rate")).alias("quota_usd"))
+    converted = before.join(within, on=["user_id", "month"], how="left").with_columns(
+        pl.coalesce("fx_rate", "_rate_in").alias("fx_rate"),
+        pl.coalesce("fx_rate_date", "_date_in").alias("fx_rate_date"),
+    )
+    converted = reporting_currency_at_par(converted, "month", "currency").with_columns(
+        (pl.col("quota_amount") * pl.col("fx_rate")).alias("quota_usd")
     )
     return _conform(converted, QUOTA_USD_SCHEMA).sort("user_id", "month")
 

@@ -32,7 +32,7 @@ from sales360_assets.retries import EXTRACTION_RETRY_POLICY, classified_extracti
 from sales360_assets.sources.contract import POS_STORES, POS_TRANSACTIONS, SALESFORCE_OBJECTS, WAREHOUSE_TABLES
 from sales360_assets.sources.landing import LINEAGE_COLUMNS
 from sales360_assets.sources.resources import LandingZoneResource, SalesforceResource, WarehouseResource
-from sales360_assets.sources.salesforce import extract_object, extraction_window
+from sales360_assets.sources.salesforce import SwitchedOffCrmClient, extract_object, extraction_window
 
 OWNERS = ["team:sales-data-platform"]
 GROUP = "raw"
@@ -77,6 +77,14 @@ def report_partitions_without_rows(
     return {"partitions_without_source_rows": len(empty), "partitions_without_source_rows_sample": ", ".join(empty[:5])}
 
 
+def _switched_off(context: dg.AssetExecutionContext, reason: str | None, what: str) -> dict[str, object]:
+    """Metadata (and a run-log warning) saying a source is off, so an empty table is not a mystery."""
+    if reason is None:
+        return {}
+    context.log.warning(f"{what}: {reason}; writing no rows")
+    return {"source_disabled": reason}
+
+
 def _schema_metadata(columns: dict[str, pl.DataType]) -> dict[str, object]:
     return {"dagster/column_schema": table_schema(pl.Schema({**columns, **INGESTION_COLUMNS}))}
 
@@ -116,6 +124,9 @@ def build_salesforce_raw_asset(
         run_start = datetime.now(UTC)
         since, until = extraction_window(watermark, run_start, timedelta(minutes=salesforce.lookback_minutes))
         client = salesforce.get_client()
+        if isinstance(client, SwitchedOffCrmClient):
+            # Empty, with the contract schema: downstream runs as for an org with no records.
+            context.log.warning(f"Salesforce {object_name}: {client.reason}; writing no records")
         frame, added = extract_object(client, table, since, until)
         delivered = frame.height
         # One row per record version: a version the platform already holds keeps its first
@@ -221,7 +232,9 @@ def build_warehouse_partitioned_asset(
 )
 def raw_pos_stores(context: dg.AssetExecutionContext, landing: LandingZoneResource) -> pl.DataFrame:
     with classified_extraction("POS store registry"):
-        frame = landing.get_landing_zone().read_pos_stores()
+        zone = landing.get_landing_zone()
+        frame = zone.read_pos_stores()
+    context.add_output_metadata(_switched_off(context, zone.disabled_reason, "POS store registry"))
     return with_ingestion_columns(frame, "landing:pos/stores.csv", context.run.run_id, datetime.now(UTC))
 
 
@@ -241,10 +254,16 @@ def raw_pos_transactions(context: dg.AssetExecutionContext, landing: LandingZone
     with classified_extraction(f"POS landing files {selection}"):
         zone = landing.get_landing_zone()
         frame = zone.read_pos_transactions(selection.start, selection.end, selection.regions)
+    off = zone.disabled_reason
     context.add_output_metadata(
         {
             "files_read": frame["_source_file"].n_unique() if frame.height else 0,
-            **report_partitions_without_rows(context, frame, selection, "POS landing zone"),
+            # With POS off, days without rows are expected: only say it is off.
+            **(
+                _switched_off(context, off, "POS transactions")
+                if off is not None
+                else report_partitions_without_rows(context, frame, selection, "POS landing zone")
+            ),
         }
     )
     return with_ingestion_columns(frame, "landing:pos", context.run.run_id, datetime.now(UTC))

@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sales360_assets.kpis import KPIS, ratio
+from sales360_assets.settings import REGIONS, REPORTING_CURRENCY
 
 REPORT_FILE = "sales_team_report.md"
 KPI_TREND_PNG = "executive_kpi_trend.png"
@@ -768,11 +769,15 @@ def build_report(inputs: ReportInputs, output_dir: Path) -> SalesTeamReport:
         )
     if losers.height:
         risks.append(f"Margin drain: {losers.height} products sell below cost.")
-    non_usd = by_region.filter(pl.col("region") != "na")["revenue_usd"].sum()
+    # Regions come from the deployment configuration: which ones earn in another currency varies.
+    foreign = {r.code: r.currency for r in REGIONS.values() if r.currency != REPORTING_CURRENCY}
+    non_usd = by_region.filter(pl.col("region").is_in(list(foreign)))["revenue_usd"].sum()
     fx_share = fig.add("risks", "non_usd_revenue_share_pct", non_usd / revenue_total * 100.0 if revenue_total else None)
     if fx_share:
+        names = list(dict.fromkeys(foreign.values()))
+        earned_in = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
         risks.append(
-            f"Currency: {_pct(fx_share)} of revenue is earned in EUR, GBP or JPY; a stronger dollar lowers reported revenue."
+            f"Currency: {_pct(fx_share)} of revenue is earned in {earned_in}; a stronger dollar lowers reported revenue."
         )
     if alerts.height:
         risks.append(f"Pipeline: {alerts.height} region × deal-type segment(s) kept a low win rate for months running.")

@@ -13,6 +13,7 @@ Layout under the sources directory::
                                           record, its latest version (see sources/salesforce.py)
     warehouse/<table>/<table>.parquet      unpartitioned warehouse tables
     warehouse/<table>/<date_col>=<YYYY-MM-DD>/part-0.parquet   date-partitioned warehouse tables
+    warehouse/<table>/*.parquet            ... or flat files, rows selected by <date_col> (sources/warehouse.py)
     landing/pos/stores.csv                 store registry (store -> region, currency)
     landing/pos/<YYYY-MM-DD>/<store_id>.csv   one POS/ERP log drop per store and business day
     _ground_truth/                         generator-only answers (identity of customers); never read by assets

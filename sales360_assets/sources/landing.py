@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
+from sales360_assets.settings import source_switched_off
 from sales360_assets.sources.contract import POS_STORES, POS_TRANSACTIONS, SchemaDriftError, check_schema_drift
 from sales360_assets.sources.routing import SOURCE_REGION, route_region_value
 
@@ -182,7 +183,15 @@ class LandingZone:
     def pos_root(self) -> Path:
         return self.root / "pos"
 
+    @property
+    def disabled_reason(self) -> str | None:
+        """Why POS is off (``SALES360_SOURCES``, or no ``landing/pos`` folder), else None."""
+        return source_switched_off("pos", self.pos_root)
+
     def read_pos_stores(self) -> pl.DataFrame:
+        if self.disabled_reason is not None:
+            # A company without stores has no registry: no store files can be read either.
+            return pl.DataFrame(schema=POS_STORES.columns)
         path = self.pos_root / "stores.csv"
         if not path.exists():
             raise FileNotFoundError(
@@ -203,6 +212,8 @@ class LandingZone:
         }
 
     def pos_files(self, day: date, stores: Sequence[str] | None = None) -> list[Path]:
+        if self.disabled_reason is not None:
+            return []
         folder = self.pos_root / day.isoformat()
         files = sorted(folder.glob("*.csv")) if folder.is_dir() else []
         return [f for f in files if stores is None or f.stem in stores]

@@ -16,8 +16,9 @@ from typing import Any
 
 import dagster as dg
 
+from sales360_assets.settings import enabled_sources, source_switched_off
 from sales360_assets.sources.landing import LandingZone
-from sales360_assets.sources.salesforce import CrmClient, LocalCrmClient
+from sales360_assets.sources.salesforce import CrmClient, LocalCrmClient, SwitchedOffCrmClient
 from sales360_assets.sources.warehouse import LocalWarehouseClient, WarehouseClient
 
 GIB = 1024**3
@@ -59,6 +60,10 @@ class SalesforceResource(dg.ConfigurableResource):
         )
 
     def get_client(self) -> CrmClient:
+        # Read at run time: a crm/ folder that appears later switches the CRM on without a redeploy.
+        off = source_switched_off("salesforce", None if self.is_live else Path(self.sources_dir) / "crm")
+        if off is not None:
+            return SwitchedOffCrmClient(off)
         if not self.is_live:
             return LocalCrmClient(Path(self.sources_dir) / "crm")
         # Imported here so the embedded default never loads the Salesforce client stack.
@@ -164,6 +169,8 @@ def _env_fields(strings: dict[str, str], integers: dict[str, str]) -> dict[str, 
 
 def salesforce_resource_from_env(sources_dir: str) -> SalesforceResource:
     """SalesforceResource wired to the SALESFORCE_* variables that are set (embedded when none)."""
+    # A misspelt SALES360_SOURCES is refused when the definitions load, not in the first extraction.
+    enabled_sources()
     return SalesforceResource(sources_dir=sources_dir, **_env_fields(SALESFORCE_ENV, SALESFORCE_INT_ENV))
 
 

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import polars as pl
 
-from sales360_assets.sources.contract import UTC_DATETIME, SourceTable, check_schema_drift
+from sales360_assets.sources.contract import SALESFORCE_OBJECTS, UTC_DATETIME, SourceTable, check_schema_drift
 
 logger = logging.getLogger(__name__)
 
@@ -187,6 +187,29 @@ class LocalCrmClient:
 
     def usage_metadata(self) -> dict[str, Any]:
         return {"crm_backend": "local files"}
+
+
+class SwitchedOffCrmClient:
+    """The CRM of a deployment without one: every object offers its contract fields and has no records.
+
+    The raw assets then write empty tables with the contract schema, so staging, the star schema
+    and the marts run as for an org with nothing in it, instead of an export faking one.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def describe(self, object_name: str) -> dict[str, Any]:
+        columns = SALESFORCE_OBJECTS[object_name].columns
+        return {"name": object_name, "queryable": True, "fields": [{"name": c} for c in columns]}
+
+    def extract(
+        self, object_name: str, fields: list[str], since: datetime | None, until: datetime
+    ) -> Iterator[dict[str, Any]]:
+        return iter(())
+
+    def usage_metadata(self) -> dict[str, Any]:
+        return {"crm_backend": "none", "source_disabled": self.reason}
 
 
 def extraction_window(

@@ -8,7 +8,7 @@ date-range × region slice of a date-partitioned table (``WHERE order_date BETWE
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -44,8 +44,38 @@ def conform(table: SourceTable, frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+class WarehouseLayoutError(ValueError):
+    """A warehouse export laid out in a way the reader does not know: it names the file and the layouts."""
+
+
+def derive_missing_columns(table: SourceTable, frame: pl.LazyFrame, loaded_at: datetime) -> pl.LazyFrame:
+    """Add the derivable columns an export without timestamps lacks (documented in the contract).
+
+    An export with dates only would otherwise have to invent them: ``order_ts`` becomes the
+    order date at 00:00 UTC and ``_loaded_at`` (used to collapse retried loads and to notice late
+    arrivals) the time the file was written. Delivered values are never replaced.
+    """
+    delivered = frame.collect_schema().names()
+    derived = []
+    if "_loaded_at" in table.columns and "_loaded_at" not in delivered:
+        derived.append(pl.lit(loaded_at, dtype=table.columns["_loaded_at"]).alias("_loaded_at"))
+    if "order_ts" in table.columns and "order_ts" not in delivered and "order_date" in delivered:
+        derived.append(pl.col("order_date").cast(pl.Date).cast(table.columns["order_ts"]).alias("order_ts"))
+    return frame.with_columns(derived) if derived else frame
+
+
+def _modified_at(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+
+
 class LocalWarehouseClient:
-    """The embedded default: Parquet files laid out like a date-partitioned BigQuery table."""
+    """The embedded default: Parquet files laid out like a date-partitioned BigQuery table.
+
+    A date-partitioned table is either one folder per day (``<date_column>=YYYY-MM-DD/*.parquet``)
+    or flat Parquet files in the table folder, whose rows are selected by the date column (the
+    file's rows carry their date; folder names are never trusted for it). Anything else, or a
+    folder without data, is an error naming what was found: a wrong layout must not read as 0 rows.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -59,42 +89,83 @@ class LocalWarehouseClient:
             )
         return path
 
+    def _layout_error(self, table: SourceTable, found: Path, problem: str) -> WarehouseLayoutError:
+        base = self.root / table.name
+        return WarehouseLayoutError(
+            f"warehouse table {table.name!r}: {problem} ({found}); expected "
+            f"{base}/{table.date_column}=YYYY-MM-DD/*.parquet (one folder per day) or "
+            f"{base}/*.parquet (flat files, rows selected by {table.date_column}), not both"
+        )
+
+    def _partitioned_files(self, table: SourceTable) -> tuple[list[Path], dict[date, list[Path]]]:
+        """(flat files, files per day folder) of a date-partitioned table; refuses any other layout."""
+        base = self._table_dir(table)
+        prefix = f"{table.date_column}="
+        flat: list[Path] = []
+        by_day: dict[date, list[Path]] = {}
+        for entry in sorted(base.iterdir()):
+            if entry.name.startswith((".", "_")):
+                continue  # hidden files and writer markers (_SUCCESS) carry no rows
+            if entry.is_file() and entry.suffix == ".parquet":
+                flat.append(entry)
+                continue
+            if not (entry.is_dir() and entry.name.startswith(prefix)):
+                raise self._layout_error(table, entry, "unexpected entry in the table folder")
+            try:
+                day = date.fromisoformat(entry.name.removeprefix(prefix))
+            except ValueError:
+                raise self._layout_error(table, entry, "folder name is not a date as YYYY-MM-DD") from None
+            others = [f for f in entry.iterdir() if f.suffix != ".parquet" and not f.name.startswith((".", "_"))]
+            if others:
+                raise self._layout_error(table, others[0], "not a Parquet file")
+            by_day[day] = sorted(entry.glob("*.parquet"))
+        if flat and by_day:
+            raise self._layout_error(table, flat[0], "both flat files and day folders")
+        if not flat and not any(by_day.values()):
+            raise self._layout_error(table, base, "no Parquet files")
+        return flat, by_day
+
+    def _scan(self, table: SourceTable, path: Path) -> pl.LazyFrame:
+        return derive_missing_columns(table, pl.scan_parquet(path), _modified_at(path))
+
     def read_partitioned(self, table: SourceTable, start: date, end: date, regions: Sequence[str]) -> pl.DataFrame:
         if table.date_column is None or table.region_column is None:
             raise ValueError(f"warehouse table {table.name!r} is not partitioned by date and region")
-        base = self._table_dir(table)
+        flat, by_day = self._partitioned_files(table)
         days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-        files = [f for d in days for f in sorted((base / f"{table.date_column}={d.isoformat()}").glob("*.parquet"))]
+        files = flat or [f for d in days for f in by_day.get(d, [])]
         if not files:
             return pl.DataFrame(schema=table.columns)
         # Regions are matched after normalising them (routing), never filtered here: a row
         # spelled "UK" or with an unknown region must reach a run, not vanish.
-        # One file per day, read separately: a day delivered with another type (quantity as a
-        # float) must not fail the whole range; the relaxed concat widens, exact_cast judges.
-        frame = pl.concat(
-            [pl.read_parquet(f).filter(pl.col(table.date_column).is_between(start, end)) for f in files],
-            how="diagonal_relaxed",
-        )
+        # One file at a time: a day delivered with another type (quantity as a float) must not
+        # fail the whole range; the relaxed concat widens, exact_cast judges.
+        in_window = pl.col(table.date_column).is_between(start, end)
+        frame = pl.concat([self._scan(table, f).filter(in_window).collect() for f in files], how="diagonal_relaxed")
         return route_regions(conform(table, frame), table.region_column, regions)
 
     def read_full(self, table: SourceTable) -> pl.DataFrame:
-        files = sorted(self._table_dir(table).glob("*.parquet"))
+        base = self._table_dir(table)
+        files = sorted(base.glob("*.parquet"))
         if not files:
-            raise FileNotFoundError(f"warehouse table {table.name!r} has no data files")
-        return conform(table, pl.read_parquet(files))
+            raise WarehouseLayoutError(f"warehouse table {table.name!r} has no data files: expected {base}/*.parquet")
+        return conform(table, pl.concat([self._scan(table, f).collect() for f in files], how="diagonal_relaxed"))
 
     def read_loaded_between(self, table: SourceTable, since: datetime, until: datetime) -> pl.DataFrame:
         date_column, region_column, loaded = _arrival_columns(table)
-        files = sorted(self._table_dir(table).glob("*/*.parquet"))
-        if not files:
-            return pl.DataFrame(schema={date_column: pl.Date, region_column: pl.String, loaded: table.columns[loaded]})
-        # Parquet statistics on _loaded_at let the scan skip files loaded before `since`.
-        return (
-            pl.scan_parquet(files)
+        flat, by_day = self._partitioned_files(table)
+        files = flat or [f for day_files in by_day.values() for f in day_files]
+        # Parquet statistics on _loaded_at let each scan skip row groups loaded before `since`.
+        frames = [
+            self._scan(table, f)
             .select(date_column, region_column, loaded)
             .filter(pl.col(loaded).is_between(since, until))
             .collect()
-        )
+            for f in files
+        ]
+        if not frames:
+            return pl.DataFrame(schema={date_column: pl.Date, region_column: pl.String, loaded: table.columns[loaded]})
+        return pl.concat(frames, how="vertical_relaxed")
 
     def usage_metadata(self) -> dict[str, Any]:
         return {"warehouse_backend": "local files"}

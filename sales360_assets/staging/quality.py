@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from sales360_assets.settings import FX_MAX_STALENESS_DAYS, KNOWN_CURRENCIES, REGION_CODES
+from sales360_assets.settings import FX_MAX_STALENESS_DAYS, KNOWN_CURRENCIES, REGION_CODES, REPORTING_CURRENCY
 from sales360_assets.sources.routing import CAST_ERROR, SOURCE_REGION, normalized_region
 
 DEAD_LETTER_SCHEMA: dict[str, pl.DataType] = {
@@ -193,7 +193,20 @@ def attach_fx(
         tolerance=f"{FX_MAX_STALENESS_DAYS}d",
         check_sortedness=False,
     )
-    return joined.sort("_row").drop("_row", "_fx_on")
+    return reporting_currency_at_par(joined.sort("_row").drop("_row", "_fx_on"), on_date, currency)
+
+
+def reporting_currency_at_par(frame: pl.DataFrame, on_date: str, currency: str) -> pl.DataFrame:
+    """The reporting currency converts at exactly 1, dated the row's own date, when the feed has no rate.
+
+    A USD amount is already in USD: requiring a USD→USD row in the FX feed (which real feeds do not
+    publish) dead-lettered every USD line of an export without one. A rate the feed does give is kept.
+    """
+    at_par = (pl.col(currency) == REPORTING_CURRENCY) & pl.col("fx_rate").is_null()
+    return frame.with_columns(
+        pl.when(at_par).then(pl.lit(1.0)).otherwise(pl.col("fx_rate")).alias("fx_rate"),
+        pl.when(at_par).then(pl.col(on_date).cast(pl.Date)).otherwise(pl.col("fx_rate_date")).alias("fx_rate_date"),
+    )
 
 
 def missing_fx(on_date: str = "date", currency: str = "currency") -> Rule:

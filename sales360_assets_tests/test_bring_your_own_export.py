@@ -1,0 +1,152 @@
+"""End to end: a minimal warehouse-only export loads without code changes or invented data.
+
+No ``crm/`` and no ``landing/`` (both sources switch off), dates only (no ``order_ts``, no
+``_loaded_at``), no USD→USD FX row, orders and lines as flat Parquet files. The marts must
+reconcile exactly to the export's own totals.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from sales360_assets.settings import REGIONS, SOURCES_ENV
+from sales360_assets_tests.conftest import WINDOW_END, WINDOW_START, SampleSources, materialize_into
+
+# Constant rates make the expected USD totals a plain product, independent of the FX look-back.
+USD_PER_UNIT = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27, "JPY": 0.0067}
+SKUS = [f"SKU-{i:03d}" for i in range(10)]
+
+
+def write_export(root: Path, seed: int = 12) -> pl.DataFrame:
+    """The export under ``root``; returns its completed lines with ``net_usd`` (the expected answer)."""
+    rng = random.Random(seed)
+    regions = sorted(REGIONS.values(), key=lambda r: r.code)
+    days = [WINDOW_START + timedelta(days=i) for i in range((WINDOW_END - WINDOW_START).days + 1)]
+    stamp = datetime(2026, 1, 1, tzinfo=UTC)
+    customers = pl.DataFrame(
+        [
+            {
+                "customer_id": f"c-{i:03d}",
+                "first_name": f"First{i}",
+                "last_name": f"Last{i}",
+                "email": f"customer{i}@example.com",
+                "phone": None,
+                "country": regions[i % 4].countries[0],
+                "city": "City",
+                "segment": ["Consumer", "Corporate", None][i % 3],
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+            for i in range(40)
+        ]
+    )
+    products = pl.DataFrame(
+        {
+            "sku": SKUS,
+            "product_name": [f"Product {s}" for s in SKUS],
+            "category": ["Electronics", "Home"] * 5,
+            "subcategory": ["Phones", "Kitchen"] * 5,
+            "brand": ["Acme"] * 10,
+            "list_price_usd": [10.0 + 5 * i for i in range(10)],
+            "standard_cost_usd": [4.0 + 2 * i for i in range(10)],
+            "updated_at": [stamp] * 10,
+        }
+    )
+    rate_days = [WINDOW_START - timedelta(days=14) + timedelta(days=i) for i in range(21)]
+    fx = pl.DataFrame(
+        [
+            {"rate_date": d, "currency": c, "usd_per_unit": r}
+            for d in rate_days
+            if d.weekday() < 5
+            for c, r in USD_PER_UNIT.items()
+            if c != "USD"  # the reporting currency needs no feed row
+        ]
+    )
+    orders, lines = [], []
+    for n in range(120):
+        region = regions[n % 4]
+        day = days[n % len(days)]
+        order_id = f"o-{n:04d}"
+        status = "cancelled" if n % 10 == 7 else "completed"
+        orders.append(
+            {
+                "order_id": order_id,
+                "customer_id": f"c-{rng.randrange(40):03d}",
+                "order_date": day,
+                "region": region.code,
+                "currency": region.currency,
+                "status": status,
+            }
+        )
+        for line in range(1, rng.randint(1, 3) + 1):
+            quantity, price = rng.randint(1, 5), round(rng.uniform(1, 200), 2)
+            lines.append(
+                {
+                    "order_id": order_id,
+                    "line_number": line,
+                    "sku": rng.choice(SKUS),
+                    "quantity": quantity,
+                    "unit_price": price,
+                    "discount_amount": round(rng.choice([0.0, 0.0, 0.1]) * quantity * price, 2),
+                    "order_date": day,
+                    "region": region.code,
+                    "_status": status,
+                    "_currency": region.currency,
+                }
+            )
+    for table, frame in {
+        "customers": customers,
+        "products": products,
+        "fx_rates": fx,
+        "orders": pl.DataFrame(orders),
+        "order_lines": pl.DataFrame(lines).drop("_status", "_currency"),
+    }.items():
+        (root / "warehouse" / table).mkdir(parents=True)
+        frame.write_parquet(root / "warehouse" / table / f"{table}.parquet")
+    return (
+        pl.DataFrame(lines)
+        .filter(pl.col("_status") == "completed")
+        .with_columns(
+            (
+                (pl.col("quantity") * pl.col("unit_price") - pl.col("discount_amount"))
+                * pl.col("_currency").replace_strict(USD_PER_UNIT)
+            ).alias("net_usd")
+        )
+    )
+
+
+def test_a_warehouse_only_dates_only_export_reconciles_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SOURCES_ENV, raising=False)  # switched off by the missing folders alone
+    expected = write_export(tmp_path / "sources")
+    with dg.instance_for_test() as instance:
+        run = materialize_into(tmp_path, SampleSources(tmp_path / "sources", {}), instance)
+        lake = run.lake
+        facts = lake.read("fact_sales")
+        assert facts["channel"].unique().to_list() == ["web"]  # no CRM or POS lines
+        assert lake.read("raw_salesforce_opportunities").height == 0
+        assert lake.read("raw_pos_stores").height == 0
+        letters = lake.read("dead_letters") if lake.exists("dead_letters") else pl.DataFrame()
+        assert letters.height == 0, letters.select("source_table", "reason").head(5)
+        mart = lake.read("mart_daily_sales")
+        got = mart.select(pl.col("revenue_usd").sum().round(2), pl.col("orders").sum(), pl.col("units").sum()).row(0)
+        want = (
+            round(expected["net_usd"].sum(), 2),
+            expected["order_id"].n_unique(),
+            float(expected["quantity"].sum()),
+        )
+        assert got == want
+        per_region = mart.group_by("region").agg(pl.col("revenue_usd").sum().round(2)).sort("region")
+        want_region = (
+            expected.group_by("region").agg(pl.col("net_usd").sum().round(2).alias("revenue_usd")).sort("region")
+        )
+        assert per_region.to_dicts() == want_region.to_dicts()
+        orders = lake.read("stg_warehouse_orders")
+        assert (orders["order_ts"].dt.date() == orders["date"]).all()
+        assert (orders["order_ts"].dt.time() == datetime.min.time()).all()
+        assert date(2026, 3, 2) in orders["date"].to_list()
