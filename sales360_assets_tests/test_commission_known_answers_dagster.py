@@ -1,0 +1,131 @@
+"""Issue 10's known answers through real Dagster materializations of the commission path on Delta.
+
+The upstream tables (bookings ledger, account teams, quotas, FX, reps) are seeded as Delta
+tables; the sales_reporting_job's commission assets then run as the nightly job runs them,
+twice when the CRM changes in between, and the statements are read back from the lake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from sales360_assets.core.transforms import build_bridge_account_team, build_dim_sales_rep
+from sales360_assets.definitions import build_definitions
+from sales360_assets.lake.delta import DeltaLake
+from sales360_assets_tests.builders import FX_SCHEMA, QUOTAS_SCHEMA, TEAM_SCHEMA, booking_lines, dim_customer, frame, ts
+from sales360_assets_tests.builders import users as user_rows
+
+pytestmark = pytest.mark.integration
+
+JAN, MAR = date(2026, 1, 1), date(2026, 3, 1)
+COMMISSION_ASSETS = [
+    dg.AssetKey(k)
+    for k in (
+        "commission_credit_lines",
+        "mart_rep_quota_attainment",
+        "commission_ledger",
+        "commission_statement_lines",
+        "commission_statements",
+    )
+]
+
+
+class Org:
+    """A lake seeded with the commission path's inputs, and the job that reads them."""
+
+    def __init__(self, root: Path, instance: dg.DagsterInstance) -> None:
+        self.lake_uri = str(root / "lake")
+        self.lake = DeltaLake(self.lake_uri)
+        self.defs = build_definitions(str(root / "no-sources"), self.lake_uri)
+        self.instance = instance
+
+    def seed(self, bookings: list[dict[str, Any]], quotas: list[tuple[str, date, float]]) -> None:
+        self.lake.overwrite("fact_booking_line", booking_lines(bookings))
+        self.lake.overwrite("bridge_account_team", build_bridge_account_team(frame([], TEAM_SCHEMA), dim_customer()))
+        self.lake.overwrite(
+            "stg_salesforce_quotas",
+            frame(
+                [
+                    {"quota_id": f"Q{i}", "user_id": u, "month": m, "quota_amount": q, "currency": "USD",
+                     "system_modstamp": ts(2025, 12, 1), "is_deleted": False}
+                    for i, (u, m, q) in enumerate(quotas)
+                ],
+                QUOTAS_SCHEMA,
+            ),
+        )  # fmt: skip
+        self.lake.overwrite(
+            "stg_warehouse_fx_rates", frame([{"rate_date": date(2025, 12, 31), "currency": "EUR", "usd_per_unit": 1.1}], FX_SCHEMA)
+        )  # fmt: skip
+        self.lake.overwrite("dim_sales_rep", build_dim_sales_rep(user_rows([{"user_id": "U1", "name": "Una"}])))
+
+    def run(self) -> None:
+        result = self.defs.resolve_job_def("sales_reporting_job").execute_in_process(
+            instance=self.instance, asset_selection=COMMISSION_ASSETS
+        )
+        assert result.success
+
+    def statement(self, month: date) -> dict[str, Any]:
+        rows = self.lake.read("commission_statements").filter(
+            pl.col("statement_month") == month, pl.col("user_id") == "U1"
+        )
+        return rows.row(0, named=True)
+
+
+@pytest.fixture
+def org(tmp_path: Path) -> Iterator[Org]:
+    with dg.instance_for_test() as instance:
+        yield Org(tmp_path, instance)
+
+
+def booking(line_id: str, booked: date, usd: float, **extra: Any) -> dict[str, Any]:
+    return {
+        "booking_line_id": f"crm:{line_id}",
+        "opportunity_id": f"OP-{line_id}",
+        "sales_line_id": f"crm:{line_id}",
+        "account_id": "A9",
+        "owner_id": "U1",
+        "booking_date": booked,
+        "net_amount_usd": usd,
+        **extra,
+    }
+
+
+def test_case_2_a_clawback_rebands_the_month(org: Org) -> None:
+    """Quota 1,000; A 300 kept; B 1,000 cancelled on day 24: the rep keeps A's 15.00 (was 30.00)."""
+    kept, cancelled = booking("A", date(2026, 1, 5), 300.0), booking("B", date(2026, 1, 10), 1000.0)
+    org.seed([kept, cancelled], [("U1", JAN, 1000.0)])
+    org.run()
+    assert org.statement(JAN)["payout_usd"] == Decimal("130.00")  # 1,300 at 2× and 5 %
+    org.seed([kept, {**cancelled, "is_cancelled": True, "cancelled_date": date(2026, 1, 24)}], [("U1", JAN, 1000.0)])
+    org.run()
+    january = org.statement(JAN)
+    print(f"CASE 2 through Dagster: January clawback {january['clawback_usd']}, payout {january['payout_usd']}")
+    assert (january["clawback_usd"], january["payout_usd"]) == (Decimal("-115.00"), Decimal("15.00"))
+
+
+def test_case_5_a_mid_month_quota_counts_for_its_month(org: Org) -> None:
+    """Month__c 2026-03-15 is March's quota: 1,000 credited against 1,000 is 100 % (1.5×), not 'no quota'."""
+    org.seed([booking("L1", date(2026, 3, 10), 1000.0)], [("U1", date(2026, 3, 15), 1000.0)])
+    org.run()
+    march = org.statement(MAR)
+    print(f"CASE 5 through Dagster: March attainment {march['attainment_pct']} %, payout {march['payout_usd']}")
+    assert march["attainment_pct"] == pytest.approx(100.0)
+    assert march["payout_usd"] == Decimal("75.00")
+
+
+def test_case_6_every_amount_is_decimal_cents(org: Org) -> None:
+    org.seed([booking("L1", date(2026, 3, 10), 333.333), booking("L2", date(2026, 3, 11), 0.1)], [])
+    org.run()
+    lines = org.lake.read("commission_statement_lines")
+    assert lines.schema["commission_usd"] == pl.Decimal(18, 2)
+    # 333.33 × 5 % = 16.6665 → 16.67; 0.10 × 5 % = 0.005 → 0.01 (half-up at the line).
+    assert sorted(lines["commission_usd"].to_list()) == [Decimal("0.01"), Decimal("16.67")]
+    assert org.statement(MAR)["payout_usd"] == Decimal("16.68")
