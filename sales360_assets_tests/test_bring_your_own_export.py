@@ -7,7 +7,10 @@ reconcile exactly to the export's own totals.
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +22,13 @@ from sales360_assets.settings import REGIONS, SOURCES_ENV
 from sales360_assets_tests.conftest import WINDOW_END, WINDOW_START, SampleSources, materialize_into
 
 # Constant rates make the expected USD totals a plain product, independent of the FX look-back.
-USD_PER_UNIT = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27, "JPY": 0.0067}
+USD_PER_UNIT = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27, "JPY": 0.0067, "AUD": 0.66, "BRL": 0.2}
+# Two territories the sample does not have, for the run under a deployment config.
+CUSTOM_REGIONS = """\
+regions:
+  - {code: anz, currency: AUD, countries: [AU, NZ], timezone: Australia/Sydney}
+  - {code: latam, currency: BRL, countries: [BR, AR], timezone: America/Sao_Paulo}
+"""
 SKUS = [f"SKU-{i:03d}" for i in range(10)]
 
 
@@ -37,7 +46,7 @@ def write_export(root: Path, seed: int = 12) -> pl.DataFrame:
                 "last_name": f"Last{i}",
                 "email": f"customer{i}@example.com",
                 "phone": None,
-                "country": regions[i % 4].countries[0],
+                "country": regions[i % len(regions)].countries[0],
                 "city": "City",
                 "segment": ["Consumer", "Corporate", None][i % 3],
                 "created_at": stamp,
@@ -70,7 +79,7 @@ def write_export(root: Path, seed: int = 12) -> pl.DataFrame:
     )
     orders, lines = [], []
     for n in range(120):
-        region = regions[n % 4]
+        region = regions[n % len(regions)]
         day = days[n % len(days)]
         order_id = f"o-{n:04d}"
         status = "cancelled" if n % 10 == 7 else "completed"
@@ -150,3 +159,21 @@ def test_a_warehouse_only_dates_only_export_reconciles_exactly(tmp_path: Path, m
         assert (orders["order_ts"].dt.date() == orders["date"]).all()
         assert (orders["order_ts"].dt.time() == datetime.min.time()).all()
         assert date(2026, 3, 2) in orders["date"].to_list()
+
+
+def test_custom_regions_and_currencies_from_the_config_alone(tmp_path: Path) -> None:
+    """Issue 12's acceptance: anz in AUD and latam in BRL, USD reporting, no CRM, no POS, dates only —
+    the same export test, in a fresh process whose only difference is SALES360_CONFIG."""
+    config = tmp_path / "deployment.yaml"
+    config.write_text(CUSTOM_REGIONS)
+    env = {**os.environ, "SALES360_CONFIG": str(config), "PYTHONPATH": str(Path(__file__).parents[1])}
+    test = f"{Path(__file__)}::test_a_warehouse_only_dates_only_export_reconciles_exactly"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test, "--basetemp", str(tmp_path / "run")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "1 passed" in done.stdout
