@@ -44,6 +44,22 @@ class MaterializedLake:
     timings: dict[str, float]
 
 
+@pytest.fixture(autouse=True)
+def _no_leaked_dagster_state_storage() -> Iterator[None]:
+    """Each test starts with no "current" Dagster defs-state storage.
+
+    Entering a DagsterInstance sets a context variable to its storage; an instance entered and
+    garbage-collected without its exit (or exited out of order by overlapping fixtures) leaves it
+    pointing at a dead weakref, and the next test that loads Definitions fails with "Attempted to
+    resolve undefined DagsterInstance weakref" — depending on which tests shared the worker
+    before. Dagster exposes no public reset, hence the private import (tests only).
+    """
+    from dagster._core.storage.defs_state.base import set_defs_state_storage
+
+    with set_defs_state_storage(None):
+        yield
+
+
 @pytest.fixture(scope="session")
 def sample_sources(tmp_path_factory: pytest.TempPathFactory) -> SampleSources:
     root = tmp_path_factory.mktemp("sources")

@@ -373,6 +373,7 @@ def test_usage_metadata_reports_api_limits(org: SalesforceStub) -> None:
 def test_resource_stays_embedded_without_credentials(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     for var in ("SALESFORCE_USERNAME", "SALESFORCE_PASSWORD", "SALESFORCE_CONSUMER_KEY", "SALESFORCE_SESSION_ID"):
         monkeypatch.delenv(var, raising=False)
+    (tmp_path / "crm").mkdir()  # an export with CRM data (without crm/ the source is switched off)
     assert isinstance(SalesforceResource(sources_dir=str(tmp_path)).get_client(), LocalCrmClient)
     assert isinstance(salesforce_resource_from_env(str(tmp_path)).get_client(), LocalCrmClient)
 
