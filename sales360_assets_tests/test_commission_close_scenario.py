@@ -22,6 +22,7 @@ import pytest
 
 from sales360_assets.cli import main as cli
 from sales360_assets.commissions import periods, statements
+from sales360_assets.commissions.assets import commission_assets
 from sales360_assets.definitions import build_definitions
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets_tests.conftest import SampleSources
@@ -31,16 +32,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("commission_close
 
 MARCH, APRIL = date(2026, 3, 1), date(2026, 4, 1)
 CANCELLED_ON = "2026-04-02T10:00:00.000+0000"
-COMMISSION_ASSETS = [
-    dg.AssetKey(k)
-    for k in (
-        "commission_credit_lines",
-        "mart_rep_quota_attainment",
-        "commission_ledger",
-        "commission_statement_lines",
-        "commission_statements",
-    )
-]
+# The commission path as sales_reporting_job runs it: credit → attainment → ledger → statements.
+COMMISSION_ASSETS = [a.key for a in commission_assets]
 
 
 @dataclass

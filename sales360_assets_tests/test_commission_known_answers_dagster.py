@@ -17,6 +17,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from sales360_assets.commissions.assets import commission_assets
 from sales360_assets.core.transforms import build_bridge_account_team, build_dim_sales_rep
 from sales360_assets.definitions import build_definitions
 from sales360_assets.lake.delta import DeltaLake
@@ -26,16 +27,8 @@ from sales360_assets_tests.builders import users as user_rows
 pytestmark = pytest.mark.integration
 
 JAN, MAR = date(2026, 1, 1), date(2026, 3, 1)
-COMMISSION_ASSETS = [
-    dg.AssetKey(k)
-    for k in (
-        "commission_credit_lines",
-        "mart_rep_quota_attainment",
-        "commission_ledger",
-        "commission_statement_lines",
-        "commission_statements",
-    )
-]
+# The commission path as sales_reporting_job runs it: credit → attainment → ledger → statements.
+COMMISSION_ASSETS = [a.key for a in commission_assets]
 
 
 class Org:
