@@ -229,14 +229,7 @@ def test_rep_attainment_by_month_and_quarter_with_the_manager_roll_up() -> None:
     mart = quota_attainment.build_mart_rep_quota_attainment(months, build_dim_sales_rep(history))
 
     def pick(period_type: str, start: date, level: str, user: str) -> dict[str, Any]:
-        rows = mart.filter(
-            pl.col("period_type") == period_type,
-            pl.col("period_start") == start,
-            pl.col("level") == level,
-            pl.col("user_id") == user,
-        ).to_dicts()
-        assert len(rows) == 1, (period_type, start, level, user)
-        return rows[0]
+        return _pick(mart, period_type, start, level, user)
 
     assert pick("month", JAN, "rep", "U1")["attainment_pct"] == 50.0
     q1 = pick("quarter", JAN, "rep", "U1")

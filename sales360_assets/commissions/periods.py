@@ -103,7 +103,8 @@ def close_month(lake: DeltaLake, month: date, closed_by: str, now: datetime | No
     if month not in all_months:
         have = ", ".join(m.strftime("%Y-%m") for m in all_months)
         raise PeriodError(f"no commission statements for {month:%Y-%m}; months with statements: {have}")
-    still_open = [m for m in all_months if m < month and m not in closed_months(lake)]
+    closed = set(closed_months(lake))
+    still_open = [m for m in all_months if m < month and m not in closed]
     if still_open:
         raise PeriodError(
             f"close the earlier open month(s) first: {', '.join(m.strftime('%Y-%m') for m in still_open)} "

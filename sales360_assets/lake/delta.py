@@ -227,31 +227,19 @@ class DeltaLake:
             )
         if df.select(pl.col(PARTITION_COLUMNS).is_null().any()).row(0) != (False, False):
             raise OutOfPartitionError(f"{name}: rows with a null date or region; nothing was written")
-        data = _normalise_for_delta(df).to_arrow()
-        uri = self.table_uri(name)
-        self._create_or_else(
-            name,
-            data,
-            lambda: _with_commit_retry(
-                lambda: write_deltalake(
-                    uri,
-                    data,
-                    mode="overwrite",
-                    predicate=selection.predicate(),
-                    partition_by=PARTITION_COLUMNS,
-                    schema_mode="merge",
-                    storage_options=self._opts(),
-                )
-            ),
-            partition_by=PARTITION_COLUMNS,
-        )
-        return WriteResult(uri, self.version(name) or 0, df.height)
+        return self._overwrite_where(name, df, selection.predicate(), PARTITION_COLUMNS)
 
     def replace_where(self, name: str, df: pl.DataFrame, predicate: str, row_filter: pl.Expr) -> WriteResult:
         """Replace the rows matching ``predicate`` (used by tables shared by many writers)."""
         outside = df.filter(~row_filter)
         if outside.height:
             raise OutOfPartitionError(f"{name}: {outside.height} row(s) do not match {predicate}; nothing was written")
+        return self._overwrite_where(name, df, predicate)
+
+    def _overwrite_where(
+        self, name: str, df: pl.DataFrame, predicate: str, partition_by: list[str] | None = None
+    ) -> WriteResult:
+        """Replace exactly the rows matching ``predicate`` in one commit (creating the table race-free)."""
         data = _normalise_for_delta(df).to_arrow()
         uri = self.table_uri(name)
         self._create_or_else(
@@ -263,10 +251,12 @@ class DeltaLake:
                     data,
                     mode="overwrite",
                     predicate=predicate,
+                    partition_by=partition_by,
                     schema_mode="merge",
                     storage_options=self._opts(),
                 )
             ),
+            partition_by=partition_by,
         )
         return WriteResult(uri, self.version(name) or 0, df.height)
 
