@@ -77,7 +77,9 @@ def test_pos_every_defect_class_is_dead_lettered_with_its_reason() -> None:
             pos_line("T4", transaction_ts="yesterday"),
             pos_line("T5", currency="XXX"),
             pos_line("T6", quantity="-3"),
-            pos_line("T7", currency="JPY"),  # a known currency whose feed has no rate in the last 7 days
+            pos_line(
+                "T7", currency="JPY", unit_price="1050", discount="0"
+            ),  # a known currency whose feed has no rate in the last 7 days
             pos_line("T8", sku=" "),
         ]
     )

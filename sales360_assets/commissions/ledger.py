@@ -34,10 +34,10 @@ from typing import Any
 
 import polars as pl
 
+from sales360_assets.money import CENT, MONEY
+
 BOOKED, CHANGED, CANCELLED, CANCELLED_LATE = "booked", "changed", "cancelled", "cancelled_late"
 REINSTATED, REMOVED, RESTORED = "reinstated", "removed", "restored"
-CENT = Decimal("0.01")
-MONEY = pl.Decimal(18, 2)
 
 # The state of a credit line after an event; compared field by field to detect changes.
 STATE_FIELDS: dict[str, pl.DataType] = {

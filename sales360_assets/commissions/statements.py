@@ -28,9 +28,9 @@ from typing import Any
 import polars as pl
 
 from sales360_assets.commissions import ledger as ledger_events
-from sales360_assets.commissions.ledger import CENT, MONEY
 from sales360_assets.commissions.plan import CommissionPlan
 from sales360_assets.core.scd import attribute_to_version
+from sales360_assets.money import CENT, MONEY
 
 BOOKING, CLAWBACK, NO_CLAWBACK, CAP, ADJUSTMENT = (
     "booking",

@@ -28,6 +28,7 @@ from sales360_assets.core.keys import UNMAPPED_PRODUCT_KEY as UNMAPPED_PRODUCT_K
 from sales360_assets.core.keys import surrogate_key as surrogate_key
 from sales360_assets.core.keys import surrogate_key_value as surrogate_key_value
 from sales360_assets.core.scd import END_OF_TIME, REP_VERSION_SCHEMA, attribute_to_version, build_rep_versions
+from sales360_assets.money import LOCAL_AMOUNT
 from sales360_assets.settings import REGION_BY_CURRENCY, REGION_CODES, REGIONS
 
 UNMAPPED_CATEGORY = "Unmapped"
@@ -112,10 +113,10 @@ FACT_SALES_SCHEMA: dict[str, pl.DataType] = {
     "sales_rep_key": pl.String(),
     "store_id": pl.String(),
     "quantity": pl.Float64(),
-    "unit_price_local": pl.Float64(),
-    "gross_amount_local": pl.Float64(),
-    "discount_amount_local": pl.Float64(),
-    "net_amount_local": pl.Float64(),
+    "unit_price_local": LOCAL_AMOUNT,
+    "gross_amount_local": LOCAL_AMOUNT,
+    "discount_amount_local": LOCAL_AMOUNT,
+    "net_amount_local": LOCAL_AMOUNT,
     "currency": pl.String(),
     "fx_rate": pl.Float64(),
     "fx_rate_date": pl.Date(),
@@ -139,7 +140,7 @@ FACT_OPPORTUNITY_SCHEMA: dict[str, pl.DataType] = {
     "is_won": pl.Boolean(),
     "created_date": pl.Date(),
     "close_date": pl.Date(),
-    "amount_local": pl.Float64(),
+    "amount_local": LOCAL_AMOUNT,
     "currency": pl.String(),
     "fx_rate": pl.Float64(),
     "fx_rate_date": pl.Date(),
@@ -178,7 +179,7 @@ FACT_BOOKING_LINE_SCHEMA: dict[str, pl.DataType] = {
     "product_key": pl.String(),
     "product_family": pl.String(),
     "quantity": pl.Float64(),
-    "net_amount_local": pl.Float64(),
+    "net_amount_local": LOCAL_AMOUNT,
     "currency": pl.String(),
     "fx_rate": pl.Float64(),
     "fx_rate_date": pl.Date(),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from sales360_assets.money import finer_than_currency, minor_units_expr
 from sales360_assets.settings import FX_MAX_STALENESS_DAYS, KNOWN_CURRENCIES, REGION_CODES, REPORTING_CURRENCY
 from sales360_assets.sources.routing import CAST_ERROR, SOURCE_REGION, normalized_region
 
@@ -81,6 +82,21 @@ def not_finite(column: str, label: str | None = None) -> Rule:
     """NaN and ±inf pass every comparison silently (NaN < 0 is false), so they are rejected by name."""
     return ~pl.col(column).is_finite(), pl.format(
         "{} {} is not a finite number", pl.lit(label or column), pl.col(column)
+    )
+
+
+def finer_than_currency_rule(column: str, currency: str = "currency", label: str | None = None) -> Rule:
+    """A price or discount with more decimals than its currency has (99.5 JPY, 1.005 USD).
+
+    Local amounts are stored exactly in the currency's minor units (``money.py``); rounding
+    such a value would change the sale, so it is dead-lettered with the rule to fix it upstream.
+    """
+    return finer_than_currency(pl.col(column), currency), pl.format(
+        "{} {} has more decimals than {} allows ({})",
+        pl.lit(label or column),
+        pl.col(column),
+        pl.col(currency),
+        minor_units_expr(currency),
     )
 
 

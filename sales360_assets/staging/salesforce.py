@@ -17,6 +17,7 @@ from sales360_assets.staging.quality import (
     StagingResult,
     attach_fx,
     collapse_duplicates,
+    finer_than_currency_rule,
     missing,
     missing_fx,
     split_rejects,
@@ -147,6 +148,7 @@ SALESFORCE_STAGING: dict[str, ObjectStaging] = {
                 missing("CloseDate", "close date"),
                 unknown_currency("CurrencyIsoCode"),
                 (pl.col("Amount") < 0, "negative amount"),
+                finer_than_currency_rule("Amount", "CurrencyIsoCode", "amount"),
             ],
         ),
         ObjectStaging(
@@ -170,6 +172,8 @@ SALESFORCE_STAGING: dict[str, ObjectStaging] = {
                     "quantity missing or not positive",
                 ),
                 (pl.col("UnitPrice") < 0, "negative unit price"),
+                finer_than_currency_rule("UnitPrice", "CurrencyIsoCode", "unit price"),
+                finer_than_currency_rule("TotalPrice", "CurrencyIsoCode", "total price"),
             ],
         ),
         ObjectStaging(

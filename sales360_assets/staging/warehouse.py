@@ -10,6 +10,7 @@ from sales360_assets.staging.quality import (
     collapse_duplicates,
     delivered_region,
     discount_outside_gross,
+    finer_than_currency_rule,
     missing,
     missing_fx,
     not_finite,
@@ -159,6 +160,8 @@ def stage_order_lines(raw: pl.DataFrame, orders: pl.DataFrame, fx_rates: pl.Data
             (pl.col("unit_price").is_null() | (pl.col("unit_price") < 0), "unit price missing or negative"),
             not_finite("unit_price"),
             not_finite("discount_amount"),
+            finer_than_currency_rule("unit_price", label="unit price"),
+            finer_than_currency_rule("discount_amount", label="discount"),
             *discount_outside_gross("discount_amount", pl.col("quantity") * pl.col("unit_price")),
             (
                 pl.col("_order_found").is_null(),

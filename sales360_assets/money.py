@@ -1,0 +1,52 @@
+"""Money types and currency precision, in one place.
+
+* USD money that is paid (commission statements, the ledger) is ``Decimal(18, 2)``: cents,
+  rounded half-up at the line (see ``docs/commissions.md``).
+* Amounts in a sale's own currency (``*_local`` columns of the facts) are ``Decimal(18, 3)``
+  holding exactly the source's value in that currency's minor units: 0 decimals for JPY, 2 for
+  USD, 3 for KWD. One scale for every currency, because a Delta column has one type; three
+  decimals is the most any ISO 4217 currency uses. Staging dead-letters a price or discount
+  with more decimals than its currency has (``finer_than_currency``), so a stored JPY amount is
+  always whole yen and line totals (integer quantity × price − discount) stay exact.
+
+USD analytics columns (``net_amount_usd`` …) stay ``Float64``: they are converted at a
+floating FX rate and only ever summed for reporting; what is paid is re-derived as Decimal.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import polars as pl
+
+CENT = Decimal("0.01")
+MONEY = pl.Decimal(18, 2)
+LOCAL_AMOUNT = pl.Decimal(18, 3)
+
+DEFAULT_MINOR_UNITS = 2
+# ISO 4217 currencies whose minor unit is not 1/100 (the list changes rarely; no library in our
+# lock carries the table, and adding Babel for a dozen entries is not worth it).
+MINOR_UNITS: dict[str, int] = {
+    **dict.fromkeys(["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI"], 0),
+    **dict.fromkeys(["VND", "VUV", "XAF", "XOF", "XPF"], 0),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+}  # CLF and UYW (4 decimals) are units of account, not currencies sales are made in.
+
+
+def minor_units(currency: str) -> int:
+    """Decimals the currency's amounts carry (JPY 0, USD 2, KWD 3)."""
+    return MINOR_UNITS.get(currency.upper(), DEFAULT_MINOR_UNITS)
+
+
+def minor_units_expr(currency: str | pl.Expr) -> pl.Expr:
+    column = pl.col(currency) if isinstance(currency, str) else currency
+    return column.str.to_uppercase().replace_strict(MINOR_UNITS, default=DEFAULT_MINOR_UNITS, return_dtype=pl.Int32)
+
+
+def finer_than_currency(amount: pl.Expr, currency: str | pl.Expr) -> pl.Expr:
+    """True where a (float) amount has more decimals than its currency allows (99.5 JPY, 1.005 USD).
+
+    The tolerance is relative so binary floats (0.1 + 0.2) and large amounts do not trip it.
+    """
+    scaled = amount * pl.lit(10.0).pow(minor_units_expr(currency))
+    return (scaled - scaled.round(0)).abs() > 1e-6 * pl.max_horizontal(pl.lit(1.0), scaled.abs())
