@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -9,13 +10,13 @@ import polars as pl
 import pytest
 
 from sales360_assets.marts import performance, transforms
+from sales360_assets.reports.periods import PeriodRequestError, resolve_period
 from sales360_assets.reports.sales_team_report import (
     DASHBOARD_PNG,
     KPI_TREND_PNG,
     ReportInputs,
     SalesTeamReport,
     build_report,
-    choose_period,
 )
 from sales360_assets_tests.builders import (
     CAMPAIGNS_SCHEMA,
@@ -54,12 +55,11 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 def test_the_report_covers_the_latest_complete_period(
     first: date, last: date, expected: tuple[str, date, date, tuple[date, date] | None]
 ) -> None:
-    period = choose_period(first, last)
+    period = resolve_period("latest", first, last)
     assert (period.kind, period.start, period.end, period.previous) == expected
 
 
-@pytest.fixture(scope="module")
-def marts() -> ReportInputs:
+def sales_fact() -> pl.DataFrame:
     rows = []
     for i, day in enumerate(DAYS):
         rows.append(sale(f"web:W{i}:1", day, 100.0 + i, quantity=2, cost_usd=40.0))
@@ -72,7 +72,12 @@ def marts() -> ReportInputs:
                 sale(f"crm:L{i}", day, 1000.0, channel="crm", order_id=f"OP{i}", customer_key="k-acme",
                      customer_ref="A1", cost_usd=500.0)
             )  # fmt: skip
-    fact = fact_sales(rows)
+    return fact_sales(rows)
+
+
+@pytest.fixture(scope="module")
+def marts() -> ReportInputs:
+    fact = sales_fact()
     deals = fact_opportunity(
         [
             {"opportunity_id": "OP2", "campaign_id": "C1", "booking_date": DAYS[2], "close_date": DAYS[2],
@@ -209,3 +214,55 @@ def test_the_report_has_every_section_and_both_dashboards(report: SalesTeamRepor
     # Actions follow from the figures: the loss-making SKU and the campaign that paid back.
     assert "`SKU-2`" in report.markdown.split("## Recommended actions")[1]
     assert "Scale what worked: **Spring**" in report.markdown
+
+
+@pytest.mark.parametrize(
+    ("request_text", "expected"),
+    [
+        ("month", ("month", date(2024, 2, 1), date(2024, 2, 29), (date(2024, 1, 1), date(2024, 1, 31)))),
+        ("week", ("week", date(2024, 3, 4), date(2024, 3, 10), (date(2024, 2, 26), date(2024, 3, 3)))),
+        ("quarter", ("quarter", date(2023, 10, 1), date(2023, 12, 31), (date(2023, 7, 1), date(2023, 9, 30)))),
+        ("year", ("year", date(2023, 1, 1), date(2023, 12, 31), None)),
+        ("all", ("all", date(2022, 7, 1), date(2024, 3, 13), None)),
+        ("2023-Q3", ("quarter", date(2023, 7, 1), date(2023, 9, 30), (date(2023, 4, 1), date(2023, 6, 30)))),
+        (" 2023-q4 ", ("quarter", date(2023, 10, 1), date(2023, 12, 31), (date(2023, 7, 1), date(2023, 9, 30)))),
+        ("2023-02", ("month", date(2023, 2, 1), date(2023, 2, 28), (date(2023, 1, 1), date(2023, 1, 31)))),
+        ("2023", ("year", date(2023, 1, 1), date(2023, 12, 31), None)),
+    ],
+)
+def test_a_report_period_can_be_requested(
+    request_text: str, expected: tuple[str, date, date, tuple[date, date] | None]
+) -> None:
+    """Data from Fri 1 Jul 2022 to Wed 13 Mar 2024: every kind of period, latest complete or named."""
+    period = resolve_period(request_text, date(2022, 7, 1), date(2024, 3, 13))
+    assert (period.kind, period.start, period.end, period.previous) == expected
+
+
+@pytest.mark.parametrize(
+    ("request_text", "message"),
+    [
+        ("2024-Q1", "2024-Q1 is not complete in the data (the data covers 2022-07-01 to 2024-03-13)"),
+        ("2022-06", "2022-06 is not complete in the data"),
+        ("fortnight", "report period 'fortnight' is not one of: latest, week, month, quarter, year, all"),
+        ("2023-13", "is not one of"),
+    ],
+)
+def test_a_period_the_data_cannot_answer_says_what_it_can(request_text: str, message: str) -> None:
+    with pytest.raises(PeriodRequestError, match=re.escape(message)):
+        resolve_period(request_text, date(2022, 7, 1), date(2024, 3, 13))
+    with pytest.raises(PeriodRequestError, match="no complete year in the data"):
+        resolve_period("year", date(2024, 1, 1), date(2024, 3, 13))
+
+
+def test_the_whole_history_report_totals_the_fact_table(marts: ReportInputs, tmp_path: Path) -> None:
+    """`all`: the headline and the segment table cover every day, totalled from fact_sales itself."""
+    report = build_report(marts, tmp_path, period_request="all")
+    fact = sales_fact()
+    assert (report.period.start, report.period.end) == (fact["date"].min(), fact["date"].max())
+    assert figure(report, "headline", "revenue_usd") == pytest.approx(fact["net_amount_usd"].sum())
+    assert figure(report, "headline", "orders") == fact["order_id"].n_unique()
+    days = (fact["date"].max() - fact["date"].min()).days + 1
+    assert f"({days} days, the whole history in the data)" in report.markdown
+    by_segment = fact.join(dim_customer().select("customer_key", "segment"), on="customer_key", how="left")
+    for segment, revenue in by_segment.group_by("segment").agg(pl.col("net_amount_usd").sum()).iter_rows():
+        assert figure(report, "segments", "revenue_usd", segment) == pytest.approx(revenue)

@@ -15,21 +15,27 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
+from pydantic import Field
 
 from sales360_assets import kpis
 from sales360_assets.core.assets import column_metadata
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.lake.io_manager import LakeResource
 from sales360_assets.reports import sales_team_report as report
+from sales360_assets.reports.periods import REQUEST_HELP, PeriodRequestError
 from sales360_assets.settings import data_dir
 
 REPORTS_DIR_ENV = "SALES360_REPORTS_DIR"
 
 
 class ReportConfig(dg.Config):
-    """Where to write the report and its PNGs (empty: see the module docstring)."""
+    """Which dates the report covers, and where to write it and its PNGs."""
 
-    output_dir: str = ""
+    output_dir: str = Field("", description="Folder for the report files (empty: see the module docstring).")
+    period: str = Field(
+        "latest",
+        description=f"Report period: {REQUEST_HELP}. Default: the latest complete month (else week).",
+    )
 
 
 def reports_dir(config_dir: str, lake: DeltaLake) -> Path:
@@ -55,7 +61,8 @@ def _inline_png(path: Path, title: str) -> str:
     kinds={"polars", "delta", "markdown"},
     description=kpis.describe(
         "sales_team_report",
-        "The sales team report for the latest complete period (month, else ISO week): scope, headline KPIs, "
+        "The sales team report for the latest complete period (month, else ISO week; run config `period` or "
+        "`sales360 report --period` asks for a week, month, quarter, year or all history): scope, headline KPIs, "
         "customer-segment insights, product portfolio, regions and channels, seasonality, sales team and "
         "pipeline, recommended actions, success metrics and risks — generated from the marts. Writes "
         "sales_team_report.md, executive_kpi_trend.png and business_performance_dashboard.png under "
@@ -85,7 +92,11 @@ def sales_team_report(
         pipeline=mart_pipeline,
         campaigns=mart_campaign_effectiveness,
     )
-    built = report.build_report(inputs, reports_dir(config.output_dir, lake.get_lake()))
+    try:
+        built = report.build_report(inputs, reports_dir(config.output_dir, lake.get_lake()), config.period)
+    except PeriodRequestError as exc:
+        # The figures table keeps its last report; the run says what to ask for instead.
+        raise dg.Failure(description=f"sales_team_report period: {exc}", allow_retries=False) from exc
     trend = _inline_png(built.kpi_trend_png, "Executive KPI trend")
     dashboard = _inline_png(built.dashboard_png, "Business performance dashboard")
     # Each image is embedded once, in its own entry; the report entry points at them (the event stays small).

@@ -5,9 +5,11 @@ Every number in the report is computed from mart tables and recorded in a figure
 checked against the marts it came from. Recommended actions, success metrics and risks are rules
 over those figures, not fixed text.
 
-The report covers the *latest complete period* of the data: the latest calendar month the data
-covers in full, else the latest complete ISO week (Monday–Sunday), else the whole window. It is
-compared with the period of the same kind just before, when the data covers it.
+By default the report covers the *latest complete period* of the data: the latest calendar month
+the data covers in full, else the latest complete ISO week (Monday–Sunday), else the whole
+window; a week, quarter, year, named period or the whole history can be asked for instead
+(``reports/periods.py``). It is compared with the period of the same kind just before, when the
+data covers it.
 
 Charts use matplotlib's object-oriented API (``Figure``, Agg canvas): no global pyplot state and
 no display needed, so the asset runs the same on a laptop, in CI and on a server.
@@ -26,6 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sales360_assets.kpis import KPIS, ratio
+from sales360_assets.reports.periods import ReportPeriod, resolve_period
 from sales360_assets.settings import REGIONS, REPORTING_CURRENCY
 
 REPORT_FILE = "sales_team_report.md"
@@ -41,46 +44,6 @@ FIGURES_SCHEMA: dict[str, pl.DataType] = {
     "dimension": pl.String(),
     "value": pl.Float64(),
 }
-
-
-@dataclass(frozen=True)
-class ReportPeriod:
-    kind: str  # "month" | "week" | "window"
-    start: date
-    end: date  # inclusive
-    previous: tuple[date, date] | None  # the period before, when the data covers it
-
-    @property
-    def label(self) -> str:
-        if self.kind == "month":
-            return self.start.strftime("%B %Y")
-        if self.kind == "week":
-            year, week, _ = self.start.isocalendar()
-            return f"week {week} of {year} ({self.start:%d %b} – {self.end:%d %b %Y})"
-        return f"{self.start:%d %b %Y} – {self.end:%d %b %Y}"
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-
-def choose_period(first_day: date, last_day: date) -> ReportPeriod:
-    """The latest complete calendar month inside [first_day, last_day], else ISO week, else the window."""
-    month_end = last_day.replace(day=1) - timedelta(days=1)
-    if (last_day + timedelta(days=1)).day == 1:  # the data ends on a month's last day
-        month_end = last_day
-    month_start = month_end.replace(day=1)
-    if month_start >= first_day:
-        previous_end = month_start - timedelta(days=1)
-        previous_start = previous_end.replace(day=1)
-        previous = (previous_start, previous_end) if previous_start >= first_day else None
-        return ReportPeriod("month", month_start, month_end, previous)
-    week_end = last_day - timedelta(days=(last_day.weekday() + 1) % 7)  # the latest Sunday
-    week_start = week_end - timedelta(days=6)
-    if week_start >= first_day:
-        previous = (week_start - timedelta(days=7), week_start - timedelta(days=1))
-        return ReportPeriod("week", week_start, week_end, previous if previous[0] >= first_day else None)
-    return ReportPeriod("window", first_day, last_day, None)
 
 
 @dataclass
@@ -350,12 +313,16 @@ def render_business_dashboard(
 # --- the report -------------------------------------------------------------------------------
 
 
-def build_report(inputs: ReportInputs, output_dir: Path) -> SalesTeamReport:
-    """Write the report and both dashboards under ``output_dir``; return them with the figures."""
+def build_report(inputs: ReportInputs, output_dir: Path, period_request: str = "latest") -> SalesTeamReport:
+    """Write the report and both dashboards under ``output_dir``; return them with the figures.
+
+    ``period_request``: which dates the report covers (``reports/periods.py``; default the latest
+    complete month).
+    """
     dates = inputs.daily_sales["date"]
     if dates.is_empty():
         raise ValueError("mart_daily_sales is empty: there is nothing to report on yet")
-    period = choose_period(dates.min(), dates.max())
+    period = resolve_period(period_request, dates.min(), dates.max())
     fig = _Figures(period)
     out: list[str] = []
 
@@ -370,8 +337,7 @@ def build_report(inputs: ReportInputs, output_dir: Path) -> SalesTeamReport:
         "",
         "## Scope",
         "",
-        f"- **Period:** {period.start:%a %d %b %Y} to {period.end:%a %d %b %Y} ({period.days} days, the latest "
-        f"complete {period.kind} in the data)"
+        f"- **Period:** {period.start:%a %d %b %Y} to {period.end:%a %d %b %Y} ({period.days} days, {period.scope})"
         + (f"; compared with {period.previous[0]:%d %b} – {period.previous[1]:%d %b %Y}." if period.previous else "."),
         f"- **Data available:** {dates.min():%d %b %Y} to {dates.max():%d %b %Y}.",
         f"- **Regions:** {', '.join(regions)}. **Channels:** {', '.join(channels)} (web shop, stores, sales-led deals).",
