@@ -117,3 +117,17 @@ def test_the_partitions_and_rules_follow_the_configured_regions(tmp_path: Path) 
     assert currencies == ["CHF", "EUR", "USD"]
     assert by_currency == {"EUR": "dach", "USD": "us"}
     assert owner == "dach"
+
+
+def test_the_cli_reports_a_bad_file_in_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """`sales360 …` with a broken SALES360_CONFIG: the field and what to do, exit 2 (was an import traceback)."""
+    config = tmp_path / "sales360.yaml"
+    config.write_text("regions:\n  - code: na\n    currency: 12\n")
+    env = {**os.environ, "SALES360_CONFIG": str(config)}
+    # The installed console script, as a user runs it (the same entry point pyproject declares).
+    script = Path(sys.executable).with_name("sales360")
+    done = subprocess.run([str(script), "dead-letters"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"error: {config}: regions[0].currency: 12 is not an upper-case ISO 4217 code")
+    assert "unset SALES360_CONFIG" in done.stderr
