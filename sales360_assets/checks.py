@@ -106,7 +106,17 @@ ROW_RULES: dict[str, RowRules] = {
     "dim_date": RowRules(("date",), ("date",)),
     "dim_region": RowRules(("region",), ("region", "currency")),
     "dim_customer": RowRules(("customer_key",), ("customer_key",)),
+    "stg_warehouse_product_cost_history": RowRules(
+        ("sku", "cost_valid_from"),
+        ("sku",),
+        (("standard_cost_usd >= 0", pl.col("standard_cost_usd") >= 0),),
+    ),
     "dim_product": RowRules(("product_key",), ("product_key",)),
+    "dim_product_cost": RowRules(
+        ("sku", "valid_from"),
+        ("product_cost_key", "product_key", "sku", "valid_from", "valid_to"),
+        (("valid_from < valid_to", pl.col("valid_from") < pl.col("valid_to")),),
+    ),
     "dim_sales_rep": RowRules(("sales_rep_key",), ("sales_rep_key",)),
     "fact_sales": RowRules(
         ("sales_line_id",),

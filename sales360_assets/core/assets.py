@@ -6,7 +6,7 @@ import dagster as dg
 import polars as pl
 
 from sales360_assets.checks import validate_before_write
-from sales360_assets.core import transforms
+from sales360_assets.core import product_cost, transforms
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.lake.io_manager import LakeResource, table_schema
 from sales360_assets.partitions import (
@@ -34,7 +34,8 @@ FACT_SALES_COLUMNS = {
     "fx_rate": "USD per unit of `currency`: latest rate on or before the business date (staging).",
     "fx_rate_date": "Date of the FX rate applied, for audit.",
     "net_amount_usd": "Revenue in USD = net_amount_local × fx_rate, converted at ingestion (staging).",
-    "cost_usd": "quantity × dim_product.standard_cost_usd (0 for unmapped products, flagged).",
+    "unit_cost_usd": "Standard unit cost valid on the sale date (dim_product_cost, type 2); null when unmapped.",
+    "cost_usd": "quantity × unit_cost_usd, the cost valid on the sale date (0 for unmapped products, flagged).",
     "gross_margin_usd": "net_amount_usd − cost_usd.",
     "customer_key": "dim_customer key (MD5 of the natural key; unknown members for unidentified buyers).",
     "product_key": "dim_product key; the unmapped member when the SKU is in no catalogue (sku kept).",
@@ -94,6 +95,32 @@ def dim_region(stg_salesforce_users: pl.DataFrame) -> pl.DataFrame:
 )
 def dim_product(stg_warehouse_products: pl.DataFrame, stg_salesforce_products: pl.DataFrame) -> pl.DataFrame:
     return transforms.build_dim_product(stg_warehouse_products, stg_salesforce_products)
+
+
+@dg.asset(
+    metadata=column_metadata(
+        product_cost.DIM_PRODUCT_COST_SCHEMA,
+        {
+            "product_cost_key": "Surrogate key of the cost version (product_key, valid_from).",
+            "product_key": "The product (dim_product.product_key).",
+            "valid_from": "First day the cost applies (inclusive); the first version also covers earlier sales.",
+            "valid_to": "Day the next cost version starts (exclusive); 9999-12-31 for the current one.",
+            "cost_valid_from": "The date the source gave for this cost (null: no history, valid always).",
+            "standard_cost_usd": "Standard unit cost in USD in force from valid_from.",
+            "is_current": "True for the cost in force today.",
+        },
+        sensitivity={"standard_cost_usd": "confidential"},
+    ),
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds=KINDS,
+    description="Product cost as a type 2 dimension: one row per SKU and standard-cost version with its validity "
+    "[valid_from, valid_to). fact_sales takes the cost valid on each sale's date, so margin on old sales uses "
+    "the cost of their day, not today's.",
+    tags={"sensitivity": "confidential"},
+)
+def dim_product_cost(stg_warehouse_product_cost_history: pl.DataFrame) -> pl.DataFrame:
+    return product_cost.build_dim_product_cost(stg_warehouse_product_cost_history)
 
 
 @dg.asset(
@@ -159,7 +186,7 @@ def known_web_orders(lake: DeltaLake) -> pl.DataFrame:
                     ("stg_pos_transactions", "net_amount_usd"),
                     ("stg_salesforce_opportunity_line_items", "total_price_usd"),
                 ],
-                "cost_usd": [("dim_product", "standard_cost_usd")],
+                "cost_usd": [("dim_product_cost", "standard_cost_usd")],
                 "customer_key": [("dim_customer", "customer_key")],
                 "product_key": [("dim_product", "product_key")],
             }
@@ -186,6 +213,7 @@ def fact_sales(
     stg_salesforce_user_history: pl.DataFrame,
     dim_customer: pl.DataFrame,
     dim_product: pl.DataFrame,
+    dim_product_cost: pl.DataFrame,
     lake: LakeResource,
 ) -> pl.DataFrame:
     selection = partition_selection(context)
@@ -201,6 +229,7 @@ def fact_sales(
         selection.end,
         list(selection.regions),
         web_orders=known_web_orders(lake.get_lake()),
+        product_costs=dim_product_cost,
     )
     # Commission is paid from these rows: duplicates, null keys or negative quantities never land.
     validate_before_write("fact_sales", fact)
@@ -267,6 +296,7 @@ core_assets: list[dg.AssetsDefinition] = [
     dim_date,
     dim_region,
     dim_product,
+    dim_product_cost,
     dim_customer,
     dim_sales_rep,
     bridge_account_team,

@@ -27,7 +27,14 @@ from sales360_assets.core.keys import UNKNOWN_CUSTOMER_KEY as UNKNOWN_CUSTOMER_K
 from sales360_assets.core.keys import UNMAPPED_PRODUCT_KEY as UNMAPPED_PRODUCT_KEY
 from sales360_assets.core.keys import surrogate_key as surrogate_key
 from sales360_assets.core.keys import surrogate_key_value as surrogate_key_value
-from sales360_assets.core.scd import END_OF_TIME, REP_VERSION_SCHEMA, attribute_to_version, build_rep_versions
+from sales360_assets.core.product_cost import cost_on_sale_date
+from sales360_assets.core.scd import (
+    BEGINNING_OF_TIME,
+    END_OF_TIME,
+    REP_VERSION_SCHEMA,
+    attribute_to_version,
+    build_rep_versions,
+)
 from sales360_assets.money import LOCAL_AMOUNT
 from sales360_assets.settings import REGION_BY_CURRENCY, REGION_CODES, REGIONS
 
@@ -524,12 +531,23 @@ def build_bridge_account_team(team_members: pl.DataFrame, dim_customer: pl.DataF
 # --- facts ------------------------------------------------------------------------------------
 
 
-def _attach_product(lines: pl.DataFrame, dim_product: pl.DataFrame) -> pl.DataFrame:
+def _attach_product(
+    lines: pl.DataFrame, dim_product: pl.DataFrame, product_costs: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Product key, mapping flag and ``_unit_cost``: the cost valid on the line's date (``dim_product_cost``).
+
+    Without ``product_costs`` (unit tests of other rules) each SKU's current cost applies to every date.
+    """
     products = dim_product.filter(~pl.col("is_unknown_member")).select(
-        "sku", "product_key", pl.col("standard_cost_usd").alias("_unit_cost"), pl.col("in_catalogue").alias("_mapped")
+        "sku", "product_key", pl.col("in_catalogue").alias("_mapped")
     )
+    if product_costs is None:
+        product_costs = dim_product.filter(pl.col("in_catalogue")).select(
+            "sku", pl.lit(BEGINNING_OF_TIME).alias("valid_from"), "standard_cost_usd"
+        )
+    costed = cost_on_sale_date(lines, product_costs)
     return (
-        lines.join(products, on="sku", how="left", validate="m:1", maintain_order="left")
+        costed.join(products, on="sku", how="left", validate="m:1", maintain_order="left")
         .with_columns(
             pl.col("product_key").fill_null(pl.lit(UNMAPPED_PRODUCT_KEY)),
             # CRM-only SKUs have a product row but no catalogue cost: unmapped for costing too.
@@ -789,6 +807,7 @@ def build_fact_sales(
     end: date,
     regions: list[str],
     web_orders: pl.DataFrame | None = None,
+    product_costs: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Sales at order-line grain across the web, POS and CRM channels, for dates [start, end] × regions.
 
@@ -807,7 +826,8 @@ def build_fact_sales(
       ``fact_booking_line`` keeps the booking and the cancellation.
 
     Every amount keeps its original value, currency, FX rate and rate date next to the USD value.
-    Cost is quantity × catalogue standard cost; a product with no catalogue cost (unmapped or
+    Cost is quantity × the catalogue standard cost valid on the sale's date (``product_costs``:
+    ``dim_product_cost``, type 2); a product with no catalogue cost (unmapped or
     CRM-only SKU, ``is_unmapped_product``) costs 0 so that cost and margin stay additive — its
     margin is therefore overstated, which the flag makes visible. ``unit_cost_usd`` stays null
     for those lines, because the unit cost is unknown rather than zero.
@@ -826,7 +846,7 @@ def build_fact_sales(
         pl.col("region").is_in(regions),
     )
     cost = (pl.col("quantity") * pl.col("_unit_cost")).fill_null(0.0)
-    fact = _attach_product(lines, dim_product).with_columns(
+    fact = _attach_product(lines, dim_product, product_costs).with_columns(
         pl.col("_unit_cost").alias("unit_cost_usd"),
         cost.alias("cost_usd"),
         (pl.col("net_amount_usd") - cost).alias("gross_margin_usd"),

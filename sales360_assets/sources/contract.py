@@ -324,9 +324,13 @@ WAREHOUSE_TABLES: dict[str, SourceTable] = {
                 "list_price_usd": pl.Float64,
                 "standard_cost_usd": pl.Float64,
                 "updated_at": UTC_DATETIME,
+                # Optional: cost history. One row per SKU and date its standard cost took effect;
+                # absent or null, the row's cost holds for every sale (the catalogue as of today).
+                "cost_valid_from": pl.Date,
             },
-            primary_key=("sku",),
-            description="Master product catalogue: category -> subcategory -> product, price and cost (USD).",
+            primary_key=("sku", "cost_valid_from"),
+            description="Master product catalogue: category -> subcategory -> product, price and cost (USD). "
+            "Several rows per SKU with cost_valid_from are its cost history; the latest is the current product.",
             required=("sku", "product_name", "category", "subcategory", "standard_cost_usd"),
             modified_column="updated_at",
         ),

@@ -981,7 +981,10 @@ def _build_people(plan: _Plan, accounts: _Accounts) -> _People:
 
 
 def _conform(table: SourceTable, frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.select([pl.col(c).cast(t) for c, t in table.columns.items()])
+    """Exactly the contract's columns; an optional one the sample does not model is written empty."""
+    return frame.select(
+        [pl.col(c).cast(t) if c in frame.columns else pl.lit(None, dtype=t).alias(c) for c, t in table.columns.items()]
+    )
 
 
 def _sf_field_type(name: str, dtype: pl.DataType) -> str:

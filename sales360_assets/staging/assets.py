@@ -108,7 +108,7 @@ def _staging_asset(
 def _history_asset(
     name: str, description: str, ins: dict[str, str], stage: Callable[..., StagingResult]
 ) -> dg.AssetsDefinition:
-    """Every valid record version of a Salesforce object.
+    """Every valid record version of a source table (a Salesforce object, the product cost history).
 
     Its rules are the latest-version staging asset's, which already dead-letters the rejected
     versions; writing them again from here would only race that asset for the same slice.
@@ -242,4 +242,12 @@ staging_assets: list[dg.AssetsDefinition] = [
     ),
     *_salesforce_staging_assets(),
     *_salesforce_history_assets(),
+    _history_asset(
+        "stg_warehouse_product_cost_history",
+        "Product cost history: every valid (SKU, cost_valid_from) version of the catalogue's standard cost, "
+        "the latest load of each — behind the type 2 dim_product_cost. Rejected rows are the ones "
+        "stg_warehouse_products dead-letters.",
+        {"raw": "raw_warehouse_products"},
+        warehouse.stage_product_cost_history,
+    ),
 ]

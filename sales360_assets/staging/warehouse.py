@@ -70,8 +70,10 @@ def stage_customers(raw: pl.DataFrame) -> StagingResult:
     return StagingResult(staged, rejected, raw.height, dups)
 
 
-def stage_products(raw: pl.DataFrame) -> StagingResult:
-    valid, rejected = split_rejects(
+def _valid_products(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    if "cost_valid_from" not in raw.columns:  # a raw table written before cost history was in the contract
+        raw = raw.with_columns(pl.lit(None, dtype=pl.Date).alias("cost_valid_from"))
+    return split_rejects(
         raw,
         [
             missing("sku"),
@@ -82,7 +84,17 @@ def stage_products(raw: pl.DataFrame) -> StagingResult:
         "raw_warehouse_products",
         ["sku"],
     )
-    staged, dups = collapse_duplicates(valid, ["sku"], latest_by="updated_at")
+
+
+def _latest_first(frame: pl.DataFrame) -> pl.DataFrame:
+    """Newest cost version first (a null cost_valid_from is the oldest), then the latest load."""
+    return frame.sort(["cost_valid_from", "updated_at"], descending=True, nulls_last=True, maintain_order=True)
+
+
+def stage_products(raw: pl.DataFrame) -> StagingResult:
+    """The current catalogue: one row per SKU, its latest cost version (older versions count as collapsed)."""
+    valid, rejected = _valid_products(raw)
+    staged, dups = collapse_duplicates(_latest_first(valid), ["sku"])
     staged = staged.select(
         "sku",
         "product_name",
@@ -91,7 +103,21 @@ def stage_products(raw: pl.DataFrame) -> StagingResult:
         "brand",
         "list_price_usd",
         "standard_cost_usd",
+        "cost_valid_from",
         "updated_at",
+    )
+    return StagingResult(staged, rejected, raw.height, dups)
+
+
+def stage_product_cost_history(raw: pl.DataFrame) -> StagingResult:
+    """Every valid cost version: one row per (SKU, cost_valid_from), the latest load of each.
+
+    Same rules as ``stage_products``, which dead-letters the rejected rows.
+    """
+    valid, rejected = _valid_products(raw)
+    staged, dups = collapse_duplicates(_latest_first(valid), ["sku", "cost_valid_from"])
+    staged = staged.select("sku", "cost_valid_from", "standard_cost_usd", "updated_at").sort(
+        "sku", "cost_valid_from", nulls_last=False
     )
     return StagingResult(staged, rejected, raw.height, dups)
 
