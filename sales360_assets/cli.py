@@ -25,6 +25,7 @@ from sales360_assets.commissions.cli import register as register_commission_comm
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.reports.cli import register as register_report_command
 from sales360_assets.run_health import DeadRun, fail_dead_runs, worker_tags
+from sales360_assets.sample_sources.example_export import register as register_example_export
 from sales360_assets.settings import REGION_CODES, default_lake_uri, partitions_start_date
 from sales360_assets.staging.dead_letters import read_dead_letters
 
@@ -292,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
 
     register_commission_commands(sub)
     register_report_command(sub)
+    register_example_export(sub)
 
     args = parser.parse_args(argv)
     if args.command == "generate" and args.out is None:

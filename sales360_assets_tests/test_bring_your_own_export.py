@@ -8,131 +8,31 @@ reconcile exactly to the export's own totals.
 from __future__ import annotations
 
 import os
-import random
 import subprocess
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 import pytest
 
-from sales360_assets.money import minor_units
-from sales360_assets.settings import REGIONS, SOURCES_ENV
+from sales360_assets.lake.delta import DeltaLake
+from sales360_assets.sample_sources.example_export import write_example_export
+from sales360_assets.settings import SOURCES_ENV
 from sales360_assets_tests.conftest import WINDOW_END, WINDOW_START, SampleSources, materialize_into
 
-# Constant rates make the expected USD totals a plain product, independent of the FX look-back.
-USD_PER_UNIT = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27, "JPY": 0.0067, "AUD": 0.66, "BRL": 0.2}
 # Two territories the sample does not have, for the run under a deployment config.
 CUSTOM_REGIONS = """\
 regions:
   - {code: anz, currency: AUD, countries: [AU, NZ], timezone: Australia/Sydney}
   - {code: latam, currency: BRL, countries: [BR, AR], timezone: America/Sao_Paulo}
 """
-SKUS = [f"SKU-{i:03d}" for i in range(10)]
 
 
-def write_export(root: Path, seed: int = 12) -> pl.DataFrame:
-    """The export under ``root``; returns its completed lines with ``net_usd`` (the expected answer)."""
-    rng = random.Random(seed)
-    regions = sorted(REGIONS.values(), key=lambda r: r.code)
-    days = [WINDOW_START + timedelta(days=i) for i in range((WINDOW_END - WINDOW_START).days + 1)]
-    stamp = datetime(2026, 1, 1, tzinfo=UTC)
-    customers = pl.DataFrame(
-        [
-            {
-                "customer_id": f"c-{i:03d}",
-                "first_name": f"First{i}",
-                "last_name": f"Last{i}",
-                "email": f"customer{i}@example.com",
-                "phone": None,
-                "country": regions[i % len(regions)].countries[0],
-                "city": "City",
-                "segment": ["Consumer", "Corporate", None][i % 3],
-                "created_at": stamp,
-                "updated_at": stamp,
-            }
-            for i in range(40)
-        ]
-    )
-    products = pl.DataFrame(
-        {
-            "sku": SKUS,
-            "product_name": [f"Product {s}" for s in SKUS],
-            "category": ["Electronics", "Home"] * 5,
-            "subcategory": ["Phones", "Kitchen"] * 5,
-            "brand": ["Acme"] * 10,
-            "list_price_usd": [10.0 + 5 * i for i in range(10)],
-            "standard_cost_usd": [4.0 + 2 * i for i in range(10)],
-            "updated_at": [stamp] * 10,
-        }
-    )
-    rate_days = [WINDOW_START - timedelta(days=14) + timedelta(days=i) for i in range(21)]
-    fx = pl.DataFrame(
-        [
-            {"rate_date": d, "currency": c, "usd_per_unit": r}
-            for d in rate_days
-            if d.weekday() < 5
-            for c, r in USD_PER_UNIT.items()
-            # Only the deployment's currencies (another would be an unknown currency, dead-lettered);
-            # the reporting currency needs no feed row.
-            if c != "USD" and c in {region.currency for region in regions}
-        ]
-    )
-    orders, lines = [], []
-    for n in range(120):
-        region = regions[n % len(regions)]
-        day = days[n % len(days)]
-        order_id = f"o-{n:04d}"
-        status = "cancelled" if n % 10 == 7 else "completed"
-        orders.append(
-            {
-                "order_id": order_id,
-                "customer_id": f"c-{rng.randrange(40):03d}",
-                "order_date": day,
-                "region": region.code,
-                "currency": region.currency,
-                "status": status,
-            }
-        )
-        for line in range(1, rng.randint(1, 3) + 1):
-            # Amounts in the currency's minor units (whole yen for JPY), as the contract asks.
-            decimals = minor_units(region.currency)
-            quantity, price = rng.randint(1, 5), round(rng.uniform(1, 200) * (100 if decimals == 0 else 1), decimals)
-            lines.append(
-                {
-                    "order_id": order_id,
-                    "line_number": line,
-                    "sku": rng.choice(SKUS),
-                    "quantity": quantity,
-                    "unit_price": price,
-                    "discount_amount": round(rng.choice([0.0, 0.0, 0.1]) * quantity * price, decimals),
-                    "order_date": day,
-                    "region": region.code,
-                    "_status": status,
-                    "_currency": region.currency,
-                }
-            )
-    for table, frame in {
-        "customers": customers,
-        "products": products,
-        "fx_rates": fx,
-        "orders": pl.DataFrame(orders),
-        "order_lines": pl.DataFrame(lines).drop("_status", "_currency"),
-    }.items():
-        (root / "warehouse" / table).mkdir(parents=True)
-        frame.write_parquet(root / "warehouse" / table / f"{table}.parquet")
-    return (
-        pl.DataFrame(lines)
-        .filter(pl.col("_status") == "completed")
-        .with_columns(
-            (
-                (pl.col("quantity") * pl.col("unit_price") - pl.col("discount_amount"))
-                * pl.col("_currency").replace_strict(USD_PER_UNIT)
-            ).alias("net_usd")
-        )
-    )
+def write_export(root: Path) -> pl.DataFrame:
+    """The walkthrough's example export (what `sales360 example-export` writes) for the test window."""
+    return write_example_export(root, WINDOW_START, WINDOW_END)
 
 
 def test_a_warehouse_only_dates_only_export_reconciles_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -182,3 +82,38 @@ def test_custom_regions_and_currencies_from_the_config_alone(tmp_path: Path) -> 
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "1 passed" in done.stdout
+
+
+def test_the_walkthrough_commands_from_an_example_export_to_reconciled_marts(tmp_path: Path) -> None:
+    """docs/source_contract.md's walkthrough, command by command, in fresh processes as a user runs them."""
+    export, home = tmp_path / "export", tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("")
+    env = {k: v for k, v in os.environ.items() if k != SOURCES_ENV}
+    env |= {"DAGSTER_HOME": str(home), "SALES360_LAKE_URI": str(tmp_path / "lake"), "SALES360_SOURCES_DIR": str(export)}
+
+    def sales360(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "sales360_assets.cli", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, check=False)
+
+    written = sales360("example-export", "--out", str(export), "--end", "2026-03-08")
+    assert written.returncode == 0, written.stderr
+    assert "sales360 materialize --start 2026-03-02 --end 2026-03-08" in written.stdout
+    done = sales360("materialize", "--start", "2026-03-02", "--end", "2026-03-08")
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    # The answer from the export's own files: completed orders' lines at the fixed example rates.
+    warehouse = export / "warehouse"
+    orders = pl.read_parquet(warehouse / "orders").filter(pl.col("status") == "completed")
+    rates = pl.read_parquet(warehouse / "fx_rates").group_by("currency").agg(pl.col("usd_per_unit").first())
+    lines = (
+        pl.read_parquet(warehouse / "order_lines")
+        .join(orders.select("order_id", "currency"), on="order_id")
+        .join(rates, on="currency", how="left")
+        .with_columns(pl.col("usd_per_unit").fill_null(1.0))  # USD has no feed row: at par
+    )
+    net_usd = ((pl.col("quantity") * pl.col("unit_price") - pl.col("discount_amount")) * pl.col("usd_per_unit")).sum()
+    mart = DeltaLake(str(tmp_path / "lake")).read("mart_daily_sales")
+    assert mart["revenue_usd"].sum() == pytest.approx(lines.select(net_usd).item(), abs=0.005)
+    assert mart["orders"].sum() == orders.height
+    assert mart["units"].sum() == lines["quantity"].sum()
