@@ -17,6 +17,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from sales360_assets.commissions import periods
 from sales360_assets.commissions.assets import commission_assets
 from sales360_assets.core.transforms import build_bridge_account_team, build_dim_sales_rep
 from sales360_assets.definitions import build_definitions
@@ -122,3 +123,75 @@ def test_case_6_every_amount_is_decimal_cents(org: Org) -> None:
     # 333.33 × 5 % = 16.6665 → 16.67; 0.10 × 5 % = 0.005 → 0.01 (half-up at the line).
     assert sorted(lines["commission_usd"].to_list()) == [Decimal("0.01"), Decimal("16.67")]
     assert org.statement(MAR)["payout_usd"] == Decimal("16.68")
+
+
+FEB = date(2026, 2, 1)
+JAN_10 = date(2026, 1, 10)
+
+
+def january_deal(**extra: Any) -> list[dict[str, Any]]:
+    """Deal OP-1 booked 10 Jan: two lines × 500 USD (25.00 commission each at the 5 % base rate)."""
+    return [{**booking(line, JAN_10, 500.0), "opportunity_id": "OP-1", **extra} for line in ("L1", "L2")]
+
+
+def close_january(org: Org) -> pl.DataFrame:
+    org.seed(january_deal(), [])
+    org.run()
+    statement_lines = org.lake.read("commission_statement_lines").filter(pl.col("statement_month") == JAN)
+    assert statement_lines["commission_usd"].sum() == Decimal("50.00")
+    periods.close_month(org.lake, JAN, "sales ops")
+    return statement_lines
+
+
+@pytest.mark.parametrize(
+    ("change", "february_total"),
+    [
+        ("deal deleted", "-50.00"),
+        ("one line deleted", "-25.00"),
+        ("close date moved to 3 Feb", "0.00"),  # −50.00 for January's booking, +50.00 booked in February
+        ("cancelled then won again", "0.00"),  # −50.00 clawback, then +50.00 reinstated
+    ],
+)
+def test_case_1_crm_changes_after_close_post_into_february_and_january_stays_as_issued(
+    org: Org, change: str, february_total: str
+) -> None:
+    issued = close_january(org)
+    if change == "deal deleted":
+        org.seed([], [])
+    elif change == "one line deleted":
+        org.seed(january_deal()[:1], [])
+    elif change == "close date moved to 3 Feb":
+        org.seed([{**line, "booking_date": date(2026, 2, 3)} for line in january_deal()], [])
+    else:
+        cancelled = [{**january_deal()[0], "is_cancelled": True, "cancelled_date": date(2026, 2, 1)}, january_deal()[1]]
+        org.seed(cancelled, [])
+        org.run()
+        org.seed(january_deal(), [])
+    org.run()
+    lines = org.lake.read("commission_statement_lines")
+    assert lines.filter(pl.col("statement_month") == JAN).equals(issued), "a closed month changed"
+    february = lines.filter(pl.col("statement_month") == FEB)
+    print(f"CASE 1 through Dagster, {change}: January 50.00 as issued; February {february['commission_usd'].sum()}")
+    assert february["commission_usd"].sum() == Decimal(february_total)
+    assert february["booking_line_id"].is_not_null().all() and february["event_key"].is_not_null().all()
+
+
+def test_case_3_a_back_dated_cancellation_claws_back_in_the_first_open_month_once(org: Org) -> None:
+    """Cancelled_Date__c back-dated to 20 Jan (closed): the clawback posts in February, frozen on its date."""
+    issued = close_january(org)
+    org.seed([{**january_deal()[0], "is_cancelled": True, "cancelled_date": date(2026, 1, 20)}, january_deal()[1]], [])
+    org.run()
+    # A later edit of the cancellation date in the CRM moves nothing: the ledger froze the first one.
+    org.seed([{**january_deal()[0], "is_cancelled": True, "cancelled_date": date(2026, 6, 30)}, january_deal()[1]], [])
+    org.run()
+    lines = org.lake.read("commission_statement_lines")
+    assert lines.filter(pl.col("statement_month") == JAN).equals(issued)
+    clawbacks = lines.filter(pl.col("commission_usd") < 0)
+    print(
+        f"CASE 3 through Dagster: clawback {clawbacks['commission_usd'].to_list()} in {clawbacks['statement_month'].to_list()}"
+    )
+    assert clawbacks.select("statement_month", "commission_usd", "booking_line_id").rows() == [
+        (FEB, Decimal("-25.00"), "crm:L1")
+    ]
+    ledger = org.lake.read("commission_ledger").filter(pl.col("cancelled_date").is_not_null())
+    assert ledger["cancelled_date"].unique().to_list() == [date(2026, 1, 20)]
