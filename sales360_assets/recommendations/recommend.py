@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 import scipy.sparse as sparse
+from threadpoolctl import threadpool_limits
 
 from sales360_assets.frames import conform
 from sales360_assets.recommendations import basket, cross_sell
@@ -129,7 +130,9 @@ def als_scores(
         num_threads=1,  # one thread: the same factors on every run
         calculate_training_loss=False,
     )
-    model.fit(matrix, show_progress=False)
+    # One BLAS thread too: implicit warns (and slows down) when BLAS runs its own thread pool under it.
+    with threadpool_limits(1, "blas"):
+        model.fit(matrix, show_progress=False)
     n = min(params.candidates, items.len())
     ids, scores = model.recommend(np.arange(users.len()), matrix, N=n, filter_already_liked_items=True)
     rows = pl.DataFrame(
