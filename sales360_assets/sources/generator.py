@@ -701,7 +701,7 @@ def _build_catalogue(plan: _Plan) -> _Catalogue:
 # Share of an identified web buyer's own picks from their favourite subcategory (a runner keeps buying
 # running gear). Without a taste, every customer is the same popularity draw and no recommender can
 # tell them apart; real shoppers are not like that.
-TASTE_SHARE = 0.4
+TASTE_SHARE = 0.6
 
 
 def _tastes(plan: _Plan, cat: _Catalogue, people: int) -> np.ndarray:
