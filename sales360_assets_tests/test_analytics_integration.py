@@ -17,6 +17,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from sales360_assets.cli import main
 from sales360_assets.forecast.assets import forecast_assets
 from sales360_assets.forecast.model import HORIZON
 from sales360_assets.recommendations import evaluation, recommend
@@ -91,3 +92,17 @@ def test_the_report_has_the_cross_sell_and_forecast_sections(lake_ten_weeks: Mat
     assert "## Cross-sell opportunities" in report and "## Forecast" in report
     for png in (CROSS_SELL_PNG, FORECAST_PNG):
         assert (folder / png).read_bytes().startswith(b"\x89PNG\r\n\x1a\n"), png
+
+
+def test_the_evaluate_commands_print_model_and_baseline(
+    lake_ten_weeks: MaterializedLake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["recommend", "evaluate", "--lake", lake_ten_weeks.lake_uri]) == 0
+    printed = capsys.readouterr().out
+    for method in (recommend.POPULARITY, recommend.CROSS_SELL, recommend.ALS):
+        assert method in printed, method
+    assert "chosen model:" in printed
+    # Ten weeks, two of them before the eight held out: a backtest of naive models.
+    assert main(["forecast", "evaluate", "--lake", lake_ten_weeks.lake_uri]) == 0
+    printed = capsys.readouterr().out
+    assert "model_mape_pct" in printed and "baseline_mape_pct" in printed
