@@ -20,6 +20,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from sales360_assets.analytics_cli import register as register_analytics_commands
 from sales360_assets.cli_support import CliError, RunSummary, WindowFailedError, short_error, validate_window
 from sales360_assets.commissions.cli import register as register_commission_commands
 from sales360_assets.lake.delta import DeltaLake
@@ -294,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     register_commission_commands(sub)
     register_report_command(sub)
     register_example_export(sub)
+    register_analytics_commands(sub)
 
     args = parser.parse_args(argv)
     if args.command == "generate" and args.out is None:

@@ -6,7 +6,8 @@ Three jobs, because the data has three shapes:
   snapshots, their staging, the dimensions and ``fact_opportunity``.
 * ``daily_sales_job`` (date × region): raw → staging → ``fact_sales`` → marts.
 * ``sales_reporting_job`` (unpartitioned, over all history): the month / quarter / campaign /
-  seasonality marts, commissions and the sales team report. They read every fact partition, so
+  seasonality marts, commissions, the market basket and recommendations, the revenue forecast and
+  team vs target, and the sales team report. They read every fact partition, so
   they run after their upstream assets (declarative automation) and last in ``sales360 materialize``.
 """
 
@@ -14,15 +15,24 @@ import dagster as dg
 
 from sales360_assets.commissions.assets import commission_assets
 from sales360_assets.core.assets import core_assets
+from sales360_assets.forecast.assets import forecast_assets
 from sales360_assets.marts.assets import mart_assets
 from sales360_assets.marts.performance_assets import partitioned_performance_mart_assets, reporting_mart_assets
 from sales360_assets.raw.assets import raw_assets
+from sales360_assets.recommendations.assets import recommendation_assets
 from sales360_assets.reports.assets import report_assets
 from sales360_assets.staging.assets import staging_assets
 from sales360_assets.staging.dead_letter_asset import dead_letter
 
 # dead_letter reads every staging slice, like the history-wide marts read every partition.
-reporting_assets: list[dg.AssetsDefinition] = [*reporting_mart_assets, *commission_assets, *report_assets, dead_letter]
+reporting_assets: list[dg.AssetsDefinition] = [
+    *reporting_mart_assets,
+    *commission_assets,
+    *recommendation_assets,
+    *forecast_assets,
+    *report_assets,
+    dead_letter,
+]
 all_assets: list[dg.AssetsDefinition] = [
     *raw_assets,
     *staging_assets,
@@ -51,5 +61,6 @@ sales_reporting_job = dg.define_asset_job(
     "sales_reporting_job",
     selection=dg.AssetSelection.assets(*reporting_assets),
     description="History-wide marts (profitability, segments by month, pipeline, funnel, campaigns, promotions, "
-    "seasonality, quota attainment), commissions and the sales team report; after the daily job.",
+    "seasonality, quota attainment), commissions, market basket and recommendations, the revenue forecast and "
+    "team vs target, and the sales team report; after the daily job.",
 )

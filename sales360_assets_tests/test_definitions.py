@@ -32,9 +32,8 @@ def test_every_asset_carries_its_catalogue_metadata() -> None:
             assert spec.description, f"{name} has no description"
             assert spec.owners, f"{name} has no owner"
             assert spec.kinds and "delta" in spec.kinds, f"{name} lacks kinds"
-            assert spec.group_name in {"raw", "staging", "core", "marts", "commissions", "reports"}, (
-                f"{name} has group {spec.group_name}"
-            )
+            groups = {"raw", "staging", "core", "marts", "commissions", "recommendations", "forecast", "reports"}
+            assert spec.group_name in groups, f"{name} has group {spec.group_name}"
 
 
 def test_nightly_schedule_requests_the_trailing_week_as_one_range_run_per_region() -> None:

@@ -7,8 +7,11 @@ import pytest
 
 from sales360_assets import kpis
 from sales360_assets.commissions import attainment, statements
+from sales360_assets.forecast import backtest, team
+from sales360_assets.forecast.assets import FORECAST_SCHEMA
 from sales360_assets.jobs import all_assets
 from sales360_assets.marts import performance, transforms
+from sales360_assets.recommendations import basket, category_spend, cross_sell, recommend
 from sales360_assets.reports import sales_team_report
 
 MART_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
@@ -26,6 +29,14 @@ MART_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "mart_rep_quota_attainment": attainment.MART_REP_ATTAINMENT_SCHEMA,
     "commission_statement_lines": statements.STATEMENT_LINE_SCHEMA,
     "commission_statements": statements.STATEMENT_SCHEMA,
+    "mart_product_affinity": basket.MART_PRODUCT_AFFINITY_SCHEMA,
+    "mart_cross_sell_opportunities": cross_sell.MART_CROSS_SELL_SCHEMA,
+    "mart_upsell_candidates": cross_sell.MART_UPSELL_SCHEMA,
+    "mart_customer_recommendations": recommend.MART_RECOMMENDATIONS_SCHEMA,
+    "mart_customer_category_spend": category_spend.MART_CATEGORY_SPEND_SCHEMA,
+    "mart_revenue_forecast": FORECAST_SCHEMA,
+    "mart_forecast_vs_actual": backtest.MART_FORECAST_VS_ACTUAL_SCHEMA,
+    "mart_team_vs_target": team.MART_TEAM_VS_TARGET_SCHEMA,
 }
 
 

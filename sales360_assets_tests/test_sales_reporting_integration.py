@@ -27,11 +27,17 @@ def assert_same(left: dict[tuple, float], right: dict[tuple, float], what: str) 
         assert value == pytest.approx(right[key], abs=1e-6), (what, key)
 
 
+# The backtest holds the last weeks out: this one-week window has no week before them, so the table
+# is empty here (test_analytics_integration checks its rows on ten weeks).
+NEEDS_SEVERAL_WEEKS = {"mart_forecast_vs_actual"}
+
+
 def test_every_reporting_asset_is_a_table_and_the_report_files_exist(materialized: MaterializedLake) -> None:
     for assets_def in reporting_assets:
         name = assets_def.key.to_user_string()
         assert materialized.lake.exists(name), name
-        assert materialized.lake.read(name).height > 0, name
+        if name not in NEEDS_SEVERAL_WEEKS:
+            assert materialized.lake.read(name).height > 0, name
     folder = Path(materialized.lake_uri).parent / "reports"
     report = (folder / REPORT_FILE).read_text(encoding="utf-8")
     assert report.startswith("# Sales team report — week 10 of 2026")

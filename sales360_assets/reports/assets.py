@@ -64,9 +64,11 @@ def _inline_png(path: Path, title: str) -> str:
         "The sales team report for the latest complete period (month, else ISO week; run config `period` or "
         "`sales360 report --period` asks for a week, month, quarter, year or all history): scope, headline KPIs, "
         "customer-segment insights, product portfolio, regions and channels, seasonality, sales team and "
-        "pipeline, recommended actions, success metrics and risks — generated from the marts. Writes "
-        "sales_team_report.md, executive_kpi_trend.png and business_performance_dashboard.png under "
-        "data/reports/ and shows them on the materialization. The table holds every figure of the report.",
+        "pipeline, cross-sell opportunities, the revenue forecast with team vs target, recommended actions, "
+        "success metrics and risks — generated from the marts. Writes sales_team_report.md, "
+        "executive_kpi_trend.png (with the forecast line), business_performance_dashboard.png, "
+        "cross_sell_opportunities.png and revenue_forecast.png under data/reports/ and shows them on the "
+        "materialization. The table holds every figure of the report.",
     ),
     tags={"sensitivity": "confidential"},
 )
@@ -81,6 +83,12 @@ def sales_team_report(
     mart_rep_quota_attainment: pl.DataFrame,
     mart_pipeline: pl.DataFrame,
     mart_campaign_effectiveness: pl.DataFrame,
+    mart_product_affinity: pl.DataFrame,
+    mart_cross_sell_opportunities: pl.DataFrame,
+    mart_weekly_revenue: pl.DataFrame,
+    mart_revenue_forecast: pl.DataFrame,
+    mart_forecast_vs_actual: pl.DataFrame,
+    mart_team_vs_target: pl.DataFrame,
 ) -> dg.Output:
     inputs = report.ReportInputs(
         daily_sales=mart_daily_sales.collect(),
@@ -91,32 +99,34 @@ def sales_team_report(
         attainment=mart_rep_quota_attainment,
         pipeline=mart_pipeline,
         campaigns=mart_campaign_effectiveness,
+        affinity=mart_product_affinity,
+        cross_sell=mart_cross_sell_opportunities,
+        weekly_revenue=mart_weekly_revenue,
+        forecast=mart_revenue_forecast,
+        forecast_vs_actual=mart_forecast_vs_actual,
+        team_vs_target=mart_team_vs_target,
     )
     try:
         built = report.build_report(inputs, reports_dir(config.output_dir, lake.get_lake()), config.period)
     except PeriodRequestError as exc:
         # The figures table keeps its last report; the run says what to ask for instead.
         raise dg.Failure(description=f"sales_team_report period: {exc}", allow_retries=False) from exc
-    trend = _inline_png(built.kpi_trend_png, "Executive KPI trend")
-    dashboard = _inline_png(built.dashboard_png, "Business performance dashboard")
     # Each image is embedded once, in its own entry; the report entry points at them (the event stays small).
     shown = built.markdown
-    for file_name, entry in (
-        (report.KPI_TREND_PNG, "executive_kpi_trend"),
-        (report.DASHBOARD_PNG, "business_performance_dashboard"),
-    ):
-        title = shown.split(f"]({file_name})")[0].rsplit("![", 1)[1]
-        shown = shown.replace(f"![{title}]({file_name})", f"_{title}: see the `{entry}` metadata entry._")
+    images: dict[str, object] = {}
+    for png in (built.kpi_trend_png, built.dashboard_png, *built.section_pngs):
+        entry = png.stem
+        title = shown.split(f"]({png.name})")[0].rsplit("![", 1)[1]
+        shown = shown.replace(f"![{title}]({png.name})", f"_{title}: see the `{entry}` metadata entry._")
+        images[entry] = dg.MetadataValue.md(_inline_png(png, title))
+        images[f"{entry}_path"] = dg.MetadataValue.path(str(png))
     return dg.Output(
         built.figures,
         metadata={
             "period": built.period.label,
             "report": dg.MetadataValue.md(shown),
-            "executive_kpi_trend": dg.MetadataValue.md(trend),
-            "business_performance_dashboard": dg.MetadataValue.md(dashboard),
+            **images,
             "report_path": dg.MetadataValue.path(str(built.report_path)),
-            "executive_kpi_trend_path": dg.MetadataValue.path(str(built.kpi_trend_png)),
-            "business_performance_dashboard_path": dg.MetadataValue.path(str(built.dashboard_png)),
         },
     )
 

@@ -28,6 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sales360_assets.kpis import KPIS, ratio
+from sales360_assets.reports import cross_sell_section, forecast_section
 from sales360_assets.reports.periods import ReportPeriod, resolve_period
 from sales360_assets.settings import REGIONS, REPORTING_CURRENCY
 
@@ -58,6 +59,14 @@ class ReportInputs:
     attainment: pl.DataFrame  # mart_rep_quota_attainment
     pipeline: pl.DataFrame  # mart_pipeline
     campaigns: pl.DataFrame  # mart_campaign_effectiveness
+    # The cross-sell and forecast sections (reports/cross_sell_section.py, reports/forecast_section.py);
+    # a section is left out when its marts are not given.
+    affinity: pl.DataFrame | None = None  # mart_product_affinity
+    cross_sell: pl.DataFrame | None = None  # mart_cross_sell_opportunities
+    weekly_revenue: pl.DataFrame | None = None  # mart_weekly_revenue
+    forecast: pl.DataFrame | None = None  # mart_revenue_forecast
+    forecast_vs_actual: pl.DataFrame | None = None  # mart_forecast_vs_actual
+    team_vs_target: pl.DataFrame | None = None  # mart_team_vs_target
 
 
 @dataclass
@@ -68,6 +77,7 @@ class SalesTeamReport:
     report_path: Path
     kpi_trend_png: Path
     dashboard_png: Path
+    section_pngs: list[Path] = field(default_factory=list)  # the cross-sell and forecast charts
 
 
 @dataclass
@@ -217,8 +227,11 @@ def _shade(ax: Axes, period: ReportPeriod) -> None:
     ax.axvspan(period.start, period.end + timedelta(days=1), color="#f2c14e", alpha=0.18, lw=0)
 
 
-def render_kpi_trend(daily: pl.DataFrame, period: ReportPeriod, path: Path) -> Path:
-    """Executive KPI trend: daily revenue, orders and AOV over the whole history; the period shaded."""
+def render_kpi_trend(
+    daily: pl.DataFrame, period: ReportPeriod, path: Path, forecast: pl.DataFrame | None = None
+) -> Path:
+    """Executive KPI trend: daily revenue, orders and AOV over the whole history; the period shaded;
+    the revenue forecast ahead when given."""
     series = (
         daily.group_by("date")
         .agg(pl.col("revenue_usd").sum(), pl.col("orders").sum())
@@ -242,6 +255,8 @@ def render_kpi_trend(daily: pl.DataFrame, period: ReportPeriod, path: Path) -> P
         if smooth:
             ax.plot(days, rolling[smooth].to_list(), color="#333333", lw=1, ls="--", label="7-day average")
             ax.legend(loc="upper left", fontsize=8, frameon=False)
+        if column == "revenue_usd" and forecast is not None:
+            forecast_section.add_forecast_line(ax, forecast)
         _shade(ax, period)
         ax.set_title(title, loc="left", fontsize=11)
         ax.grid(axis="y", alpha=0.3)
@@ -638,6 +653,8 @@ def build_report(inputs: ReportInputs, output_dir: Path, period_request: str = "
             )
         out += _table(["Campaign", "Deals", "Influenced revenue", "Cost", "ROI"], rows)
 
+    section_pngs = _sections(inputs, fig, out, output_dir)
+
     # Recommended actions, success metrics, risks: rules over the figures above ---------------
     actions: list[str] = []
     if seg.height:
@@ -763,9 +780,25 @@ def build_report(inputs: ReportInputs, output_dir: Path, period_request: str = "
     ]
 
     output_dir.mkdir(parents=True, exist_ok=True)
-    trend = render_kpi_trend(inputs.daily_sales, period, output_dir / KPI_TREND_PNG)
+    trend = render_kpi_trend(inputs.daily_sales, period, output_dir / KPI_TREND_PNG, inputs.forecast)
     dashboard = render_business_dashboard(seg, daily, categories, products, period, output_dir / DASHBOARD_PNG)
     markdown = "\n".join(out)
     report_path = output_dir / REPORT_FILE
     report_path.write_text(markdown, encoding="utf-8")
-    return SalesTeamReport(period, markdown, fig.frame(), report_path, trend, dashboard)
+    return SalesTeamReport(period, markdown, fig.frame(), report_path, trend, dashboard, section_pngs)
+
+
+def _sections(inputs: ReportInputs, fig: _Figures, out: list[str], output_dir: Path) -> list[Path]:
+    """The cross-sell and forecast sections (their own modules), appended to ``out``; their charts."""
+    pngs: list[Path] = []
+    if inputs.cross_sell is not None and inputs.affinity is not None:
+        lines, png = cross_sell_section.build_section(inputs.cross_sell, inputs.affinity, fig.add, output_dir)
+        out += lines
+        pngs += [png] if png else []
+    parts = (inputs.weekly_revenue, inputs.forecast, inputs.forecast_vs_actual, inputs.team_vs_target)
+    if all(part is not None for part in parts):
+        weekly, forecast, compared, team = parts
+        lines, png = forecast_section.build_section(weekly, forecast, compared, team, fig.add, output_dir)
+        out += lines
+        pngs += [png] if png else []
+    return pngs

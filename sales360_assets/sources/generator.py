@@ -603,6 +603,7 @@ class _Catalogue:
     web_popularity: np.ndarray
     pos_popularity: np.ndarray
     companion: np.ndarray  # bundle partner per product (-1 for none)
+    subcategory: np.ndarray  # subcategory index per catalogue product
     price: np.ndarray  # (regions, skus + local skus) local list prices
     in_crm: np.ndarray  # bool per catalogue product: also a CRM Product2
 
@@ -691,14 +692,47 @@ def _build_catalogue(plan: _Plan) -> _Catalogue:
         web_popularity=popularity["web"],
         pos_popularity=popularity["pos"],
         companion=companion,
+        subcategory=sub_arr,
         price=prices,
         in_crm=in_crm,
     )
 
 
-def _draw_skus(rng: np.random.Generator, cat: _Catalogue, popularity: np.ndarray, line_no: np.ndarray) -> np.ndarray:
-    """Products for order lines: popularity-weighted, then bundle partners follow each other."""
+# Share of an identified web buyer's own picks from their favourite subcategory (a runner keeps buying
+# running gear). Without a taste, every customer is the same popularity draw and no recommender can
+# tell them apart; real shoppers are not like that.
+TASTE_SHARE = 0.6
+
+
+def _tastes(plan: _Plan, cat: _Catalogue, people: int) -> np.ndarray:
+    """A favourite subcategory per person, as common as the subcategory sells on the web."""
+    rng = _rng(plan.seed, "taste")  # its own stream: the other draws stay as they were
+    weights = np.bincount(cat.subcategory, weights=cat.web_popularity[: len(cat.subcategory)])
+    return rng.choice(len(weights), size=people, p=weights / weights.sum())
+
+
+def _taste_picks(plan: _Plan, cat: _Catalogue, popularity: np.ndarray, sku: np.ndarray, taste: np.ndarray) -> None:
+    """Replace TASTE_SHARE of the lines with a popularity draw from the buyer's favourite subcategory."""
+    rng = _rng(plan.seed, "taste-picks")
+    picks = rng.random(len(sku)) < TASTE_SHARE
+    for sub in np.unique(taste[picks]):
+        at = np.flatnonzero(picks & (taste == sub))
+        members = np.flatnonzero(cat.subcategory == sub)
+        weights = popularity[members]
+        sku[at] = members[rng.choice(len(members), size=len(at), p=weights / weights.sum())]
+
+
+def _draw_skus(
+    rng: np.random.Generator,
+    cat: _Catalogue,
+    popularity: np.ndarray,
+    line_no: np.ndarray,
+    taste: tuple[_Plan, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Products for order lines: popularity-weighted (part by the buyer's taste), then bundle partners follow."""
     sku = rng.choice(len(popularity), size=len(line_no), p=popularity)
+    if taste is not None:
+        _taste_picks(taste[0], cat, popularity, sku, taste[1])
     follow = rng.random(len(line_no)) < 0.35
     # Level by level so a chain (phone -> case -> charger) forms inside one order.
     for k in range(2, int(line_no.max(initial=1)) + 1):
@@ -2057,7 +2091,8 @@ def _generate_web(
 
     line_order = np.repeat(np.arange(n_orders), sizes)
     line_no = np.arange(len(line_order)) - np.repeat(np.cumsum(sizes) - sizes, sizes) + 1
-    sku = _draw_skus(rng, cat, cat.web_popularity, line_no)
+    taste = _tastes(plan, cat, people.frame.height)[customer[line_order]]
+    sku = _draw_skus(rng, cat, cat.web_popularity, line_no, (plan, taste))
     segment_of = people.frame["segment"].to_numpy()
     seg = segment_of[customer[line_order]]
     qty = np.where(rng.random(len(line_order)) < 0.18, 2 + rng.geometric(0.6, len(line_order)) - 1, 1)

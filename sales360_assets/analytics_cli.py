@@ -1,0 +1,88 @@
+"""``sales360 recommend evaluate`` and ``sales360 forecast evaluate``: the offline evaluations, from the lake.
+
+Both read the tables the runs wrote (``fact_sales``, ``dim_customer``, ``dim_product``) and print
+the model against its baseline with the time taken, so the figures can be reproduced on any lake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import polars as pl
+
+from sales360_assets.cli_support import CliError
+from sales360_assets.forecast import backtest, series
+from sales360_assets.lake.delta import DeltaLake
+from sales360_assets.recommendations import basket, evaluation
+from sales360_assets.settings import default_lake_uri
+
+
+def _lake(args: argparse.Namespace) -> DeltaLake:
+    uri = args.lake or default_lake_uri()
+    lake = DeltaLake(uri)
+    if lake.is_local and not Path(uri.removeprefix("file://")).is_dir():
+        raise CliError(f"no lake at {uri}: pass --lake or set SALES360_LAKE_URI to the lake the runs write")
+    for table in ("fact_sales", "dim_customer", "dim_product"):
+        if not lake.exists(table):
+            raise CliError(f"{table} is not in the lake at {uri}: run `sales360 materialize` first")
+    return lake
+
+
+def _cmd_recommend_evaluate(args: argparse.Namespace) -> int:
+    from sales360_assets.recommendations.assets import recommenders_for  # loads implicit
+
+    lake = _lake(args)
+    started = time.perf_counter()
+    fact, customers, products = lake.read("fact_sales"), lake.read("dim_customer"), lake.read("dim_product")
+    result = evaluation.evaluate(
+        fact,
+        customers,
+        products,
+        recommenders_for(customers, products, args.min_support),
+        test_days=args.holdout_days,
+        window_days=args.window_days,
+        k=args.k,
+    )
+    seconds = time.perf_counter() - started
+    with pl.Config(tbl_rows=20, tbl_hide_dataframe_shape=True, float_precision=4):
+        print(result)
+    print(f"chosen model: {evaluation.choose_model(result)}; evaluated in {seconds:.1f}s")
+    return 0
+
+
+def _cmd_forecast_evaluate(args: argparse.Namespace) -> int:
+    lake = _lake(args)
+    started = time.perf_counter()
+    weekly = series.weekly_revenue(lake.read("fact_sales"), lake.read("dim_customer"))
+    weeks = weekly["week_start"].n_unique()
+    compared = backtest.backtest(weekly, args.weeks)
+    seconds = time.perf_counter() - started
+    if compared.height == 0:
+        print(f"not enough history: {weeks} complete week(s); the backtest holds out {args.weeks} and needs more")
+        return 1
+    with pl.Config(tbl_rows=20, tbl_hide_dataframe_shape=True, float_precision=2):
+        print(backtest.mape_by_level(compared))
+    print(f"{weeks} complete weeks; backtest over the last {args.weeks} in {seconds:.1f}s")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``recommend evaluate`` and ``forecast evaluate`` to the CLI."""
+    rec = sub.add_parser("recommend", help="recommendations: offline evaluation on a time holdout")
+    rec_commands = rec.add_subparsers(dest="recommend_command", required=True)
+    ev = rec_commands.add_parser("evaluate", help="hit rate@k and recall@k of each recommender vs popularity")
+    ev.add_argument("--holdout-days", type=int, default=evaluation.DEFAULT_TEST_DAYS)
+    ev.add_argument("--window-days", type=int, default=basket.DEFAULT_WINDOW_DAYS)
+    ev.add_argument("--min-support", type=float, default=basket.DEFAULT_MIN_SUPPORT)
+    ev.add_argument("--k", type=int, default=evaluation.K)
+    ev.add_argument("--lake", default=None, help="lake root (default: $SALES360_LAKE_URI or data/lake)")
+    ev.set_defaults(func=_cmd_recommend_evaluate)
+
+    fc = sub.add_parser("forecast", help="revenue forecast: backtest against seasonal naive")
+    fc_commands = fc.add_subparsers(dest="forecast_command", required=True)
+    fev = fc_commands.add_parser("evaluate", help="MAPE of the model and of seasonal naive over the last weeks")
+    fev.add_argument("--weeks", type=int, default=backtest.BACKTEST_WEEKS)
+    fev.add_argument("--lake", default=None, help="lake root (default: $SALES360_LAKE_URI or data/lake)")
+    fev.set_defaults(func=_cmd_forecast_evaluate)

@@ -1,0 +1,136 @@
+"""Weekly revenue, its 13-week forecast, the backtest against actuals and team vs target. Thin wrappers.
+
+Unpartitioned, in ``sales_reporting_job``. The weekly series reads only the last
+``history_weeks`` of ``fact_sales`` (three years by default: enough for two yearly seasons and a
+backtest), so the cost does not grow with history.
+"""
+
+from datetime import timedelta
+
+import dagster as dg
+import polars as pl
+
+from sales360_assets import kpis
+from sales360_assets.core.assets import column_metadata
+from sales360_assets.forecast import backtest, model, series, team
+
+GROUP = "forecast"
+OWNERS = ["team:sales-analytics"]
+KINDS = {"polars", "delta", "statsforecast"}
+DEFAULT_HISTORY_WEEKS = 3 * model.SEASON
+
+COLUMN_DOCS = {
+    "level": "region | segment | total (forecast); region | team (team vs target).",
+    "series": "The region code, the customer segment, or 'all' (total).",
+    "week_start": "Monday of the week (weeks run Monday–Sunday; only complete weeks).",
+    "lo_80_usd": "Lower bound of the 80 % prediction interval (floored at 0).",
+    "hi_80_usd": "Upper bound of the 80 % prediction interval.",
+    "lo_95_usd": "Lower bound of the 95 % prediction interval (floored at 0).",
+    "hi_95_usd": "Upper bound of the 95 % prediction interval.",
+    "model": "statsforecast model: mstl_autoets (≥ 2 years), autoets (≥ 8 weeks) or naive.",
+    "baseline_usd": "Seasonal-naive forecast (the same week a year earlier; naive with less than a year).",
+    "projected_bookings_usd": "Run-rate month-end bookings: credited × days_in_month / days_elapsed.",
+}
+
+
+class ForecastConfig(dg.Config):
+    horizon_weeks: int = model.HORIZON
+    backtest_weeks: int = backtest.BACKTEST_WEEKS
+    history_weeks: int = DEFAULT_HISTORY_WEEKS
+
+
+def _metadata(schema: dict[str, pl.DataType]) -> dict[str, object]:
+    columns = list(schema)
+    docs = {c: d for c, d in COLUMN_DOCS.items() if c in schema} | kpis.column_descriptions(columns)
+    return column_metadata(schema, docs, kpis.confidential_columns(columns))
+
+
+@dg.asset(
+    metadata=_metadata(series.WEEKLY_SERIES_SCHEMA),
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"polars", "delta"},
+    description="Revenue per complete week (Monday–Sunday) by region, by customer segment and in total, over the "
+    "last history_weeks (default 156); weeks without sales are 0. The series the forecast is fitted on.",
+)
+def mart_weekly_revenue(config: ForecastConfig, fact_sales: pl.LazyFrame, dim_customer: pl.DataFrame) -> pl.DataFrame:
+    end = fact_sales.select(pl.col("date").max()).collect().item()
+    scan = (
+        fact_sales
+        if end is None
+        else fact_sales.filter(pl.col("date") > end - timedelta(weeks=config.history_weeks + 1))
+    )
+    fact = scan.select("date", "region", "customer_key", "net_amount_usd").collect()
+    return series.weekly_revenue(fact, dim_customer)
+
+
+FORECAST_SCHEMA: dict[str, pl.DataType] = {
+    "level": pl.String(),
+    "series": pl.String(),
+    "week_start": pl.Date(),
+    **model.FORECAST_COLUMNS,
+    "model": pl.String(),
+}
+
+
+@dg.asset(
+    metadata=_metadata(FORECAST_SCHEMA),
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds=KINDS,
+    description=kpis.describe(
+        "mart_revenue_forecast",
+        "Weekly revenue for the next 13 weeks (run config) by region, by customer segment and in total, with 80 % "
+        "and 95 % prediction intervals, from statsforecast (MSTL + AutoETS with two years of history).",
+    ),
+)
+def mart_revenue_forecast(config: ForecastConfig, mart_weekly_revenue: pl.DataFrame) -> pl.DataFrame:
+    return model.forecast(mart_weekly_revenue, horizon=config.horizon_weeks)
+
+
+@dg.asset(
+    metadata=_metadata(backtest.MART_FORECAST_VS_ACTUAL_SCHEMA),
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds=KINDS,
+    description=kpis.describe(
+        "mart_forecast_vs_actual",
+        "Backtest: the model fitted without the last 8 complete weeks, its forecast of those weeks against what "
+        "was sold (variance, absolute % error, inside the 80 % interval) next to the seasonal-naive baseline. "
+        "MAPE per level in the materialization metadata. Empty until there are two complete weeks.",
+    ),
+)
+def mart_forecast_vs_actual(config: ForecastConfig, mart_weekly_revenue: pl.DataFrame) -> dg.Output:
+    compared = backtest.backtest(mart_weekly_revenue, config.backtest_weeks)
+    mape = backtest.mape_by_level(compared)
+    overall = mape.filter(pl.col("level") == "all")
+    metadata: dict[str, object] = {"backtest_weeks": config.backtest_weeks}
+    if overall.height:
+        row = overall.row(0, named=True)
+        metadata |= {"model_mape_pct": row["model_mape_pct"], "baseline_mape_pct": row["baseline_mape_pct"]}
+    return dg.Output(compared, metadata=metadata)
+
+
+@dg.asset(
+    metadata=_metadata(team.MART_TEAM_VS_TARGET_SCHEMA),
+    group_name=GROUP,
+    owners=["team:sales-ops"],
+    kinds={"polars", "delta"},
+    description=kpis.describe(
+        "mart_team_vs_target",
+        "Credited bookings against quota by region and by team (manager) per month, with the run-rate "
+        "projection of month-end attainment for the month in progress.",
+    ),
+    tags={"sensitivity": "confidential"},
+)
+def mart_team_vs_target(mart_rep_quota_attainment: pl.DataFrame, fact_sales: pl.LazyFrame) -> pl.DataFrame:
+    as_of = fact_sales.select(pl.col("date").max()).collect().item()
+    return team.build_mart_team_vs_target(mart_rep_quota_attainment, as_of)
+
+
+forecast_assets: list[dg.AssetsDefinition] = [
+    mart_weekly_revenue,
+    mart_revenue_forecast,
+    mart_forecast_vs_actual,
+    mart_team_vs_target,
+]

@@ -1,0 +1,229 @@
+"""Market basket, cross-sell, upsell, category spend and recommendation assets. Thin wrappers.
+
+They span history, so they are unpartitioned and run in ``sales_reporting_job``; each reads only
+the rolling window of ``fact_sales`` it needs (the scan is filtered on ``date`` before it is
+collected), so their cost stays flat as history grows.
+"""
+
+from datetime import timedelta
+
+import dagster as dg
+import polars as pl
+
+from sales360_assets import kpis
+from sales360_assets.core.assets import column_metadata
+from sales360_assets.recommendations import basket, category_spend, cross_sell, evaluation, recommend
+
+GROUP = "recommendations"
+OWNERS = ["team:sales-analytics"]
+KINDS = {"polars", "delta"}
+PII = {"sensitivity": "pii"}  # customer-level: who bought what
+FACT_COLUMNS = ("date", "channel", "order_id", "customer_key", "product_key", "quantity", "net_amount_usd")
+
+COLUMN_DOCS = {
+    "level": "product | category (affinity); customer | segment (category spend).",
+    "antecedent": "A in the rule A → B: the product_key (product level) or category bought.",
+    "consequent": "B in the rule A → B: what A's baskets also contain.",
+    "baskets": "Orders (channel:order_id) in the window.",
+    "pair_baskets": "Orders with both A and B.",
+    "driving_products": "The customer's products behind the score, strongest rule (confidence) first.",
+    "rank": "1 = best for this customer.",
+    "source": "The recommender that placed the product: als | cross_sell | popularity.",
+    "model": "The customer's leading model (chosen on the time holdout); popularity for customers without history.",
+    "score": "Reciprocal-rank fusion of the model's and popularity's rankings (higher first).",
+    "customer_key": "dim_customer key (pseudonymous; with dim_customer it identifies a person).",
+}
+
+
+class BasketConfig(dg.Config):
+    """The rolling window and the minimum support of the market basket (set per run in the launchpad)."""
+
+    window_days: int = basket.DEFAULT_WINDOW_DAYS
+    min_support: float = basket.DEFAULT_MIN_SUPPORT
+
+
+class RecommendationConfig(dg.Config):
+    top_n: int = recommend.DEFAULT_TOP_N
+    window_days: int = basket.DEFAULT_WINDOW_DAYS
+    min_support: float = basket.DEFAULT_MIN_SUPPORT
+    holdout_days: int = evaluation.DEFAULT_TEST_DAYS
+
+
+def _metadata(schema: dict[str, pl.DataType], customer_level: bool = True) -> dict[str, object]:
+    columns = list(schema)
+    docs = {c: d for c, d in COLUMN_DOCS.items() if c in schema} | kpis.column_descriptions(columns)
+    sensitivity = kpis.confidential_columns(columns) | ({"customer_key": "pii"} if customer_level else {})
+    return column_metadata(schema, docs, sensitivity)
+
+
+def window_of(fact_sales: pl.LazyFrame, window_days: int) -> pl.DataFrame:
+    """The fact rows of the last ``window_days`` days with sales: filtered in the scan, not after it."""
+    end = fact_sales.select(pl.col("date").max()).collect().item()
+    if end is None:
+        return fact_sales.select(FACT_COLUMNS).collect()
+    start = end - timedelta(days=window_days - 1)
+    return fact_sales.filter(pl.col("date") >= start).select(FACT_COLUMNS).collect()
+
+
+@dg.asset(
+    metadata=_metadata(basket.MART_PRODUCT_AFFINITY_SCHEMA, customer_level=False),
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds=KINDS,
+    description=kpis.describe(
+        "mart_product_affinity",
+        "Market basket: product and category pairs A → B that sell in the same order, over a rolling window "
+        "(default the last 365 days), with at least the minimum support (run config).",
+    ),
+)
+def mart_product_affinity(config: BasketConfig, fact_sales: pl.LazyFrame, dim_product: pl.DataFrame) -> dg.Output:
+    window = window_of(fact_sales, config.window_days)
+    mart = basket.build_mart_product_affinity(window, dim_product, None, config.window_days, config.min_support)
+    return dg.Output(
+        mart,
+        metadata={
+            "window_days": config.window_days,
+            "min_support": config.min_support,
+            "product_rules": mart.filter(pl.col("level") == basket.PRODUCT).height,
+        },
+    )
+
+
+@dg.asset(
+    metadata=_metadata(cross_sell.MART_CROSS_SELL_SCHEMA),
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds=KINDS,
+    description=kpis.describe(
+        "mart_cross_sell_opportunities",
+        "Per customer, the products they do not own with the highest cross-sell score from the product "
+        "affinity of what they bought in the window, and the products that drove it (top 20 per customer).",
+    ),
+    tags=PII,
+)
+def mart_cross_sell_opportunities(
+    fact_sales: pl.LazyFrame,
+    dim_customer: pl.DataFrame,
+    dim_product: pl.DataFrame,
+    mart_product_affinity: pl.DataFrame,
+) -> pl.DataFrame:
+    window_days = _affinity_window_days(mart_product_affinity)
+    window = window_of(fact_sales, window_days)
+    return cross_sell.build_mart_cross_sell_opportunities(window, dim_customer, dim_product, mart_product_affinity)
+
+
+def _affinity_window_days(affinity: pl.DataFrame) -> int:
+    # The cross-sell scores use the purchases of the window the rules were mined over.
+    if affinity.height == 0:
+        return basket.DEFAULT_WINDOW_DAYS
+    return (affinity["window_end"].max() - affinity["window_start"].min()).days + 1
+
+
+@dg.asset(
+    metadata=_metadata(cross_sell.MART_UPSELL_SCHEMA),
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds=KINDS,
+    description=kpis.describe(
+        "mart_upsell_candidates",
+        "Per customer and category they bought in the last 365 days: the next dearer catalogue product "
+        "(same subcategory first) above the dearest one they bought, with the price step.",
+    ),
+    tags=PII,
+)
+def mart_upsell_candidates(
+    fact_sales: pl.LazyFrame, dim_customer: pl.DataFrame, dim_product: pl.DataFrame
+) -> pl.DataFrame:
+    window = window_of(fact_sales, basket.DEFAULT_WINDOW_DAYS)
+    return cross_sell.build_mart_upsell_candidates(window, dim_customer, dim_product)
+
+
+@dg.asset(
+    metadata=_metadata(category_spend.MART_CATEGORY_SPEND_SCHEMA),
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds=KINDS,
+    description=kpis.describe(
+        "mart_customer_category_spend",
+        "Purchase frequency and spend by product category, per identified customer and per customer segment, "
+        "over the last 365 days.",
+    ),
+    tags=PII,
+)
+def mart_customer_category_spend(
+    fact_sales: pl.LazyFrame, dim_customer: pl.DataFrame, dim_product: pl.DataFrame
+) -> pl.DataFrame:
+    window = window_of(fact_sales, basket.DEFAULT_WINDOW_DAYS)
+    return category_spend.build_mart_customer_category_spend(window, dim_customer, dim_product)
+
+
+@dg.asset(
+    metadata=_metadata(recommend.MART_RECOMMENDATIONS_SCHEMA),
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"polars", "delta", "implicit"},
+    description=kpis.describe(
+        "mart_customer_recommendations",
+        "Top-N products per customer (N = 10 by default, run config): the cross-sell scores or an implicit-feedback "
+        "ALS model (implicit), whichever wins the time-holdout evaluation (train to 30 days before the latest sale, "
+        "test on those 30 days; hit rate@10 and recall@10 in the materialization metadata), fused with "
+        "popularity; popularity alone for customers without purchases in the window.",
+    ),
+    tags=PII,
+)
+def mart_customer_recommendations(
+    config: RecommendationConfig,
+    fact_sales: pl.LazyFrame,
+    dim_customer: pl.DataFrame,
+    dim_product: pl.DataFrame,
+    mart_cross_sell_opportunities: pl.DataFrame,
+) -> dg.Output:
+    history = window_of(fact_sales, config.window_days + config.holdout_days)
+    recommenders = recommenders_for(dim_customer, dim_product, config.min_support)
+    scores = evaluation.evaluate(
+        history, dim_customer, dim_product, recommenders, config.holdout_days, config.window_days
+    )
+    model = evaluation.choose_model(scores)
+    window = window_of(fact_sales, config.window_days)
+    if model == recommend.ALS:
+        model_scores = recommend.als_scores(window, dim_customer, dim_product, recommend.AlsParams())
+    else:
+        model_scores = mart_cross_sell_opportunities.select(
+            "customer_key", "product_key", pl.col("cross_sell_score").alias("score")
+        )
+    mart = recommend.build_mart_customer_recommendations(
+        window, dim_customer, dim_product, model_scores, model, config.top_n
+    )
+    return dg.Output(
+        mart,
+        metadata={
+            "model": model,
+            "top_n": config.top_n,
+            "evaluation": dg.MetadataValue.md(_markdown(scores)),
+            **{f"hit_rate_at_10_{r['method']}": r["hit_rate_at_k"] for r in scores.iter_rows(named=True)},
+        },
+    )
+
+
+def recommenders_for(
+    dim_customer: pl.DataFrame, dim_product: pl.DataFrame, min_support: float
+) -> dict[str, recommend.Recommender]:
+    return {
+        recommend.CROSS_SELL: recommend.cross_sell_recommender(dim_customer, dim_product, min_support),
+        recommend.ALS: recommend.als_recommender(dim_customer, dim_product, recommend.AlsParams()),
+    }
+
+
+def _markdown(frame: pl.DataFrame) -> str:
+    header = "| " + " | ".join(frame.columns) + " |\n| " + " | ".join("---" for _ in frame.columns) + " |"
+    rows = ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in frame.rows()]
+    return "\n".join([header, *rows])
+
+
+recommendation_assets: list[dg.AssetsDefinition] = [
+    mart_product_affinity,
+    mart_cross_sell_opportunities,
+    mart_upsell_candidates,
+    mart_customer_category_spend,
+    mart_customer_recommendations,
+]

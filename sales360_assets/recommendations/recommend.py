@@ -1,0 +1,212 @@
+"""Top-N product recommendations per customer: cross-sell scores, an implicit-feedback ALS model, popularity.
+
+Three recommenders, each a function of the purchase history (fact rows of the window):
+
+* ``popularity`` — products by how many customers bought them; the baseline and the fallback.
+* ``cross_sell`` — the cross-sell score of the market basket rules (``cross_sell.py``).
+* ``als`` — implicit-feedback alternating least squares (``implicit``) on customer × product
+  purchase counts (confidence 1 + alpha · log(1 + lines)). Fixed ``random_state`` and one
+  thread, so a run is reproducible.
+
+A customer's list fuses the chosen model's ranking with popularity (reciprocal rank fusion, see
+``top_n_lists``) over the products they do not own yet; a customer with no purchases in the
+window gets popularity alone.
+Which model leads (ALS or cross-sell) is decided by the offline evaluation (``evaluation.py``):
+ALS only where it beats the cross-sell scores on held-out purchases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sparse
+from threadpoolctl import threadpool_limits
+
+from sales360_assets.frames import conform
+from sales360_assets.recommendations import basket, cross_sell
+
+DEFAULT_TOP_N = 10
+# Reciprocal rank fusion of a model's ranking with popularity (see ``top_n_lists``). Set once on the
+# default sample's holdout (2026-11 sample, seed 42) and kept fixed: not tuned per run.
+RRF_K = 5
+MODEL_WEIGHT = 0.5
+POPULARITY = "popularity"
+CROSS_SELL = "cross_sell"
+ALS = "als"
+
+MART_RECOMMENDATIONS_SCHEMA: dict[str, pl.DataType] = {
+    "customer_key": pl.String(),
+    "segment": pl.String(),
+    "region": pl.String(),
+    "rank": pl.Int64(),
+    "product_key": pl.String(),
+    "sku": pl.String(),
+    "product_name": pl.String(),
+    "category": pl.String(),
+    "score": pl.Float64(),
+    "source": pl.String(),  # the recommender that placed this product: als | cross_sell | popularity
+    "model": pl.String(),  # the customer's leading model (popularity for customers without history)
+}
+
+# A recommender: purchase history (fact rows) -> (customer_key, product_key, score), products not owned.
+Recommender = Callable[[pl.DataFrame], pl.DataFrame]
+
+
+@dataclass(frozen=True)
+class AlsParams:
+    factors: int = 8
+    regularization: float = 0.05
+    alpha: float = 40.0
+    iterations: int = 15
+    random_state: int = 42
+    candidates: int = 30  # per customer, before the top-N cut
+
+
+def popularity(fact: pl.DataFrame, dim_product: pl.DataFrame) -> pl.DataFrame:
+    """(product_key, score): distinct buyers per catalogue product, most popular first."""
+    known = dim_product.filter(~pl.col("is_unknown_member")).select("product_key")
+    return (
+        fact.join(known, on="product_key", how="semi")
+        .group_by("product_key")
+        .agg(pl.col("customer_key").n_unique().cast(pl.Float64).alias("score"))
+        .sort(["score", "product_key"], descending=[True, False])
+    )
+
+
+def cross_sell_recommender(dim_customer: pl.DataFrame, dim_product: pl.DataFrame, min_support: float) -> Recommender:
+    def recommend(fact: pl.DataFrame) -> pl.DataFrame:
+        affinity = basket.build_mart_product_affinity(
+            fact, dim_product, window_days=_span_days(fact), min_support=min_support
+        )
+        owned = cross_sell.owned_products(fact, dim_customer)
+        return cross_sell.cross_sell_scores(owned, affinity).select(
+            "customer_key", "product_key", pl.col("cross_sell_score").alias("score")
+        )
+
+    return recommend
+
+
+def als_recommender(dim_customer: pl.DataFrame, dim_product: pl.DataFrame, params: AlsParams) -> Recommender:
+    def recommend(fact: pl.DataFrame) -> pl.DataFrame:
+        return als_scores(fact, dim_customer, dim_product, params)
+
+    return recommend
+
+
+def _span_days(fact: pl.DataFrame) -> int:
+    return (fact["date"].max() - fact["date"].min()).days + 1 if fact.height else 1
+
+
+def als_scores(
+    fact: pl.DataFrame, dim_customer: pl.DataFrame, dim_product: pl.DataFrame, params: AlsParams
+) -> pl.DataFrame:
+    """ALS scores of each customer's best ``params.candidates`` products they do not own."""
+    from implicit.als import AlternatingLeastSquares  # heavy import (numba-free, but BLAS set-up)
+
+    known = dim_product.filter(~pl.col("is_unknown_member")).select("product_key")
+    counts = (
+        fact.join(cross_sell.known_customers(dim_customer), on="customer_key", how="semi")
+        .join(known, on="product_key", how="semi")
+        .group_by("customer_key", "product_key")
+        .agg(pl.len().alias("lines"))
+    )
+    empty = pl.DataFrame(schema={"customer_key": pl.String(), "product_key": pl.String(), "score": pl.Float64()})
+    if counts.height == 0:
+        return empty
+    users = counts["customer_key"].unique().sort()
+    items = counts["product_key"].unique().sort()
+    u = counts.join(users.to_frame().with_row_index("u"), on="customer_key")
+    ui = u.join(items.to_frame().with_row_index("i"), on="product_key")
+    confidence = (1.0 + params.alpha * np.log1p(ui["lines"].to_numpy())).astype(np.float32)
+    matrix = sparse.csr_matrix((confidence, (ui["u"].to_numpy(), ui["i"].to_numpy())), shape=(users.len(), items.len()))
+    model = AlternatingLeastSquares(
+        factors=params.factors,
+        regularization=params.regularization,
+        iterations=params.iterations,
+        random_state=params.random_state,
+        num_threads=1,  # one thread: the same factors on every run
+        calculate_training_loss=False,
+    )
+    # One BLAS thread too: implicit warns (and slows down) when BLAS runs its own thread pool under it.
+    with threadpool_limits(1, "blas"):
+        model.fit(matrix, show_progress=False)
+    n = min(params.candidates, items.len())
+    ids, scores = model.recommend(np.arange(users.len()), matrix, N=n, filter_already_liked_items=True)
+    rows = pl.DataFrame(
+        {
+            "customer_key": np.repeat(users.to_numpy(), ids.shape[1]),
+            "item": ids.ravel(),
+            "score": scores.ravel().astype(np.float64),
+        }
+    ).filter(pl.col("item") >= 0)
+    return rows.select("customer_key", items.gather(rows["item"]).alias("product_key"), "score").filter(
+        pl.col("score").is_finite()
+    )
+
+
+def top_n_lists(
+    customers: pl.DataFrame,
+    owned: pl.DataFrame,
+    model_scores: pl.DataFrame,
+    popular: pl.DataFrame,
+    model: str,
+    top_n: int = DEFAULT_TOP_N,
+) -> pl.DataFrame:
+    """(customer_key, rank, product_key, score, source, model): the model fused with popularity.
+
+    Reciprocal rank fusion over the products a customer does not own:
+
+        score = 1 / (RRF_K + popularity rank) + MODEL_WEIGHT / (RRF_K + model rank)
+
+    (a product the model did not rank gets only its popularity term). Popularity alone is a strong
+    list when a few products sell most; the model moves up what this customer's history points to.
+    ``source`` is the model for products it ranked, else popularity. ``customers`` are everyone to
+    recommend to; those without a row in ``owned`` are new and get popularity (``model`` says so).
+    """
+    unowned = (
+        customers.select("customer_key")
+        .join(popular.select("product_key"), how="cross")
+        .join(owned, on=["customer_key", "product_key"], how="anti")
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("customer_key").alias("popularity_rank"))
+    )
+    ranked_model = model_scores.sort(["customer_key", "score", "product_key"], descending=[False, True, False]).select(
+        "customer_key",
+        "product_key",
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("customer_key").alias("model_rank"),
+    )
+    fused = unowned.join(ranked_model, on=["customer_key", "product_key"], how="full", coalesce=True).with_columns(
+        (
+            (1.0 / (RRF_K + pl.col("popularity_rank"))).fill_null(0.0)
+            + (MODEL_WEIGHT / (RRF_K + pl.col("model_rank"))).fill_null(0.0)
+        ).alias("score"),
+        pl.when(pl.col("model_rank").is_not_null()).then(pl.lit(model)).otherwise(pl.lit(POPULARITY)).alias("source"),
+    )
+    lists = (
+        fused.sort(["customer_key", "score", "product_key"], descending=[False, True, False])
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("customer_key").alias("rank"))
+        .filter(pl.col("rank") <= top_n)
+        .select("customer_key", "rank", "product_key", "score", "source")
+    )
+    has_history = owned.select("customer_key").unique().with_columns(pl.lit(model).alias("model"))
+    return lists.join(has_history, on="customer_key", how="left").with_columns(pl.col("model").fill_null(POPULARITY))
+
+
+def build_mart_customer_recommendations(
+    fact: pl.DataFrame,
+    dim_customer: pl.DataFrame,
+    dim_product: pl.DataFrame,
+    model_scores: pl.DataFrame,
+    model: str,
+    top_n: int = DEFAULT_TOP_N,
+) -> pl.DataFrame:
+    """Top-N per known customer (``fact``: the window's purchases; ``model_scores`` from the chosen model)."""
+    customers = cross_sell.known_customers(dim_customer)
+    owned = cross_sell.owned_products(fact, dim_customer)
+    lists = top_n_lists(customers, owned, model_scores, popularity(fact, dim_product), model, top_n)
+    mart = lists.join(customers, on="customer_key").join(
+        dim_product.select("product_key", "sku", "product_name", "category"), on="product_key", how="left"
+    )
+    return conform(mart, MART_RECOMMENDATIONS_SCHEMA).sort("customer_key", "rank")

@@ -1,0 +1,213 @@
+"""Market basket, cross-sell, upsell, category spend and recommendation lists on hand-made baskets."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+
+from sales360_assets.recommendations import basket, category_spend, cross_sell, evaluation, recommend
+from sales360_assets_tests.analytics_builders import customers, lines, products
+
+DAY = date(2026, 3, 1)
+PRODUCTS = products(
+    [
+        ("A", "Elec", "Phones", 100.0),
+        ("B", "Elec", "Phones", 150.0),
+        ("C", "Home", "Kitchen", 50.0),
+        ("D", "Elec", "Audio", 120.0),
+        ("E", "Elec", "Phones", 300.0),
+    ]
+)
+CUSTOMERS = customers([("c1", "Consumer", "na"), ("c2", "Corporate", "emea"), ("c3", "Consumer", "na")])
+
+
+def four_baskets() -> pl.DataFrame:
+    # o1 {A,B}, o2 {A,B}, o3 {A,C}, o4 {B, an unmapped SKU}; o5 {A,C} is older than the 365-day window.
+    return lines(
+        [
+            ("o1", DAY, "c1", "A", 10.0),
+            ("o1", DAY, "c1", "B", 10.0),
+            ("o2", DAY, "c2", "A", 10.0),
+            ("o2", DAY, "c2", "B", 10.0),
+            ("o3", DAY, "anon", "A", 10.0),
+            ("o3", DAY, "anon", "C", 10.0),
+            ("o4", DAY, "c3", "B", 10.0),
+            ("o4", DAY, "c3", "unmapped", 10.0),
+            ("o5", date(2025, 1, 1), "c3", "A", 10.0),
+            ("o5", date(2025, 1, 1), "c3", "C", 10.0),
+        ]
+    )
+
+
+def rule(mart: pl.DataFrame, level: str, a: str, b: str) -> dict:
+    return mart.filter((pl.col("level") == level) & (pl.col("antecedent") == a) & (pl.col("consequent") == b)).row(
+        0, named=True
+    )
+
+
+def test_support_confidence_and_lift_of_a_hand_made_basket() -> None:
+    mart = basket.build_mart_product_affinity(four_baskets(), PRODUCTS, min_support=0.2)
+    assert mart.schema == pl.Schema(basket.MART_PRODUCT_AFFINITY_SCHEMA)
+    ab = rule(mart, "product", "A", "B")
+    assert (ab["baskets"], ab["antecedent_baskets"], ab["consequent_baskets"], ab["pair_baskets"]) == (4, 3, 3, 2)
+    assert ab["support"] == pytest.approx(2 / 4)
+    assert ab["confidence"] == pytest.approx(2 / 3)
+    assert ab["lift"] == pytest.approx((2 / 3) / (3 / 4))
+    ca = rule(mart, "product", "C", "A")
+    assert (ca["support"], ca["confidence"], ca["lift"]) == pytest.approx((1 / 4, 1.0, 1 / (3 / 4)))
+    assert ca["antecedent_name"] == "name-C"
+    home = rule(mart, "category", "Elec", "Home")
+    assert (home["support"], home["confidence"], home["lift"]) == pytest.approx((1 / 4, 1 / 4, 1.0))
+    assert (ab["window_start"], ab["window_end"]) == (date(2025, 3, 2), DAY)
+    # B -> C never happened; the unmapped SKU is in no rule.
+    assert mart.filter((pl.col("antecedent") == "B") & (pl.col("consequent") == "C")).height == 0
+    assert "unmapped" not in set(mart["antecedent"]) | set(mart["consequent"])
+
+
+def test_minimum_support_prunes_rare_items_and_pairs() -> None:
+    mart = basket.build_mart_product_affinity(four_baskets(), PRODUCTS, min_support=0.3)
+    products_ = mart.filter(pl.col("level") == "product")
+    assert sorted(zip(products_["antecedent"], products_["consequent"], strict=True)) == [("A", "B"), ("B", "A")]
+
+
+def test_a_longer_window_takes_in_the_older_basket() -> None:
+    mart = basket.build_mart_product_affinity(four_baskets(), PRODUCTS, window_days=1000, min_support=0.2)
+    ac = rule(mart, "product", "A", "C")
+    assert (ac["baskets"], ac["pair_baskets"], ac["antecedent_baskets"]) == (5, 2, 4)
+
+
+def affinity_rules(rows: list[tuple[str, str, float, float]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "level": ["product"] * len(rows),
+            "antecedent": [r[0] for r in rows],
+            "consequent": [r[1] for r in rows],
+            "antecedent_name": [f"name-{r[0]}" for r in rows],
+            "confidence": [r[2] for r in rows],
+            "lift": [r[3] for r in rows],
+        }
+    )
+
+
+def test_cross_sell_score_is_the_noisy_or_of_the_customers_rules() -> None:
+    rules = affinity_rules([("A", "C", 0.5, 2.0), ("B", "C", 0.2, 1.5), ("A", "D", 0.3, 0.9), ("B", "A", 0.6, 1.2)])
+    fact = lines(
+        [
+            ("o1", DAY, "c1", "A", 1.0),
+            ("o1", DAY, "c1", "B", 1.0),
+            ("o2", DAY, "c2", "B", 1.0),
+            ("o3", DAY, "anon", "A", 1.0),
+        ]
+    )
+    mart = cross_sell.build_mart_cross_sell_opportunities(fact, CUSTOMERS, PRODUCTS, rules)
+    got = {(r["customer_key"], r["product_key"]): r for r in mart.iter_rows(named=True)}
+    # c1 owns A and B: C = 1 − (1 − 0.5)(1 − 0.2); A is owned; D's rule has lift ≤ 1.
+    assert set(got) == {("c1", "C"), ("c2", "A"), ("c2", "C")}
+    assert got[("c1", "C")]["cross_sell_score"] == pytest.approx(1 - 0.5 * 0.8)
+    assert got[("c1", "C")]["driving_products"] == ["name-A", "name-B"]
+    assert got[("c1", "C")]["rules"] == 2
+    assert (got[("c2", "A")]["rank"], got[("c2", "C")]["rank"]) == (1, 2)
+    assert got[("c2", "C")]["cross_sell_score"] == pytest.approx(0.2)
+    assert got[("c2", "A")]["segment"] == "Corporate"
+
+
+def test_upsell_is_the_next_dearer_product_same_subcategory_first() -> None:
+    fact = lines(
+        [
+            ("o1", DAY, "c1", "A", 1.0),
+            ("o1", DAY, "c1", "D", 1.0),
+            ("o2", DAY, "c2", "A", 1.0),
+            ("o2", DAY, "c2", "C", 1.0),
+            ("o3", DAY, "c3", "E", 1.0),
+        ]
+    )
+    mart = cross_sell.build_mart_upsell_candidates(fact, CUSTOMERS, PRODUCTS)
+    got = {(r["customer_key"], r["category"]): r for r in mart.iter_rows(named=True)}
+    # c1's dearest Elec product is D (120, Audio): nothing dearer in Audio, so the category's cheapest above it.
+    assert got[("c1", "Elec")]["upsell_product_key"] == "B"
+    assert got[("c1", "Elec")]["price_step_usd"] == pytest.approx(30.0)
+    assert got[("c1", "Elec")]["price_step_pct"] == pytest.approx(25.0)
+    assert got[("c1", "Elec")]["same_subcategory"] is False
+    # c2 bought A (Phones, 100): B (Phones, 150) beats the cheaper D of another subcategory.
+    assert (got[("c2", "Elec")]["upsell_product_key"], got[("c2", "Elec")]["same_subcategory"]) == ("B", True)
+    # Nothing dearer than C in Home, nothing dearer than E anywhere.
+    assert ("c2", "Home") not in got and ("c3", "Elec") not in got
+
+
+def test_category_frequency_and_spend_per_customer_and_segment() -> None:
+    day2 = date(2026, 2, 28)
+    fact = lines(
+        [
+            ("o1", day2, "c1", "A", 100.0),
+            ("o1", day2, "c1", "B", 50.0),
+            ("o2", DAY, "c1", "A", 30.0),
+            ("o3", DAY, "c3", "D", 20.0),
+            ("o4", DAY, "anon", "A", 999.0),
+        ]
+    )
+    mart = category_spend.build_mart_customer_category_spend(fact, CUSTOMERS, PRODUCTS)
+    c1 = mart.filter((pl.col("level") == "customer") & (pl.col("customer_key") == "c1")).row(0, named=True)
+    # Two days covered; c1 placed 2 Elec orders worth 180.
+    assert (c1["orders"], c1["revenue_usd"], c1["days_covered"]) == (2, 180.0, 2)
+    assert c1["purchase_frequency_30d"] == pytest.approx(2 * 30 / 2)
+    seg = mart.filter((pl.col("level") == "segment") & (pl.col("segment") == "Consumer")).row(0, named=True)
+    assert (seg["customers"], seg["orders"], seg["revenue_usd"]) == (2, 3, 200.0)
+    assert seg["category_spend_per_customer_usd"] == pytest.approx(100.0)
+    assert seg["purchase_frequency_30d"] == pytest.approx(3 / 2 * 30 / 2)
+    assert "anon" not in set(mart["customer_key"].drop_nulls())
+
+
+def test_lists_fuse_model_and_popularity_ranks_and_new_customers_get_popularity() -> None:
+    popular = pl.DataFrame({"product_key": ["A", "B", "C", "D"], "score": [3.0, 2.0, 1.0, 0.5]})
+    owned = pl.DataFrame({"customer_key": ["c1"], "product_key": ["A"]})
+    model_scores = pl.DataFrame({"customer_key": ["c1", "c1"], "product_key": ["D", "C"], "score": [0.9, 0.1]})
+    who = pl.DataFrame({"customer_key": ["c1", "c3"]})
+    lists = recommend.top_n_lists(who, owned, model_scores, popular, recommend.ALS, top_n=3)
+    k, w = recommend.RRF_K, recommend.MODEL_WEIGHT
+    # c1 does not own B, C, D: popularity ranks 1, 2, 3; the model ranks D 1, C 2.
+    expected = {"B": 1 / (k + 1), "C": 1 / (k + 2) + w / (k + 2), "D": 1 / (k + 3) + w / (k + 1)}
+    c1 = lists.filter(pl.col("customer_key") == "c1").sort("rank")
+    assert c1["product_key"].to_list() == sorted(expected, key=lambda p: -expected[p])
+    assert dict(zip(c1["product_key"], c1["score"], strict=True)) == pytest.approx(expected)
+    assert dict(zip(c1["product_key"], c1["source"], strict=True)) == {"B": "popularity", "C": "als", "D": "als"}
+    c3 = lists.filter(pl.col("customer_key") == "c3").sort("rank")
+    assert c3["product_key"].to_list() == ["A", "B", "C"]
+    assert set(c3["model"]) == {"popularity"} and set(c1["model"]) == {"als"}
+
+
+def test_hit_rate_and_recall_at_k_of_hand_made_lists() -> None:
+    lists = pl.DataFrame({"customer_key": ["c1", "c1", "c2"], "product_key": ["X", "Y", "Z"], "rank": [1, 2, 1]})
+    relevant = pl.DataFrame({"customer_key": ["c1", "c1", "c2"], "product_key": ["Y", "W", "Q"]})
+    assert evaluation.score_lists(lists, relevant, k=2) == pytest.approx((1 / 2, (1 / 2 + 0) / 2))
+    assert evaluation.score_lists(lists, relevant, k=1) == pytest.approx((0.0, 0.0))
+
+
+def test_the_holdout_tests_only_new_products_of_customers_with_history() -> None:
+    fact = lines(
+        [
+            ("o1", date(2026, 1, 10), "c1", "A", 1.0),
+            ("o2", date(2026, 2, 20), "c1", "A", 1.0),
+            ("o3", date(2026, 2, 25), "c1", "B", 1.0),
+            ("o4", date(2026, 2, 25), "c2", "C", 1.0),
+            ("o5", date(2026, 3, 1), "c2", "A", 1.0),
+        ]
+    )
+    holdout = evaluation.time_holdout(fact, CUSTOMERS, test_days=10)
+    assert holdout.cutoff == date(2026, 2, 19)
+    assert holdout.train["order_id"].to_list() == ["o1"]
+    # c1 re-bought A (owned) and bought B (new); c2 had no history before the cut-off.
+    assert holdout.relevant.rows() == [("c1", "B")]
+
+
+def test_choose_model_takes_als_only_where_it_beats_the_cross_sell_scores() -> None:
+    def table(als: float, basket_: float) -> pl.DataFrame:
+        rows = [("popularity", 0.5), ("cross_sell", basket_), ("als", als)]
+        return pl.DataFrame(
+            [(m, 10, 10, h, h / 2, DAY, 30) for m, h in rows], schema=evaluation.EVALUATION_SCHEMA, orient="row"
+        )
+
+    assert evaluation.choose_model(table(0.7, 0.6)) == recommend.ALS
+    assert evaluation.choose_model(table(0.6, 0.6)) == recommend.CROSS_SELL
+    assert evaluation.choose_model(table(0.5, 0.6)) == recommend.CROSS_SELL
