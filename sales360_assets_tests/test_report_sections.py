@@ -13,11 +13,11 @@ from sales360_assets.forecast import backtest, model, series, team
 from sales360_assets.recommendations import basket, cross_sell
 from sales360_assets.reports.cross_sell_section import CROSS_SELL_PNG
 from sales360_assets.reports.forecast_section import FORECAST_PNG
+from sales360_assets.reports.periods import resolve_period
 from sales360_assets.reports.sales_team_report import (
     ReportInputs,
     SalesTeamReport,
     build_report,
-    choose_period,
     render_kpi_trend,
 )
 from sales360_assets_tests.analytics_builders import customers, lines, products
@@ -107,7 +107,7 @@ def test_forecast_figures_equal_the_marts(report: SalesTeamReport, full_inputs: 
 
 
 def test_the_executive_trend_chart_draws_the_forecast_line(full_inputs: ReportInputs, tmp_path: Path) -> None:
-    period = choose_period(full_inputs.daily_sales["date"].min(), full_inputs.daily_sales["date"].max())
+    period = resolve_period("latest", full_inputs.daily_sales["date"].min(), full_inputs.daily_sales["date"].max())
     without = render_kpi_trend(full_inputs.daily_sales, period, tmp_path / "without.png")
     with_line = render_kpi_trend(full_inputs.daily_sales, period, tmp_path / "with.png", full_inputs.forecast)
     assert with_line.read_bytes() != without.read_bytes()
