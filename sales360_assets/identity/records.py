@@ -1,0 +1,150 @@
+"""One identity record per source id: web customers, CRM contacts and store loyalty members.
+
+Every system becomes the same shape (RECORD_SCHEMA) with the values as typed (for the golden
+record) next to their normalised keys (for rules and the model), so matching never sees how a
+system happens to spell a column.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from sales360_assets.frames import conform
+from sales360_assets.identity.normalise import email_domain, fold_name, national_phone, normalise_email, normalise_phone
+
+WEB, POS, CRM = "warehouse", "pos", "salesforce"
+
+RECORD_SCHEMA: dict[str, pl.DataType] = {
+    "record_id": pl.String(),  # "<system>:<source_key>", unique across systems
+    "system": pl.String(),
+    "source_key": pl.String(),
+    "first_name": pl.String(),
+    "last_name": pl.String(),
+    "email": pl.String(),
+    "phone": pl.String(),
+    "first_key": pl.String(),
+    "last_key": pl.String(),
+    "email_key": pl.String(),
+    "email_domain": pl.String(),
+    "phone_key": pl.String(),  # national significant number: the match key
+    "phone_e164": pl.String(),  # for the golden record, where the country code is known
+    "country": pl.String(),
+    "city": pl.String(),
+    "segment": pl.String(),
+    "account_id": pl.String(),
+    "loyalty_id": pl.String(),
+    "observed_at": pl.Datetime("us", "UTC"),
+}
+
+
+def _keys(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
+        pl.concat_str(pl.col("system"), pl.lit(":"), pl.col("source_key")).alias("record_id"),
+        fold_name(pl.col("first_name")).alias("first_key"),
+        fold_name(pl.col("last_name")).alias("last_key"),
+        normalise_email(pl.col("email")).alias("email_key"),
+        email_domain(pl.col("email")).alias("email_domain"),
+        national_phone(pl.col("phone")).alias("phone_key"),
+        normalise_phone(pl.col("phone"), pl.col("country")).alias("phone_e164"),
+    )
+
+
+def _web(customers: pl.DataFrame) -> pl.DataFrame:
+    return customers.select(
+        pl.lit(WEB).alias("system"),
+        pl.col("customer_id").alias("source_key"),
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "country",
+        "city",
+        "segment",
+        pl.lit(None, pl.String).alias("account_id"),
+        pl.lit(None, pl.String).alias("loyalty_id"),
+        pl.coalesce("updated_at", "created_at").alias("observed_at"),
+    )
+
+
+def _crm(contacts: pl.DataFrame) -> pl.DataFrame:
+    live = contacts.filter(~pl.col("is_deleted").fill_null(False)) if "is_deleted" in contacts.columns else contacts
+    return live.select(
+        pl.lit(CRM).alias("system"),
+        pl.col("contact_id").alias("source_key"),
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        pl.col("mailing_country").alias("country"),
+        pl.lit(None, pl.String).alias("city"),
+        pl.lit(None, pl.String).alias("segment"),
+        "account_id",
+        pl.lit(None, pl.String).alias("loyalty_id"),
+        pl.col("system_modstamp").alias("observed_at"),
+    )
+
+
+def split_receipt_name(name: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(given, family) from a till's name: "SMITH, Anna" is unambiguous, else "Anna Smith"."""
+    comma = name.str.contains(",")
+    before, after = (
+        name.str.split_exact(",", 1).struct.field("field_0"),
+        name.str.split_exact(",", 1).struct.field("field_1"),
+    )
+    spaced = name.str.strip_chars().str.splitn(" ", 2)
+    given = pl.when(comma).then(after.str.strip_chars()).otherwise(spaced.struct.field("field_0"))
+    family = pl.when(comma).then(before.str.strip_chars().str.to_titlecase()).otherwise(spaced.struct.field("field_1"))
+    return given, family
+
+
+def _pos(pos_lines: pl.DataFrame) -> pl.DataFrame:
+    """One record per loyalty id: the name, email and phone it was seen with most often.
+
+    A receipt name "LAST, First" says which part is the family name; "Anna Smith" and "Smith
+    Anna" do not, so the comma form wins whenever a member was ever printed that way.
+    """
+    given, family = split_receipt_name(pl.col("customer_name"))
+    lines = pos_lines.filter(pl.col("loyalty_id").is_not_null()).with_columns(
+        given.alias("first_name"), family.alias("last_name"), pl.col("customer_name").str.contains(",").alias("_comma")
+    )
+
+    def most_common(column: str, *, prefer_comma: bool = False) -> pl.Expr:
+        value = pl.col(column).drop_nulls()
+        if prefer_comma:
+            value = pl.col(column).filter(pl.col("_comma")).drop_nulls().append(pl.col(column).drop_nulls())
+        return value.mode().sort().first().alias(column)
+
+    return (
+        lines.group_by("loyalty_id")
+        .agg(
+            most_common("first_name", prefer_comma=True),
+            most_common("last_name", prefer_comma=True),
+            most_common("customer_email").alias("email"),
+            most_common("customer_phone").alias("phone"),
+            pl.col("transaction_ts").max().alias("observed_at"),
+        )
+        .select(
+            pl.lit(POS).alias("system"),
+            pl.col("loyalty_id").alias("source_key"),
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            # The store's country is where the till is, not where the member lives.
+            pl.lit(None, pl.String).alias("country"),
+            pl.lit(None, pl.String).alias("city"),
+            pl.lit(None, pl.String).alias("segment"),
+            pl.lit(None, pl.String).alias("account_id"),
+            "loyalty_id",
+            "observed_at",
+        )
+    )
+
+
+def build_identity_records(customers: pl.DataFrame, contacts: pl.DataFrame, pos_lines: pl.DataFrame) -> pl.DataFrame:
+    """Every source id with its typed values and normalised keys, sorted by record_id."""
+    frames = [
+        conform(frame, {c: RECORD_SCHEMA[c] for c in frame.columns})
+        for frame in (_web(customers), _crm(contacts), _pos(pos_lines))
+    ]
+    return conform(_keys(pl.concat(frames, how="vertical")), RECORD_SCHEMA).sort("record_id")
