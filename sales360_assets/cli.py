@@ -22,6 +22,7 @@ import polars as pl
 
 from sales360_assets.cli_support import CliError, RunSummary, WindowFailedError, short_error, validate_window
 from sales360_assets.commissions.cli import register as register_commission_commands
+from sales360_assets.identity.cli import register as register_identity_commands
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.run_health import DeadRun, fail_dead_runs, worker_tags
 from sales360_assets.settings import REGION_CODES, default_lake_uri, partitions_start_date
@@ -290,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     fresh.set_defaults(func=_cmd_freshness)
 
     register_commission_commands(sub)
+    register_identity_commands(sub)
 
     args = parser.parse_args(argv)
     if args.command == "generate" and args.out is None:

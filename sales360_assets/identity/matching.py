@@ -27,7 +27,7 @@ _MODEL_COLUMNS = ["record_id", "first_key", "last_key", "full_name_key", "email_
 class MatchSettings:
     """What the model may compare and how sure it must be; every field is in the README."""
 
-    threshold: float = 0.9
+    threshold: float = 0.95
     # Pairs scored below this are not worth an analyst's look and stay out of the decision log.
     log_floor: float = 0.05
     # Candidate pairs: records sharing any of these. Each must be selective (thousands of pairs,
@@ -74,10 +74,9 @@ def score_pairs(records: pl.DataFrame, match: MatchSettings) -> pl.DataFrame:
     """
     if records.height < 2:
         return pl.DataFrame(schema=SCORED_PAIR_SCHEMA)
-    logging.getLogger("splink").setLevel(logging.WARNING)
     db_api = DuckDBAPI()
     table = db_api.register(model_input(records).to_arrow())
-    linker = Linker(table, _settings(match))
+    linker = Linker(table, _settings(match), log_level=logging.ERROR)
     training = linker.training
     training.estimate_probability_two_random_records_match(
         [block_on("email_key", "last_key"), block_on("phone_key", "first_key")], recall=0.8
