@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import polars as pl
 
 from sales360_assets.identity.crosswalk import empty_crosswalk, update_crosswalk
@@ -47,6 +49,7 @@ def _links(*pairs: tuple[str, str]) -> pl.DataFrame:
             "match_probability": 0.99,
             "threshold": 0.9,
             "decision": MATCH,
+            "decided_at": datetime(2026, 3, 1, tzinfo=UTC),
         }
         for a, b in pairs
     ]

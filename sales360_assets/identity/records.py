@@ -13,6 +13,10 @@ from sales360_assets.frames import conform
 from sales360_assets.identity.normalise import email_domain, fold_name, national_phone, normalise_email, normalise_phone
 
 WEB, POS, CRM = "warehouse", "pos", "salesforce"
+# CRM accounts are B2B customers, not people: they get a customer_id of their own (so CRM deals
+# reach the customer 360) but never enter person matching.
+ACCOUNT = "salesforce_account"
+PERSON_SYSTEMS = (WEB, POS, CRM)
 
 RECORD_SCHEMA: dict[str, pl.DataType] = {
     "record_id": pl.String(),  # "<system>:<source_key>", unique across systems
@@ -84,6 +88,24 @@ def _crm(contacts: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _accounts(accounts: pl.DataFrame) -> pl.DataFrame:
+    live = accounts.filter(~pl.col("is_deleted").fill_null(False)) if "is_deleted" in accounts.columns else accounts
+    return live.select(
+        pl.lit(ACCOUNT).alias("system"),
+        pl.col("account_id").alias("source_key"),
+        pl.lit(None, pl.String).alias("first_name"),
+        pl.col("account_name").alias("last_name"),
+        pl.lit(None, pl.String).alias("email"),
+        "phone",
+        pl.col("billing_country").alias("country"),
+        pl.col("billing_city").alias("city"),
+        pl.lit("Enterprise").alias("segment"),
+        "account_id",
+        pl.lit(None, pl.String).alias("loyalty_id"),
+        pl.col("system_modstamp").alias("observed_at"),
+    )
+
+
 def split_receipt_name(name: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """(given, family) from a till's name: "SMITH, Anna" is unambiguous, else "Anna Smith"."""
     comma = name.str.contains(",")
@@ -141,10 +163,12 @@ def _pos(pos_lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def build_identity_records(customers: pl.DataFrame, contacts: pl.DataFrame, pos_lines: pl.DataFrame) -> pl.DataFrame:
+def build_identity_records(
+    customers: pl.DataFrame, contacts: pl.DataFrame, pos_lines: pl.DataFrame, accounts: pl.DataFrame
+) -> pl.DataFrame:
     """Every source id with its typed values and normalised keys, sorted by record_id."""
     frames = [
         conform(frame, {c: RECORD_SCHEMA[c] for c in frame.columns})
-        for frame in (_web(customers), _crm(contacts), _pos(pos_lines))
+        for frame in (_web(customers), _crm(contacts), _pos(pos_lines), _accounts(accounts))
     ]
     return conform(_keys(pl.concat(frames, how="vertical")), RECORD_SCHEMA).sort("record_id")

@@ -40,6 +40,10 @@ def identity_records_from_sources(root: Path) -> pl.DataFrame:
     contact_table = SALESFORCE_OBJECTS["Contact"]
     raw_contacts, _ = extract_object(LocalCrmClient(root / "crm"), contact_table, None, datetime.now(UTC))
     contacts = stage_salesforce_object(raw_contacts, "Contact")
+    raw_accounts, _ = extract_object(
+        LocalCrmClient(root / "crm"), SALESFORCE_OBJECTS["Account"], None, datetime.now(UTC)
+    )
+    accounts = stage_salesforce_object(raw_accounts, "Account")
     zone = LandingZone(root / "landing")
     start, end = _window(root)
     lines = zone.read_pos_transactions(start, end, REGION_CODES).with_columns(
@@ -49,4 +53,4 @@ def identity_records_from_sources(root: Path) -> pl.DataFrame:
         c: pl.col(c).str.strip_chars().replace("", None)
         for c in ("loyalty_id", "customer_name", "customer_email", "customer_phone")
     }
-    return build_identity_records(customers.staged, contacts.staged, lines.with_columns(**blank))
+    return build_identity_records(customers.staged, contacts.staged, lines.with_columns(**blank), accounts.staged)
