@@ -32,7 +32,7 @@ def test_every_asset_carries_its_catalogue_metadata() -> None:
             assert spec.description, f"{name} has no description"
             assert spec.owners, f"{name} has no owner"
             assert spec.kinds and "delta" in spec.kinds, f"{name} lacks kinds"
-            assert spec.group_name in {"raw", "staging", "core", "marts", "commissions", "reports"}, (
+            assert spec.group_name in {"raw", "staging", "core", "marts", "commissions", "reports", "identity"}, (
                 f"{name} has group {spec.group_name}"
             )
 
