@@ -9,7 +9,7 @@ import polars as pl
 from sales360_assets.identity.crosswalk import empty_crosswalk, update_crosswalk
 from sales360_assets.identity.decisions import DECISION_SCHEMA, MATCH
 from sales360_assets.identity.normalise import national_phone, normalise_email, normalise_phone
-from sales360_assets.identity.records import RECORD_SCHEMA
+from sales360_assets.identity.records import RECORD_SCHEMA, affiliate_by_domain
 from sales360_assets.identity.rules import rule_pairs
 
 
@@ -153,3 +153,27 @@ def test_an_email_change_keeps_the_key_and_an_unseen_source_id_is_kept() -> None
     run2 = update_crosswalk(run1, run2_records, _links(), "run2")
     assert _ids(run2) == _ids(run1)
     assert run2.filter(pl.col("source_key") == "C1")["last_changed_run"].to_list() == ["run1"]
+
+
+def test_a_b2b_web_customer_joins_the_account_owning_their_email_domain() -> None:
+    def row(system: str, key: str, domain: str, segment: str | None, account: str | None) -> dict[str, str | None]:
+        return {"system": system, "source_key": key, "email_domain": domain, "segment": segment, "account_id": account}
+
+    records = affiliate_by_domain(
+        _records(
+            row("salesforce", "003A", "acme.example", None, "001A"),
+            row("salesforce", "003B", "acme.example", None, "001A"),
+            row("salesforce", "003C", "mail.example", None, "001B"),
+            row("salesforce", "003D", "shared.example", None, "001C"),
+            row("salesforce", "003E", "shared.example", None, "001D"),
+            row("warehouse", "C1", "acme.example", "Corporate", None),
+            row("warehouse", "C3", "mail.example", "Small Business", None),
+            row("warehouse", "C4", "mail.example", "Consumer", None),
+            row("warehouse", "C5", "shared.example", "Corporate", None),
+        )
+    )
+    accounts = dict(zip(records["record_id"], records["account_id"], strict=True))
+    assert accounts["warehouse:C1"] == "001A"
+    # A domain consumers use is public mail; a domain two accounts' contacts use belongs to neither.
+    assert accounts["warehouse:C3"] is None and accounts["warehouse:C4"] is None
+    assert accounts["warehouse:C5"] is None

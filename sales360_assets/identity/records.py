@@ -163,6 +163,35 @@ def _pos(pos_lines: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+_B2B_SEGMENTS = ("Small Business", "Corporate")
+
+
+def affiliate_by_domain(records: pl.DataFrame) -> pl.DataFrame:
+    """B2B web customers get the CRM account whose contacts alone use their email domain.
+
+    The account-domain rule links a business buyer to a company, not to a person: it fills
+    account_id and never merges two people. A domain counts as the account's only if every CRM
+    contact using it belongs to that one account and no consumer web customer uses it (that
+    rules out public mail providers without keeping a list of them).
+    """
+    contacts = records.filter((pl.col("system") == CRM) & pl.col("email_domain").is_not_null())
+    public = records.filter((pl.col("system") == WEB) & ~pl.col("segment").is_in(_B2B_SEGMENTS))["email_domain"]
+    domains = (
+        contacts.group_by("email_domain")
+        .agg(pl.col("account_id").n_unique().alias("_accounts"), pl.col("account_id").first().alias("_account"))
+        .filter((pl.col("_accounts") == 1) & ~pl.col("email_domain").is_in(public.drop_nulls().implode()))
+        .select("email_domain", "_account")
+    )
+    b2b_web = (pl.col("system") == WEB) & pl.col("segment").is_in(_B2B_SEGMENTS)
+    return (
+        records.join(domains, on="email_domain", how="left")
+        .with_columns(
+            pl.when(b2b_web).then(pl.coalesce("account_id", "_account")).otherwise("account_id").alias("account_id")
+        )
+        .drop("_account")
+    )
+
+
 def build_identity_records(
     customers: pl.DataFrame, contacts: pl.DataFrame, pos_lines: pl.DataFrame, accounts: pl.DataFrame
 ) -> pl.DataFrame:
@@ -171,4 +200,4 @@ def build_identity_records(
         conform(frame, {c: RECORD_SCHEMA[c] for c in frame.columns})
         for frame in (_web(customers), _crm(contacts), _pos(pos_lines), _accounts(accounts))
     ]
-    return conform(_keys(pl.concat(frames, how="vertical")), RECORD_SCHEMA).sort("record_id")
+    return conform(affiliate_by_domain(_keys(pl.concat(frames, how="vertical"))), RECORD_SCHEMA).sort("record_id")
