@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import polars as pl
 
 from sales360_assets.identity.crosswalk import empty_crosswalk, update_crosswalk
-from sales360_assets.identity.decisions import DECISION_SCHEMA, MATCH
+from sales360_assets.identity.decisions import DECISION_SCHEMA, MATCH, match_decisions
+from sales360_assets.identity.matching import MatchSettings, score_pairs
 from sales360_assets.identity.normalise import national_phone, normalise_email, normalise_phone
 from sales360_assets.identity.records import RECORD_SCHEMA, affiliate_by_domain
 from sales360_assets.identity.rules import rule_pairs
@@ -177,3 +178,13 @@ def test_a_b2b_web_customer_joins_the_account_owning_their_email_domain() -> Non
     # A domain consumers use is public mail; a domain two accounts' contacts use belongs to neither.
     assert accounts["warehouse:C3"] is None and accounts["warehouse:C4"] is None
     assert accounts["warehouse:C5"] is None
+
+
+def test_too_little_data_to_train_gives_no_model_pairs_rather_than_guesses() -> None:
+    # Five people, no shared email or phone: EM has nothing to learn from.
+    records = _records(
+        *(_person("warehouse", f"C{i}", f"ann{i}", "smith", f"a{i}@x.com", f"20711111{i}") for i in range(5))
+    )
+    assert score_pairs(records, MatchSettings()).is_empty()
+    decisions = match_decisions(records, MatchSettings(), "r1")
+    assert decisions.is_empty()

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 import polars as pl
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink.internals.exceptions import SplinkException
+
+_log = logging.getLogger(__name__)
 
 SCORED_PAIR_SCHEMA: dict[str, pl.DataType] = {
     "record_id_l": pl.String(),
@@ -66,6 +69,28 @@ def model_input(records: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _train(linker: Linker, match: MatchSettings) -> bool:
+    """Estimate the prior, u and m; False when the data is too thin for some estimate.
+
+    A model with an untrained level would score pairs with Splink's default m, which is a
+    guess: then no model pairs at all (the deterministic rules still apply) is the safer answer.
+    """
+    training = linker.training
+    try:
+        training.estimate_probability_two_random_records_match(
+            [block_on("email_key", "last_key"), block_on("phone_key", "first_key")], recall=0.8
+        )
+        training.estimate_u_using_random_sampling(max_pairs=match.max_u_pairs, seed=match.seed)
+        # Each EM pass fixes what it blocks on and learns the rest: names from email-blocked pairs,
+        # email and phone from name-blocked pairs.
+        for rule in (block_on("email_key"), block_on("first_key", "last_key"), block_on("phone_key")):
+            training.estimate_parameters_using_expectation_maximisation(rule)
+    except SplinkException as exc:
+        _log.warning("identity model not trained, deterministic rules only: %s", str(exc).splitlines()[0])
+        return False
+    return True
+
+
 def score_pairs(records: pl.DataFrame, match: MatchSettings) -> pl.DataFrame:
     """Every blocked pair of records with its Splink match weight and probability (SCORED_PAIR_SCHEMA).
 
@@ -77,19 +102,11 @@ def score_pairs(records: pl.DataFrame, match: MatchSettings) -> pl.DataFrame:
     db_api = DuckDBAPI()
     table = db_api.register(model_input(records).to_arrow())
     linker = Linker(table, _settings(match), log_level=logging.ERROR)
-    training = linker.training
-    training.estimate_probability_two_random_records_match(
-        [block_on("email_key", "last_key"), block_on("phone_key", "first_key")], recall=0.8
-    )
-    training.estimate_u_using_random_sampling(max_pairs=match.max_u_pairs, seed=match.seed)
-    # Each EM pass fixes what it blocks on and learns the rest: names from email-blocked pairs,
-    # email and phone from name-blocked pairs.
-    for rule in (block_on("email_key"), block_on("first_key", "last_key"), block_on("phone_key")):
-        training.estimate_parameters_using_expectation_maximisation(rule)
+    if not _train(linker, match):
+        return pl.DataFrame(schema=SCORED_PAIR_SCHEMA)
     predictions = linker.inference.predict(warning_mode="never")
-    arrow = predictions.as_duckdbpyrelation().arrow() if hasattr(predictions, "as_duckdbpyrelation") else None
-    frame = pl.from_arrow(arrow) if arrow is not None else pl.from_pandas(predictions.as_pandas_dataframe())
-    assert isinstance(frame, pl.DataFrame)
+    frame = pl.from_arrow(predictions.as_pyarrow_table())
+    assert isinstance(frame, pl.DataFrame)  # a table converts to a frame, never a series
     # Lower id on the left, as the rules write pairs, so a pair has one spelling everywhere.
     left, right = pl.col("record_id_l").cast(pl.String), pl.col("record_id_r").cast(pl.String)
     return frame.select(
