@@ -10,7 +10,7 @@ from sales360_assets.identity.crosswalk import empty_crosswalk, update_crosswalk
 from sales360_assets.identity.decisions import DECISION_SCHEMA, MATCH, match_decisions
 from sales360_assets.identity.matching import MatchSettings, score_pairs
 from sales360_assets.identity.normalise import national_phone, normalise_email, normalise_phone
-from sales360_assets.identity.records import RECORD_SCHEMA, affiliate_by_domain
+from sales360_assets.identity.records import RECORD_SCHEMA, affiliate_by_domain, build_identity_records
 from sales360_assets.identity.rules import rule_pairs
 
 
@@ -188,3 +188,40 @@ def test_too_little_data_to_train_gives_no_model_pairs_rather_than_guesses() -> 
     assert score_pairs(records, MatchSettings()).is_empty()
     decisions = match_decisions(records, MatchSettings(), "r1")
     assert decisions.is_empty()
+
+
+def test_a_loyalty_member_takes_the_name_a_till_printed_with_a_comma() -> None:
+    lines = pl.DataFrame(
+        {
+            "loyalty_id": ["L1", "L1", "L1", "L2"],
+            "customer_name": ["Sato Kenji", "Sato Kenji", "SATO, Kenji", "Anna Smith"],
+            "customer_email": [None, " Kenji@X.com", None, None],
+            "customer_phone": ["03-1234-5678", None, None, None],
+            "transaction_ts": [datetime(2026, 3, d, tzinfo=UTC) for d in (1, 2, 3, 4)],
+        }
+    )
+    web = pl.DataFrame(
+        schema={
+            c: pl.String
+            for c in ("customer_id", "first_name", "last_name", "email", "phone", "country", "city", "segment")
+        }
+        | {"created_at": pl.Datetime("us", "UTC"), "updated_at": pl.Datetime("us", "UTC")}
+    )
+    contacts = pl.DataFrame(
+        schema={
+            c: pl.String
+            for c in ("contact_id", "account_id", "first_name", "last_name", "email", "phone", "mailing_country")
+        }
+        | {"system_modstamp": pl.Datetime("us", "UTC")}
+    )
+    accounts = pl.DataFrame(
+        schema={c: pl.String for c in ("account_id", "account_name", "phone", "billing_country", "billing_city")}
+        | {"system_modstamp": pl.Datetime("us", "UTC")}
+    )
+    records = build_identity_records(web, contacts, lines, accounts)
+    member = records.filter(pl.col("source_key") == "L1").row(0, named=True)
+    assert (member["first_key"], member["last_key"]) == ("kenji", "sato")
+    assert member["email_key"] == "kenji@x.com" and member["phone_key"] == "312345678"
+    assert member["observed_at"] == datetime(2026, 3, 3, tzinfo=UTC)
+    other = records.filter(pl.col("source_key") == "L2").row(0, named=True)
+    assert (other["first_key"], other["last_key"]) == ("anna", "smith")

@@ -131,10 +131,12 @@ def _pos(pos_lines: pl.DataFrame) -> pl.DataFrame:
     )
 
     def most_common(column: str, *, prefer_comma: bool = False) -> pl.Expr:
-        value = pl.col(column).drop_nulls()
-        if prefer_comma:
-            value = pl.col(column).filter(pl.col("_comma")).drop_nulls().append(pl.col(column).drop_nulls())
-        return value.mode().sort().first().alias(column)
+        # Ties go to the alphabetically first value, so a rerun picks the same one.
+        overall = pl.col(column).drop_nulls().mode().sort().first()
+        if not prefer_comma:
+            return overall.alias(column)
+        printed_with_comma = pl.col(column).filter(pl.col("_comma")).drop_nulls().mode().sort().first()
+        return pl.when(pl.col("_comma").any()).then(printed_with_comma).otherwise(overall).alias(column)
 
     return (
         lines.group_by("loyalty_id")
