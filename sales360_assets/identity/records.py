@@ -53,57 +53,57 @@ def _keys(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# The columns each system delivers before keys are derived (see _keys).
+_SOURCE_COLUMNS = (
+    "source_key", "first_name", "last_name", "email", "phone", "country", "city", "segment", "account_id", "loyalty_id", "observed_at",
+)  # fmt: skip
+
+
+def _as_records(frame: pl.DataFrame, system: str, columns: dict[str, str | pl.Expr]) -> pl.DataFrame:
+    """One system's rows in source shape: the columns it has (renamed), the others null."""
+    live = frame.filter(~pl.col("is_deleted").fill_null(False)) if "is_deleted" in frame.columns else frame
+    given = {name: pl.col(value) if isinstance(value, str) else value for name, value in columns.items()}
+    return live.select(
+        pl.lit(system).alias("system"),
+        *(given[c].alias(c) if c in given else pl.lit(None, RECORD_SCHEMA[c]).alias(c) for c in _SOURCE_COLUMNS),
+    )
+
+
 def _web(customers: pl.DataFrame) -> pl.DataFrame:
-    return customers.select(
-        pl.lit(WEB).alias("system"),
-        pl.col("customer_id").alias("source_key"),
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "country",
-        "city",
-        "segment",
-        pl.lit(None, pl.String).alias("account_id"),
-        pl.lit(None, pl.String).alias("loyalty_id"),
-        pl.coalesce("updated_at", "created_at").alias("observed_at"),
+    same = ("first_name", "last_name", "email", "phone", "country", "city", "segment")
+    return _as_records(
+        customers,
+        WEB,
+        {"source_key": "customer_id", **{c: c for c in same}, "observed_at": pl.coalesce("updated_at", "created_at")},
     )
 
 
 def _crm(contacts: pl.DataFrame) -> pl.DataFrame:
-    live = contacts.filter(~pl.col("is_deleted").fill_null(False)) if "is_deleted" in contacts.columns else contacts
-    return live.select(
-        pl.lit(CRM).alias("system"),
-        pl.col("contact_id").alias("source_key"),
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        pl.col("mailing_country").alias("country"),
-        pl.lit(None, pl.String).alias("city"),
-        pl.lit(None, pl.String).alias("segment"),
-        "account_id",
-        pl.lit(None, pl.String).alias("loyalty_id"),
-        pl.col("system_modstamp").alias("observed_at"),
+    same = ("first_name", "last_name", "email", "phone", "account_id")
+    return _as_records(
+        contacts,
+        CRM,
+        {
+            "source_key": "contact_id",
+            **{c: c for c in same},
+            "country": "mailing_country",
+            "observed_at": "system_modstamp",
+        },
     )
 
 
 def _accounts(accounts: pl.DataFrame) -> pl.DataFrame:
-    live = accounts.filter(~pl.col("is_deleted").fill_null(False)) if "is_deleted" in accounts.columns else accounts
-    return live.select(
-        pl.lit(ACCOUNT).alias("system"),
-        pl.col("account_id").alias("source_key"),
-        pl.lit(None, pl.String).alias("first_name"),
-        pl.col("account_name").alias("last_name"),
-        pl.lit(None, pl.String).alias("email"),
-        "phone",
-        pl.col("billing_country").alias("country"),
-        pl.col("billing_city").alias("city"),
-        pl.lit("Enterprise").alias("segment"),
-        "account_id",
-        pl.lit(None, pl.String).alias("loyalty_id"),
-        pl.col("system_modstamp").alias("observed_at"),
-    )
+    columns: dict[str, str | pl.Expr] = {
+        "source_key": "account_id",
+        "last_name": "account_name",
+        "phone": "phone",
+        "country": "billing_country",
+        "city": "billing_city",
+        "segment": pl.lit("Enterprise"),
+        "account_id": "account_id",
+        "observed_at": "system_modstamp",
+    }
+    return _as_records(accounts, ACCOUNT, columns)
 
 
 def split_receipt_name(name: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -138,31 +138,16 @@ def _pos(pos_lines: pl.DataFrame) -> pl.DataFrame:
         printed_with_comma = pl.col(column).filter(pl.col("_comma")).drop_nulls().mode().sort().first()
         return pl.when(pl.col("_comma").any()).then(printed_with_comma).otherwise(overall).alias(column)
 
-    return (
-        lines.group_by("loyalty_id")
-        .agg(
-            most_common("first_name", prefer_comma=True),
-            most_common("last_name", prefer_comma=True),
-            most_common("customer_email").alias("email"),
-            most_common("customer_phone").alias("phone"),
-            pl.col("transaction_ts").max().alias("observed_at"),
-        )
-        .select(
-            pl.lit(POS).alias("system"),
-            pl.col("loyalty_id").alias("source_key"),
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            # The store's country is where the till is, not where the member lives.
-            pl.lit(None, pl.String).alias("country"),
-            pl.lit(None, pl.String).alias("city"),
-            pl.lit(None, pl.String).alias("segment"),
-            pl.lit(None, pl.String).alias("account_id"),
-            "loyalty_id",
-            "observed_at",
-        )
+    members = lines.group_by("loyalty_id").agg(
+        most_common("first_name", prefer_comma=True),
+        most_common("last_name", prefer_comma=True),
+        most_common("customer_email").alias("email"),
+        most_common("customer_phone").alias("phone"),
+        pl.col("transaction_ts").max().alias("observed_at"),
     )
+    # No country or city: the store's is where the till is, not where the member lives.
+    same = ("first_name", "last_name", "email", "phone", "loyalty_id", "observed_at")
+    return _as_records(members, POS, {"source_key": "loyalty_id", **{c: c for c in same}})
 
 
 _B2B_SEGMENTS = ("Small Business", "Corporate")
