@@ -23,6 +23,7 @@ import polars as pl
 from sales360_assets.analytics_cli import register as register_analytics_commands
 from sales360_assets.cli_support import CliError, RunSummary, WindowFailedError, short_error, validate_window
 from sales360_assets.commissions.cli import register as register_commission_commands
+from sales360_assets.identity.cli import register as register_identity_commands
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.reports.cli import register as register_report_command
 from sales360_assets.run_health import DeadRun, fail_dead_runs, worker_tags
@@ -296,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     register_report_command(sub)
     register_example_export(sub)
     register_analytics_commands(sub)
+    register_identity_commands(sub)
 
     args = parser.parse_args(argv)
     if args.command == "generate" and args.out is None:

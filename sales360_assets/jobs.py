@@ -16,6 +16,7 @@ import dagster as dg
 from sales360_assets.commissions.assets import commission_assets
 from sales360_assets.core.assets import core_assets
 from sales360_assets.forecast.assets import forecast_assets
+from sales360_assets.identity.assets import identity_assets
 from sales360_assets.marts.assets import mart_assets
 from sales360_assets.marts.performance_assets import partitioned_performance_mart_assets, reporting_mart_assets
 from sales360_assets.raw.assets import raw_assets
@@ -25,6 +26,7 @@ from sales360_assets.staging.assets import staging_assets
 from sales360_assets.staging.dead_letter_asset import dead_letter
 
 # dead_letter reads every staging slice, like the history-wide marts read every partition.
+# Identity reads every staged POS partition and mart_customer_360 all of fact_sales: history-wide too.
 reporting_assets: list[dg.AssetsDefinition] = [
     *reporting_mart_assets,
     *commission_assets,
@@ -32,6 +34,7 @@ reporting_assets: list[dg.AssetsDefinition] = [
     *forecast_assets,
     *report_assets,
     dead_letter,
+    *identity_assets,
 ]
 all_assets: list[dg.AssetsDefinition] = [
     *raw_assets,

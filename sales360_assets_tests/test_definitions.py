@@ -33,6 +33,7 @@ def test_every_asset_carries_its_catalogue_metadata() -> None:
             assert spec.owners, f"{name} has no owner"
             assert spec.kinds and "delta" in spec.kinds, f"{name} lacks kinds"
             groups = {"raw", "staging", "core", "marts", "commissions", "recommendations", "forecast", "reports"}
+            groups |= {"identity"}
             assert spec.group_name in groups, f"{name} has group {spec.group_name}"
 
 

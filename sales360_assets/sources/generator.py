@@ -41,6 +41,7 @@ from sales360_assets.sources.contract import (
     WAREHOUSE_TABLES,
     SourceTable,
 )
+from sales360_assets.sources.sample_identity_cases import inject_identity_cases
 from sales360_assets.sources.sample_opportunity_history import opportunity_history_rows
 
 GENERATOR_VERSION = 1
@@ -771,6 +772,7 @@ class _People:
     loyal_by_region: list[np.ndarray]
     loyal_weight_by_region: list[np.ndarray]
     contacts_by_region: list[np.ndarray]  # persons who are CRM contacts, in contact order
+    identity_cases: pl.DataFrame  # injected hard cases (sample_identity_cases.CASES_SCHEMA)
 
 
 def _name_tables() -> tuple[list[str], dict[str, tuple[int, int, int, int]], pl.Series, pl.Series]:
@@ -1001,8 +1003,11 @@ def _build_people(plan: _Plan, accounts: _Accounts) -> _People:
         crm_only = np.flatnonzero(in_r & (category == 3))
         chosen = np.concatenate([cross, crm_only])
         contacts_by_region.append(chosen[rng.permutation(len(chosen))])
+    # Hard identity cases draw from their own stream, after every other draw: nothing above moves.
+    frame, cases = inject_identity_cases(frame, _rng(plan.seed, "identity_cases"))
     return _People(
         frame=frame.drop("ef", "el", "cc", "area", "sub", "nanp", "domain", "k"),
+        identity_cases=cases,
         web_by_region=web_by_region,
         web_weight_by_region=web_w,
         loyal_by_region=loyal_by_region,
@@ -2575,6 +2580,17 @@ def _ground_truth(people: _People, crm: _Crm) -> pl.DataFrame:
     return pl.concat([web, pos, sf]).sort("person_id", "system", "source_key")
 
 
+def _person_id(column: str) -> pl.Expr:
+    return pl.concat_str(pl.lit("P"), (pl.col(column) + 1).cast(pl.String).str.zfill(8))
+
+
+def _identity_cases(people: _People) -> pl.DataFrame:
+    """person_id, case, other_person_id: which people carry an injected hard case (see the contract)."""
+    return people.identity_cases.select(
+        _person_id("person").alias("person_id"), "case", _person_id("other_person").alias("other_person_id")
+    )
+
+
 # --- Entry points -----------------------------------------------------------------------------
 
 _OUTPUTS = ("crm", "warehouse", "landing", "_ground_truth", "_manifest.json")
@@ -2642,6 +2658,9 @@ def generate_sources(
     truth = _ground_truth(people, crm)
     (out / "_ground_truth").mkdir(parents=True, exist_ok=True)
     truth.write_parquet(out / "_ground_truth" / "customer_identity.parquet")
+    cases = _identity_cases(people)
+    cases.write_parquet(out / "_ground_truth" / "identity_cases.parquet")
+    manifest["entities"]["identity_cases"] = dict(sorted(cases.group_by("case").len().iter_rows()))
     manifest["rows"]["customer_identity"] = truth.height
     manifest["entities"]["persons"] = truth["person_id"].n_unique()
     manifest["entities"]["persons_in_multiple_systems"] = int(

@@ -1,0 +1,224 @@
+"""Identity assets (group ``identity``): thin wrappers over the pure functions of this package.
+
+They read every staged POS partition, so they run with the history-wide reporting assets, after
+the daily partitions; mart_customer_360 reads fact_sales through the crosswalk.
+"""
+
+import dagster as dg
+import polars as pl
+
+from sales360_assets.core.assets import column_metadata
+from sales360_assets.identity import crosswalk as xwalk
+from sales360_assets.identity.customer360 import MART_CUSTOMER_360_SCHEMA, build_mart_customer_360
+from sales360_assets.identity.decisions import DECISION_SCHEMA, latest_decisions, match_decisions
+from sales360_assets.identity.golden import GOLDEN_SCHEMA, build_golden_records, load_survivorship, pii_columns
+from sales360_assets.identity.matching import MatchSettings
+from sales360_assets.identity.records import RECORD_SCHEMA, build_identity_records
+from sales360_assets.lake.io_manager import LakeResource
+
+GROUP = "identity"
+OWNERS = ["team:sales-data-platform"]
+KINDS = {"polars", "delta"}
+PII_TAGS = {"sensitivity": "pii"}
+_RECORD_PII = {
+    c: "pii"
+    for c in (
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "first_key",
+        "last_key",
+        "email_key",
+        "phone_key",
+        "phone_e164",
+    )
+}
+_POS_COLUMNS = ["loyalty_id", "customer_name", "customer_email", "customer_phone", "transaction_ts"]
+
+RECORD_DESCRIPTIONS = {
+    "record_id": "<system>:<source_key>, unique across systems.",
+    "system": "warehouse (web customer) | pos (loyalty member) | salesforce (CRM contact) | salesforce_account.",
+    "first_key": "Given name folded for matching: ASCII, lower case, quoted nickname removed.",
+    "email_key": "Email trimmed and lower-cased; null unless it looks like an address.",
+    "phone_key": "National significant number (country code or trunk 0 removed): the phone match key.",
+    "phone_e164": "E.164 number where the country code is known.",
+    "observed_at": "When the source last showed this record (updated_at, SystemModstamp, latest receipt).",
+}
+DECISION_DESCRIPTIONS = {
+    "method": "rule:<name> (deterministic, see identity/rules.py) or model (Splink).",
+    "match_weight": "Splink match weight (log2 Bayes factor) of the pair; null for a rule.",
+    "match_probability": "Splink match probability; 1.0 for a rule.",
+    "threshold": "The match threshold of that run: model pairs at or above it are a match.",
+    "decision": "match | no match.",
+}
+CROSSWALK_DESCRIPTIONS = {
+    "customer_id": "Golden customer id: stable across runs, kept by the larger part on a split.",
+    "match_probability": "Strongest accepted link of this source id; 1.0 for a rule; null when alone.",
+    "rule": "How it joined its customer: rule:<name>, model, or singleton.",
+    "first_seen_run": "Dagster run that first saw the source id.",
+    "last_changed_run": "Dagster run that last changed its customer_id.",
+    "previous_customer_id": "The customer_id it had before that change: merges and splits keep history.",
+}
+MART_DESCRIPTIONS = {
+    "lifetime_revenue_usd": "Net revenue in USD over every fact_sales line of the customer's source ids.",
+    "lifetime_margin_usd": "Gross margin in USD over the same lines.",
+    "orders": "Distinct orders (web orders, store transactions, CRM deals).",
+    "orders_per_month": "Orders per 30.4-day month between first and last purchase (at least one month).",
+    "recency_days": "Days from the last purchase to the newest sale date in fact_sales.",
+    "recency_score": "1-5 by quintile among buyers, 5 = most recent.",
+    "frequency_score": "1-5 by quintile of orders, 5 = most.",
+    "monetary_score": "1-5 by quintile of lifetime revenue, 5 = most.",
+    "rfm_segment": "champions | loyal | new | at risk | hibernating | needs attention (rules in customer360.py).",
+    "preferred_categories": "Top three product categories by revenue.",
+    "open_opportunities": "Open CRM deals of the customer's account.",
+    "opportunity_owner": "Owner of the largest open deal.",
+    "region": "Region with most of the customer's sales, else of their country.",
+}
+
+
+class IdentityConfig(dg.Config):
+    """Match threshold of the Splink model (pairs at or above it are merged)."""
+
+    threshold: float = MatchSettings().threshold
+
+
+@dg.asset(
+    metadata=column_metadata(RECORD_SCHEMA, RECORD_DESCRIPTIONS, _RECORD_PII),
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds=KINDS,
+    tags=PII_TAGS,
+    description="Every web customer, CRM contact, CRM account and store loyalty member as one identity record: "
+    "values as typed next to normalised match keys (email, national phone number, folded names).",
+)
+def customer_identity_records(
+    stg_warehouse_customers: pl.DataFrame,
+    stg_salesforce_contacts: pl.DataFrame,
+    stg_salesforce_accounts: pl.DataFrame,
+    stg_pos_transactions: pl.LazyFrame,
+) -> pl.DataFrame:
+    pos_lines = stg_pos_transactions.select(_POS_COLUMNS).collect()
+    return build_identity_records(stg_warehouse_customers, stg_salesforce_contacts, pos_lines, stg_salesforce_accounts)
+
+
+@dg.asset(
+    metadata=column_metadata(DECISION_SCHEMA, DECISION_DESCRIPTIONS),
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"polars", "delta", "duckdb"},
+    description="Decision log, append-only per run: every pair a deterministic rule settled or the Splink "
+    "model scored (above the log floor), with its weight, probability, threshold and decision: why two "
+    "records were merged, or not.",
+)
+def customer_match_decisions(
+    context: dg.AssetExecutionContext,
+    config: IdentityConfig,
+    lake: LakeResource,
+    customer_identity_records: pl.DataFrame,
+) -> dg.Output[pl.DataFrame]:
+    delta = lake.get_lake()
+    earlier = delta.read("customer_match_decisions") if delta.exists("customer_match_decisions") else None
+    decided = match_decisions(customer_identity_records, MatchSettings(threshold=config.threshold), context.run.run_id)
+    log = decided if earlier is None else pl.concat([earlier.select(list(DECISION_SCHEMA)), decided])
+    counts = decided.group_by("method", "decision").len().sort("method", "decision")
+    return dg.Output(
+        log,
+        metadata={f"{m} {d}": n for m, d, n in counts.iter_rows()} | {"threshold": config.threshold},
+    )
+
+
+@dg.asset(
+    metadata=column_metadata(xwalk.CROSSWALK_SCHEMA, CROSSWALK_DESCRIPTIONS),
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds=KINDS,
+    description="Every source id ever seen (web customer, loyalty id, CRM contact, CRM account) -> golden "
+    "customer_id, with how it was linked and the runs it was first seen and last changed. Keys are stable: "
+    "a merge keeps the id most records had, a split leaves it with the larger part, a source id missing "
+    "from a run keeps its row. Facts join through it at read time.",
+)
+def customer_identity_crosswalk(
+    context: dg.AssetExecutionContext,
+    lake: LakeResource,
+    customer_identity_records: pl.DataFrame,
+    customer_match_decisions: pl.DataFrame,
+) -> dg.Output[pl.DataFrame]:
+    delta = lake.get_lake()
+    name = "customer_identity_crosswalk"
+    previous = delta.read(name) if delta.exists(name) else xwalk.empty_crosswalk()
+    crosswalk = xwalk.update_crosswalk(
+        previous, customer_identity_records, latest_decisions(customer_match_decisions), context.run.run_id
+    )
+    changed = crosswalk.filter(pl.col("last_changed_run") == context.run.run_id).height
+    return dg.Output(
+        crosswalk,
+        metadata={"customers": crosswalk["customer_id"].n_unique(), "source_ids_changed_this_run": changed},
+    )
+
+
+_SURVIVORSHIP = load_survivorship()
+
+
+@dg.asset(
+    metadata=column_metadata(GOLDEN_SCHEMA, None, pii_columns(_SURVIVORSHIP)),
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds=KINDS,
+    tags=PII_TAGS,
+    description="Golden customer record, one row per customer_id: each attribute from its most trusted "
+    "source, then the most recent (sales360_assets/identity/survivorship.yaml).",
+)
+def customer_golden_record(
+    customer_identity_records: pl.DataFrame, customer_identity_crosswalk: pl.DataFrame
+) -> pl.DataFrame:
+    return build_golden_records(customer_identity_records, customer_identity_crosswalk, _SURVIVORSHIP)
+
+
+@dg.asset(
+    metadata=column_metadata(
+        MART_CUSTOMER_360_SCHEMA, MART_DESCRIPTIONS, {"customer_name": "pii", "lifetime_margin_usd": "confidential"}
+    ),
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds=KINDS,
+    tags=PII_TAGS,
+    description="Customer 360, one row per golden customer: lifetime revenue and margin, first and last "
+    "purchase, orders and frequency, RFM scores and segment, channel mix, preferred categories, open "
+    "opportunities and their owner, region. fact_sales joins through the crosswalk when this is built.",
+)
+def mart_customer_360(
+    customer_golden_record: pl.DataFrame,
+    customer_identity_crosswalk: pl.DataFrame,
+    fact_sales: pl.LazyFrame,
+    dim_product: pl.DataFrame,
+    fact_opportunity: pl.DataFrame,
+    dim_sales_rep: pl.DataFrame,
+) -> pl.DataFrame:
+    columns = [
+        "channel",
+        "date",
+        "region",
+        "order_id",
+        "customer_ref",
+        "product_key",
+        "net_amount_usd",
+        "gross_margin_usd",
+    ]
+    return build_mart_customer_360(
+        customer_golden_record,
+        customer_identity_crosswalk,
+        fact_sales.select(columns).collect(),
+        dim_product,
+        fact_opportunity,
+        dim_sales_rep,
+    )
+
+
+identity_assets: list[dg.AssetsDefinition] = [
+    customer_identity_records,
+    customer_match_decisions,
+    customer_identity_crosswalk,
+    customer_golden_record,
+    mart_customer_360,
+]

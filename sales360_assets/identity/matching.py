@@ -1,0 +1,117 @@
+"""Probabilistic matching with Splink (DuckDB backend): the pairs no deterministic rule settles.
+
+Transforms stay in Polars; Splink gets an Arrow table of identity records and hands back scored
+pairs. The m probabilities are estimated by expectation maximisation on the records themselves
+and the u probabilities by random sampling, so the weights follow our data, not a guess.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import polars as pl
+import splink.comparison_library as cl
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink.internals.exceptions import SplinkException
+
+_log = logging.getLogger(__name__)
+
+SCORED_PAIR_SCHEMA: dict[str, pl.DataType] = {
+    "record_id_l": pl.String(),
+    "record_id_r": pl.String(),
+    "match_weight": pl.Float64(),
+    "match_probability": pl.Float64(),
+}
+_MODEL_COLUMNS = ["record_id", "first_key", "last_key", "full_name_key", "email_key", "phone_key", "country"]
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """What the model may compare and how sure it must be; every field is in the README."""
+
+    threshold: float = 0.95
+    # Pairs scored below this are not worth an analyst's look and stay out of the decision log.
+    log_floor: float = 0.05
+    # Candidate pairs: records sharing any of these. Each must be selective (thousands of pairs,
+    # not millions); names are paired within a country because common names repeat across it.
+    blocking: tuple[tuple[str, ...], ...] = field(default=(("email_key",), ("phone_key",), ("first_key", "last_key")))
+    max_u_pairs: float = 1e6
+    seed: int = 42
+
+
+def _settings(match: MatchSettings) -> SettingsCreator:
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="record_id",
+        comparisons=[
+            # Term-frequency adjustment on the full name: "Maria Garcia" agreeing says less than
+            # "Siobhán Ó Briain" agreeing.
+            cl.ForenameSurnameComparison("first_key", "last_key", forename_surname_concat_col_name="full_name_key"),
+            # Exact only: our emails are built from names, so a fuzzy email level would just repeat the name.
+            cl.ExactMatch("email_key"),
+            cl.ExactMatch("phone_key"),
+            cl.ExactMatch("country"),
+        ],
+        # The swapped-name rule catches "Shimizu Shota" printed family name first.
+        blocking_rules_to_generate_predictions=[
+            *(block_on(*cols) for cols in match.blocking),
+            "l.first_key = r.last_key AND l.last_key = r.first_key",
+        ],
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+    )
+
+
+def model_input(records: pl.DataFrame) -> pl.DataFrame:
+    return records.with_columns(pl.concat_str("first_key", pl.lit(" "), "last_key").alias("full_name_key")).select(
+        _MODEL_COLUMNS
+    )
+
+
+def _train(linker: Linker, match: MatchSettings) -> bool:
+    """Estimate the prior, u and m; False when the data is too thin for some estimate.
+
+    A model with an untrained level would score pairs with Splink's default m, which is a
+    guess: then no model pairs at all (the deterministic rules still apply) is the safer answer.
+    """
+    training = linker.training
+    try:
+        training.estimate_probability_two_random_records_match(
+            [block_on("email_key", "last_key"), block_on("phone_key", "first_key")], recall=0.8
+        )
+        training.estimate_u_using_random_sampling(max_pairs=match.max_u_pairs, seed=match.seed)
+        # Each EM pass fixes what it blocks on and learns the rest: names from email-blocked pairs,
+        # email and phone from name-blocked pairs.
+        for rule in (block_on("email_key"), block_on("first_key", "last_key"), block_on("phone_key")):
+            training.estimate_parameters_using_expectation_maximisation(rule)
+    except SplinkException as exc:
+        _log.warning("identity model not trained, deterministic rules only: %s", str(exc).splitlines()[0])
+        return False
+    return True
+
+
+def score_pairs(records: pl.DataFrame, match: MatchSettings) -> pl.DataFrame:
+    """Every blocked pair of records with its Splink match weight and probability (SCORED_PAIR_SCHEMA).
+
+    Fewer than two records, or too little variety to train on, gives no pairs rather than a model
+    estimated from nothing.
+    """
+    if records.height < 2:
+        return pl.DataFrame(schema=SCORED_PAIR_SCHEMA)
+    db_api = DuckDBAPI()
+    table = db_api.register(model_input(records).to_arrow())
+    linker = Linker(table, _settings(match), log_level=logging.ERROR)
+    if not _train(linker, match):
+        return pl.DataFrame(schema=SCORED_PAIR_SCHEMA)
+    predictions = linker.inference.predict(warning_mode="never")
+    frame = pl.from_arrow(predictions.as_pyarrow_table())
+    assert isinstance(frame, pl.DataFrame)  # a table converts to a frame, never a series
+    # Lower id on the left, as the rules write pairs, so a pair has one spelling everywhere.
+    left, right = pl.col("record_id_l").cast(pl.String), pl.col("record_id_r").cast(pl.String)
+    return frame.select(
+        pl.min_horizontal(left, right).alias("record_id_l"),
+        pl.max_horizontal(left, right).alias("record_id_r"),
+        pl.col("match_weight").cast(pl.Float64),
+        pl.col("match_probability").cast(pl.Float64),
+    )
