@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import psycopg2
+import psycopg2.extensions
 
 REPO = Path(__file__).resolve().parents[1]
 POSTGRES_SCRIPT = REPO / "scripts" / "postgres_server.sh"
@@ -46,18 +48,21 @@ def postgres_server() -> Iterator[dict[str, str]]:
         )
 
 
-def create_database(server: dict[str, str]) -> str:
-    """A fresh database on the server, so each test's event log starts empty whoever shares the server."""
-    import psycopg2
-
-    name = f"sales360_{uuid.uuid4().hex[:12]}"
-    conn = psycopg2.connect(
+def connect(server: dict[str, str]) -> psycopg2.extensions.connection:
+    """A psycopg2 connection from the profile's DAGSTER_PG_* variables."""
+    return psycopg2.connect(
         host=server["DAGSTER_PG_HOST"],
         port=int(server["DAGSTER_PG_PORT"]),
         user=server["DAGSTER_PG_USERNAME"],
         password=server["DAGSTER_PG_PASSWORD"],
         dbname=server["DAGSTER_PG_DB"],
     )
+
+
+def create_database(server: dict[str, str]) -> str:
+    """A fresh database on the server, so each test's event log starts empty whoever shares the server."""
+    name = f"sales360_{uuid.uuid4().hex[:12]}"
+    conn = connect(server)
     conn.autocommit = True  # CREATE DATABASE cannot run inside a transaction
     with conn.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{name}"')

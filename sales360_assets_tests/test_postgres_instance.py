@@ -11,7 +11,6 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
-import psycopg2
 import pytest
 
 from sales360_assets.cli import run_job
@@ -21,6 +20,7 @@ from sales360_assets_tests.conftest import SampleSources
 from sales360_assets_tests.servers import (
     PG_VARS,
     POSTGRES_PROFILE,
+    connect,
     create_database,
     instance_from_profile,
     postgres_server,
@@ -58,13 +58,7 @@ def pg_instance(pg_env: dict[str, str], tmp_path: Path) -> Iterator[dg.DagsterIn
 
 
 def _query(env: dict[str, str], sql: str, params: Sequence[object]) -> list[tuple]:
-    conn = psycopg2.connect(
-        host=env["DAGSTER_PG_HOST"],
-        port=int(env["DAGSTER_PG_PORT"]),
-        user=env["DAGSTER_PG_USERNAME"],
-        password=env["DAGSTER_PG_PASSWORD"],
-        dbname=env["DAGSTER_PG_DB"],
-    )
+    conn = connect(env)
     try:
         with conn.cursor() as cur:
             cur.execute(sql, params)
