@@ -7,6 +7,8 @@ Scenarios (each in a fresh temporary lake and Dagster instance):
   backfill     one single-run backfill over --days days vs one run per date × region
                (per-partition runs are timed on a sample and extrapolated, stated in the output)
   incremental  one new day after 1 month of history vs after --history-days of history
+  orchestration  a --days history backfill on the embedded SQLite instance and on the PostgreSQL
+               profile: compute + IO vs wall time and events written per run (orchestration.py)
 
 Usage:  .venv/bin/python benchmarks/run_benchmark.py window
         .venv/bin/python benchmarks/run_benchmark.py scale --order-lines 10000000 --days 365
@@ -221,9 +223,18 @@ def scenario_incremental(args: argparse.Namespace) -> dict[str, object]:
     return results
 
 
+def scenario_orchestration(args: argparse.Namespace) -> dict[str, object]:
+    from orchestration import compare
+
+    with workspace() as tmp:
+        gen = generate(tmp, args.days, args.order_lines)
+        print(f"generated {args.order_lines:,} order lines over {args.days + 7} days in {gen:.1f} s")
+        return compare(tmp / "sources", END - timedelta(days=args.days - 1), END, args.profiles.split(","))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scenario", choices=["window", "scale", "backfill", "incremental"])
+    parser.add_argument("scenario", choices=["window", "scale", "backfill", "incremental", "orchestration"])
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--order-lines", type=int, default=20_000)
     parser.add_argument(
@@ -231,6 +242,7 @@ def main() -> None:
     )
     parser.add_argument("--history-days", type=int, default=3 * 365)
     parser.add_argument("--executor", choices=["in_process", "multiprocess"], default="in_process")
+    parser.add_argument("--profiles", default="sqlite,postgres", help="orchestration: instance profiles to compare")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
     args = parser.parse_args()
     run = {
@@ -238,6 +250,7 @@ def main() -> None:
         "scale": scenario_window,
         "backfill": scenario_backfill,
         "incremental": scenario_incremental,
+        "orchestration": scenario_orchestration,
     }[args.scenario]
     figures = run(args)
     if args.json:

@@ -13,6 +13,7 @@ from sales360_assets.jobs import (
     unpartitioned_assets,
 )
 from sales360_assets.lake.io_manager import DeltaPolarsIOManager, LakeResource
+from sales360_assets.maintenance_job import lake_maintenance_job, lake_maintenance_schedule
 from sales360_assets.schedules import (
     daily_sales_schedule,
     reference_data_schedule,
@@ -79,8 +80,15 @@ def build_definitions(sources_dir: str | None = None, lake_uri: str | None = Non
         assets=with_reporting_automation(all_assets),
         asset_checks=[*build_all_checks(all_assets), build_sla_checks(sla_config)],
         resources=build_resources(sources_dir, lake_uri),
-        jobs=[reference_data_job, daily_sales_job, sales_reporting_job, pos_landing_job, dead_letter_replay_job],
-        schedules=[reference_data_schedule, daily_sales_schedule],
+        jobs=[
+            reference_data_job,
+            daily_sales_job,
+            sales_reporting_job,
+            pos_landing_job,
+            dead_letter_replay_job,
+            lake_maintenance_job,
+        ],
+        schedules=[reference_data_schedule, daily_sales_schedule, lake_maintenance_schedule],
         sensors=[
             reporting_automation_sensor,
             build_late_change_sensor(),

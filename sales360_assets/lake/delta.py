@@ -104,7 +104,7 @@ def _normalise_for_delta(df: pl.DataFrame) -> pl.DataFrame:
     return df
 
 
-def _with_commit_retry(write: Callable[[], object], attempts: int = 5) -> None:
+def with_commit_retry(write: Callable[[], object], attempts: int = 5) -> None:
     """Retry optimistic-concurrency conflicts between runs writing disjoint partitions."""
     for attempt in range(attempts):
         try:
@@ -245,7 +245,7 @@ class DeltaLake:
         self._create_or_else(
             name,
             data,
-            lambda: _with_commit_retry(
+            lambda: with_commit_retry(
                 lambda: write_deltalake(
                     uri,
                     data,
@@ -295,7 +295,7 @@ class DeltaLake:
         self._create_or_else(
             name,
             data,
-            lambda: _with_commit_retry(
+            lambda: with_commit_retry(
                 lambda: write_deltalake(
                     uri, data, mode="overwrite", schema_mode="overwrite", storage_options=self._opts()
                 )
@@ -340,5 +340,5 @@ class DeltaLake:
             metrics = merger.when_not_matched_insert_all().execute()
             inserted = int(metrics.get("num_target_rows_inserted", 0))
 
-        self._create_or_else(name, data, lambda: _with_commit_retry(_merge))
+        self._create_or_else(name, data, lambda: with_commit_retry(_merge))
         return inserted

@@ -61,14 +61,19 @@ def table_schema(
 def table_metadata(
     lake: DeltaLake, name: str, df: pl.DataFrame, result: WriteResult, partitioned: bool, partitions_in_run: int = 1
 ) -> dict[str, Any]:
+    """Small figures only for partitioned writes: Dagster copies a range run's output metadata onto
+    every partition's materialization event, so a column schema (kilobytes) there is stored once per
+    partition; partitioned assets declare theirs on the definition instead. An unpartitioned
+    write is one event per run, and its schema follows the data (``schema_mode="overwrite"``)."""
     total_rows = lake.row_count(name) if partitioned else df.height
     metadata: dict[str, Any] = {
         "dagster/table_name": name,
         "dagster/uri": dg.MetadataValue.path(result.table_uri),
-        "dagster/column_schema": table_schema(df.schema),
         "dagster/row_count": total_rows,
         "delta_version": result.version,
     }
+    if not partitioned:
+        metadata["dagster/column_schema"] = table_schema(df.schema)
     if partitioned and partitions_in_run == 1:
         metadata["dagster/partition_row_count"] = df.height
     elif partitioned:

@@ -85,8 +85,13 @@ def _switched_off(context: dg.AssetExecutionContext, reason: str | None, what: s
     return {"source_disabled": reason}
 
 
-def _schema_metadata(columns: dict[str, pl.DataType]) -> dict[str, object]:
-    return {"dagster/column_schema": table_schema(pl.Schema({**columns, **INGESTION_COLUMNS}))}
+# Each raw asset's table schema, by asset name: staging derives its own declared schemas from these.
+RAW_SCHEMAS: dict[str, pl.Schema] = {}
+
+
+def _schema_metadata(asset_name: str, columns: dict[str, pl.DataType]) -> dict[str, object]:
+    RAW_SCHEMAS[asset_name] = pl.Schema({**columns, **INGESTION_COLUMNS})
+    return {"dagster/column_schema": table_schema(RAW_SCHEMAS[asset_name])}
 
 
 def build_salesforce_raw_asset(
@@ -102,7 +107,7 @@ def build_salesforce_raw_asset(
         description=f"Salesforce {object_name}: every record version an extract has seen (append-only "
         f"snapshots keyed on Id + SystemModstamp; deleted records as tombstones), extracted incrementally "
         f"on SystemModstamp. {table.description}",
-        metadata=_schema_metadata(table.columns),
+        metadata=_schema_metadata(asset_name, table.columns),
         # Caps concurrent Salesforce work across runs (API limits are per org).
         pool="salesforce",
         # Transient errors only: classified_extraction raises permanent ones with allow_retries=False.
@@ -173,7 +178,7 @@ def build_warehouse_snapshot_asset(
         owners=OWNERS,
         kinds={"bigquery", "polars", "delta"},
         description=f"Warehouse table `{table_name}`, full snapshot. {table.description}",
-        metadata=_schema_metadata(table.columns),
+        metadata=_schema_metadata(asset_name, table.columns),
         retry_policy=retry_policy,
     )
     def _raw_warehouse_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> pl.DataFrame:
@@ -200,7 +205,7 @@ def build_warehouse_partitioned_asset(
         kinds={"bigquery", "polars", "delta"},
         description=f"Warehouse table `{table_name}` for the run's dates × regions (one parameterized "
         f"query filtered on `{table.date_column}`). {table.description}",
-        metadata=_schema_metadata({**table.columns, "date": pl.Date}),
+        metadata=_schema_metadata(asset_name, {**table.columns, "date": pl.Date}),
         partitions_def=date_region_partitions,
         backfill_policy=single_run_backfill,
         retry_policy=retry_policy,
@@ -227,7 +232,7 @@ def build_warehouse_partitioned_asset(
     owners=OWNERS,
     kinds={"csv", "polars", "delta"},
     description=f"POS store registry from the landing zone. {POS_STORES.description}",
-    metadata=_schema_metadata(POS_STORES.columns),
+    metadata=_schema_metadata("raw_pos_stores", POS_STORES.columns),
     retry_policy=EXTRACTION_RETRY_POLICY,
 )
 def raw_pos_stores(context: dg.AssetExecutionContext, landing: LandingZoneResource) -> pl.DataFrame:
@@ -244,7 +249,9 @@ def raw_pos_stores(context: dg.AssetExecutionContext, landing: LandingZoneResour
     kinds={"csv", "polars", "delta"},
     description="POS/ERP transaction lines dropped as CSV per store and day, every line kept as text "
     "(malformed lines too, with their original text and parse error) for staging to validate.",
-    metadata=_schema_metadata({**POS_TRANSACTIONS.columns, **LINEAGE_COLUMNS, "date": pl.Date, "region": pl.String}),
+    metadata=_schema_metadata(
+        "raw_pos_transactions", {**POS_TRANSACTIONS.columns, **LINEAGE_COLUMNS, "date": pl.Date, "region": pl.String}
+    ),
     partitions_def=date_region_partitions,
     backfill_policy=single_run_backfill,
     retry_policy=EXTRACTION_RETRY_POLICY,

@@ -12,13 +12,13 @@ import polars as pl
 
 from sales360_assets.checks import validate_before_write
 from sales360_assets.lake.delta import DeltaLake, PartitionSelection
-from sales360_assets.lake.io_manager import LakeResource
+from sales360_assets.lake.io_manager import LakeResource, table_schema
 from sales360_assets.partitions import (
     date_region_partitions,
     partition_selection,
     single_run_backfill,
 )
-from sales360_assets.raw.assets import SALESFORCE_RAW_ASSETS
+from sales360_assets.raw.assets import RAW_SCHEMAS, SALESFORCE_RAW_ASSETS
 from sales360_assets.staging import pos, salesforce, warehouse
 from sales360_assets.staging.dead_letters import write_dead_letters
 from sales360_assets.staging.quality import StagingResult
@@ -60,6 +60,24 @@ def publish(
 
 LakeInputs = Callable[[DeltaLake, PartitionSelection], dict[str, pl.DataFrame]]
 
+# Each staging asset's output schema, by asset name, filled as the assets are defined (upstream first).
+STAGED_SCHEMAS: dict[str, pl.Schema] = {}
+
+
+def _declared_schema(name: str, ins: dict[str, str], stage: Callable[..., StagingResult]) -> dict[str, object]:
+    """The column schema the asset writes, for its definition: the stage function run on empty inputs.
+
+    The schema is then declared once, visible in the UI before the first run, and never copied
+    onto each partition's materialization (see ``table_metadata``). It cannot drift from the
+    transform, since it is the transform's own output.
+    """
+    known = {**RAW_SCHEMAS, **STAGED_SCHEMAS}
+    if any(upstream not in known for upstream in ins.values()):
+        return {}
+    empty = {param: pl.DataFrame(schema=known[upstream]) for param, upstream in ins.items()}
+    STAGED_SCHEMAS[name] = stage(**empty).staged.schema
+    return {"dagster/column_schema": table_schema(STAGED_SCHEMAS[name])}
+
 
 def _pos_lines_staged_elsewhere(lake: DeltaLake, selection: PartitionSelection) -> dict[str, pl.DataFrame]:
     """Keys of POS lines already staged outside this run: a copy re-sent into another day is a dead letter."""
@@ -93,6 +111,7 @@ def _staging_asset(
         owners=OWNERS,
         kinds=KINDS,
         description=description,
+        metadata=_declared_schema(name, ins, stage),
         ins={param: dg.AssetIn(key=upstream) for param, upstream in ins.items()},
         partitions_def=date_region_partitions if partitioned else None,
         backfill_policy=single_run_backfill if partitioned else None,

@@ -1,0 +1,160 @@
+"""Orchestration overhead of a history backfill: compute + IO vs wall time, events per run, per instance.
+
+The same generated history is materialized (reference job, one range run per region, reporting)
+once on the embedded SQLite instance and once on the PostgreSQL production profile
+(deploy/postgres/dagster.yaml, batched event writes), each into a fresh lake.
+
+Compute + IO of a step is the time from its STEP_START to its first materialization event
+(input loads, the transform, the Delta write): Dagster logs a step's materializations right after
+its IO manager's ``handle_output`` returns. Check-only steps count whole. Everything else in the
+wall time is orchestration: run start, resource set-up, the planned and materialization events
+per partition, the step bookkeeping.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+
+from sales360_assets.cli import materialize_window
+from sales360_assets.definitions import build_definitions
+from sales360_assets.settings import REGION_CODES
+
+# The throwaway server and the profile loader are the tests' (benchmarks run from the repository).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from sales360_assets_tests.servers import (
+    POSTGRES_PROFILE,
+    create_database,
+    instance_from_profile,
+    postgres_server,
+)
+
+BATCH_SIZE = "100"
+
+
+@dataclass
+class RunFigures:
+    job: str
+    # From the run's creation to its RUN_START: the ASSET_MATERIALIZATION_PLANNED events (one per
+    # partition per asset) are written in between.
+    before_start_seconds: float
+    wall_seconds: float
+    compute_io_seconds: float
+    events: int
+    materializations: int
+    metadata_bytes: int
+
+
+def _compute_io_seconds(instance: dg.DagsterInstance, run_id: str) -> float:
+    starts: dict[str, float] = {}
+    total = 0.0
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or not entry.step_key:
+            continue
+        kind = event.event_type_value
+        if kind == "STEP_START":
+            starts[entry.step_key] = entry.timestamp
+        elif kind in ("ASSET_MATERIALIZATION", "STEP_SUCCESS", "STEP_FAILURE") and entry.step_key in starts:
+            total += entry.timestamp - starts.pop(entry.step_key)
+    return total
+
+
+def run_figures(instance: dg.DagsterInstance) -> list[RunFigures]:
+    figures = []
+    for record in reversed(instance.get_run_records()):  # oldest first
+        run = record.dagster_run
+        stats = instance.get_run_stats(run.run_id)
+        logs = instance.all_logs(run.run_id)
+        kinds = Counter(e.dagster_event.event_type_value for e in logs if e.dagster_event is not None)
+        metadata_bytes = sum(
+            len(dg.serialize_value(e.asset_materialization.metadata)) for e in logs if e.asset_materialization
+        )
+        region = run.tags.get("dagster/asset_partition_range_start", "").partition("|")[2]
+        figures.append(
+            RunFigures(
+                job=f"{run.job_name}{f'[{region}]' if region else ''}",
+                before_start_seconds=(stats.start_time or 0) - record.create_timestamp.timestamp(),
+                wall_seconds=(stats.end_time or 0) - (stats.start_time or 0),
+                compute_io_seconds=_compute_io_seconds(instance, run.run_id),
+                events=len(logs),
+                materializations=kinds["ASSET_MATERIALIZATION"],
+                metadata_bytes=metadata_bytes,
+            )
+        )
+    return figures
+
+
+@contextmanager
+def postgres_instance(home: Path) -> Iterator[dg.DagsterInstance]:
+    with postgres_server() as server:
+        env = {**server, "DAGSTER_PG_DB": create_database(server), "DAGSTER_EVENT_BATCH_SIZE": BATCH_SIZE}
+        saved = {name: os.environ.get(name) for name in env}
+        os.environ.update(env)
+        instance = instance_from_profile(POSTGRES_PROFILE, home)
+        try:
+            yield instance
+        finally:
+            instance.dispose()
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+
+@contextmanager
+def sqlite_instance(home: Path) -> Iterator[dg.DagsterInstance]:
+    # The embedded default, as `./dev up` has it (run, event and schedule storage in SQLite files).
+    instance = instance_from_profile(Path(__file__).resolve().parents[1] / "dagster.yaml", home)
+    try:
+        yield instance
+    finally:
+        instance.dispose()
+
+
+def measure_profile(name: str, sources: Path, start: date, end: date) -> dict[str, object]:
+    opener = postgres_instance if name == "postgres" else sqlite_instance
+    with tempfile.TemporaryDirectory(prefix=f"sales360-orch-{name}-") as tmp, opener(Path(tmp) / "home") as instance:
+        defs = build_definitions(str(sources), str(Path(tmp) / "lake"))
+        began = time.perf_counter()
+        materialize_window(defs, instance, start, end, REGION_CODES, log=lambda _: None)
+        wall = time.perf_counter() - began
+        runs = run_figures(instance)
+    compute = sum(r.compute_io_seconds for r in runs)
+    print(f"\n== {name}: {wall:.1f} s wall, compute + IO {compute:.1f} s ({compute / wall:.0%} of wall)")
+    print(
+        f"   {'run':<28} {'to start s':>10} {'wall s':>8} {'compute+IO s':>13} {'events':>7} "
+        f"{'materializations':>17} {'metadata B/mat':>15}"
+    )
+    for r in runs:
+        per_mat = r.metadata_bytes // r.materializations if r.materializations else 0
+        print(
+            f"   {r.job:<28} {r.before_start_seconds:10.1f} {r.wall_seconds:8.1f} {r.compute_io_seconds:13.1f} {r.events:7d} "
+            f"{r.materializations:17d} {per_mat:15d}"
+        )
+    return {
+        "wall_seconds": round(wall, 2),
+        "compute_io_seconds": round(compute, 2),
+        "orchestration_share": round(1 - compute / wall, 3),
+        "runs": [vars(r) for r in runs],
+    }
+
+
+def compare(sources: Path, start: date, end: date, profiles: list[str]) -> dict[str, object]:
+    results = {name: measure_profile(name, sources, start, end) for name in profiles}
+    if {"sqlite", "postgres"} <= results.keys():
+        ratio = results["sqlite"]["wall_seconds"] / results["postgres"]["wall_seconds"]
+        print(f"\nSQLite / PostgreSQL wall time: {ratio:.2f}× (DAGSTER_EVENT_BATCH_SIZE={BATCH_SIZE} on PostgreSQL)")
+        results["sqlite_over_postgres"] = round(ratio, 2)
+    return results

@@ -1,0 +1,64 @@
+"""Delta maintenance: small partition files compacted, a checkpoint written, old files vacuumed
+except those of the versions a check still reads by time travel."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from sales360_assets.lake.delta import DeltaLake
+from sales360_assets.lake.maintenance import maintain_table
+from sales360_assets_tests.conftest import WINDOW_START, SampleSources, materialize_into
+
+
+def _batch(first: int) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"event_key": [f"e{first + i}" for i in range(3)], "amount": [float(first + i) for i in range(3)]}
+    )
+
+
+def test_maintenance_compacts_checkpoints_and_vacuums_all_but_the_kept_versions(tmp_path: Path) -> None:
+    lake = DeltaLake(str(tmp_path / "lake"))
+    # Six small appends (one file each), as the daily ledger inserts leave them, then a correction
+    # that rewrites the first file.
+    for first in range(0, 18, 3):
+        lake.insert_new("ledger", _batch(first), ["event_key"])
+    lake.merge("ledger", pl.DataFrame({"event_key": ["e0"], "amount": [-1.0]}), ["event_key"])
+    kept = lake.version("ledger")  # the version a time-travel check recorded
+    before = lake.read("ledger").sort("event_key")
+    files_before = len(lake.table("ledger").file_uris())
+
+    result = maintain_table(lake, "ledger", retention_hours=0, keep_versions=[kept])
+
+    assert result.files_before == files_before == 6
+    assert len(lake.table("ledger").file_uris()) == result.files_after == 1
+    assert (tmp_path / "lake" / "ledger" / "_delta_log" / "_last_checkpoint").exists()
+    assert lake.read("ledger").sort("event_key").equals(before)
+    assert result.files_vacuumed == 1  # the first file, rewritten by the correction
+    assert lake.read_version("ledger", kept).sort("event_key").equals(before)  # kept for time travel
+    with pytest.raises(Exception, match=r"(?i)not found|no such file|does not exist"):
+        lake.read_version("ledger", 0)  # its only file was vacuumed
+
+
+@pytest.mark.integration
+def test_the_maintenance_job_keeps_what_the_ledger_check_reads(sample_sources: SampleSources, tmp_path: Path) -> None:
+    with dg.instance_for_test() as instance:
+        lake = materialize_into(tmp_path, sample_sources, instance, WINDOW_START, WINDOW_START + timedelta(days=1))
+        rows = {name: lake.lake.row_count(name) for name in ("fact_sales", "commission_ledger", "dim_customer")}
+
+        result = lake.defs.resolve_job_def("lake_maintenance_job").execute_in_process(instance=instance)
+        assert result.success
+
+        assert {name: lake.lake.row_count(name) for name in rows} == rows
+        assert (Path(lake.lake_uri) / "fact_sales" / "_delta_log" / "_last_checkpoint").exists()
+        # The ledger check compares with the version its last materialization recorded, from before
+        # this maintenance: it must still read.
+        rerun = lake.defs.resolve_job_def("sales_reporting_job").execute_in_process(instance=instance)
+        assert rerun.success
+        checks = rerun.get_asset_check_evaluations()
+        ledger_check = next(c for c in checks if c.check_name == "ledger_keeps_every_event")
+        assert ledger_check.passed

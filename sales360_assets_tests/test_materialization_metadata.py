@@ -1,0 +1,60 @@
+"""Per-partition materializations carry small figures only; the column schemas live on the definitions.
+
+A range run writes one materialization event per partition per asset (a three-year history is
+over 12,000 per region), and Dagster stamps the run's output metadata on each of them. A column
+schema there costs kilobytes per event in the event log; on the definition it is stored once
+and still shows in the UI before the first run.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from sales360_assets.jobs import partitioned_assets
+from sales360_assets_tests.conftest import MaterializedLake
+
+pytestmark = pytest.mark.integration
+
+# What a partition's materialization may weigh, serialized as the event log stores it: row counts,
+# a version, a table name and URI fit many times over; a 20-column schema alone is ~5 KB.
+MAX_PARTITION_METADATA_BYTES = 1_500
+BULKY_KEYS = {"dagster/column_schema", "dagster/column_lineage"}
+
+
+def _partition_materializations(instance: dg.DagsterInstance, key: dg.AssetKey) -> list[dg.AssetMaterialization]:
+    records = instance.fetch_materializations(key, limit=1_000).records
+    return [r.asset_materialization for r in records if r.asset_materialization is not None]
+
+
+def test_every_partitioned_asset_declares_its_column_schema_on_the_definition() -> None:
+    missing = [
+        spec.key.to_user_string()
+        for assets_def in partitioned_assets
+        for spec in assets_def.specs
+        if not isinstance(spec.metadata.get("dagster/column_schema"), dg.TableSchema)
+    ]
+    assert missing == []
+
+
+def test_partition_materializations_carry_only_small_figures(materialized: MaterializedLake) -> None:
+    checked = 0
+    for assets_def in partitioned_assets:
+        for key in assets_def.keys:
+            events = _partition_materializations(materialized.instance, key)
+            assert events, f"{key.to_user_string()} was not materialized"
+            for event in events:
+                assert event.partition is not None
+                assert not BULKY_KEYS & set(event.metadata), (key.to_user_string(), sorted(event.metadata))
+                size = len(dg.serialize_value(event.metadata))
+                assert size < MAX_PARTITION_METADATA_BYTES, (key.to_user_string(), event.partition, size)
+                checked += 1
+    # 7 days × 4 regions for each partitioned asset.
+    assert checked >= 28 * len(partitioned_assets)
+
+
+def test_partition_materializations_keep_their_row_counts(materialized: MaterializedLake) -> None:
+    events = _partition_materializations(materialized.instance, dg.AssetKey("fact_sales"))
+    rows = materialized.lake.read("fact_sales").height
+    assert all(isinstance(e.metadata.get("dagster/row_count"), dg.IntMetadataValue) for e in events)
+    assert max(e.metadata["dagster/row_count"].value for e in events) == rows
