@@ -103,3 +103,20 @@ def mape_by_level(compared: pl.DataFrame) -> pl.DataFrame:
     per_level = compared.group_by("level").agg(aggregates).sort("level")
     overall = compared.select(pl.lit("all").alias("level"), *aggregates)
     return conform(pl.concat([per_level, overall]), MAPE_SCHEMA)
+
+
+def mape_by_series(compared: pl.DataFrame) -> pl.DataFrame:
+    """Per series: the model selection chose, its validation MAPE, and the backtest MAPE of it and of the baseline.
+
+    Set next to each other so a choice that validated well but missed the held-out weeks shows.
+    """
+    return (
+        compared.group_by("level", "series")
+        .agg(
+            pl.col("model").first(),
+            pl.col("validation_mape_pct").first(),
+            pl.col("ape_pct").mean().alias("model_mape_pct"),
+            pl.col("baseline_ape_pct").mean().alias("baseline_mape_pct"),
+        )
+        .sort("level", "series")
+    )
