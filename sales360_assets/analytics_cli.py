@@ -62,9 +62,13 @@ def _cmd_forecast_evaluate(args: argparse.Namespace) -> int:
     if compared.height == 0:
         print(f"not enough history: {weeks} complete week(s); the backtest holds out {args.weeks} and needs more")
         return 1
-    with pl.Config(tbl_rows=20, tbl_hide_dataframe_shape=True, float_precision=2):
+    with pl.Config(tbl_rows=40, tbl_hide_dataframe_shape=True, float_precision=2, fmt_str_lengths=40):
+        print(backtest.mape_by_series(compared))
         print(backtest.mape_by_level(compared))
-    print(f"{weeks} complete weeks; backtest over the last {args.weeks} in {seconds:.1f}s")
+    print(
+        f"{weeks} complete weeks; backtest over the last {args.weeks} (models chosen per series on the weeks "
+        f"before them) in {seconds:.1f}s"
+    )
     return 0
 
 

@@ -515,7 +515,9 @@ _KPIS: list[KPI] = [
         "forecast_usd",
         "Revenue forecast",
         "Expected weekly revenue, with 80 % and 95 % prediction intervals.",
-        "statsforecast MSTL (yearly season) + AutoETS with ≥ 2 years of weekly history, else AutoETS, else naive",
+        "per series, the lowest-MAPE of: statsforecast MSTL (yearly season) + AutoETS (≥ 2 years of weekly history; "
+        "else AutoETS, else naive), seasonal naive, and their average, over up to four 8-week validation windows at "
+        "the end of the history it is fitted on",
         "region or segment × week",
         FINANCE,
         "USD",

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from sales360_assets.forecast import backtest, model, series, team
+from sales360_assets.forecast import backtest, model, selection, series, team
 from sales360_assets.sources.generator import seasonal_weight
 from sales360_assets_tests.analytics_builders import customers
 
@@ -114,12 +114,76 @@ def sample_shaped_sales(years: int = 3, seed: int = 7) -> pl.DataFrame:
 def test_forecast_mape_beats_seasonal_naive_over_the_last_eight_weeks() -> None:
     weekly_series = series.weekly_revenue(sample_shaped_sales(), CUSTOMERS)
     compared = backtest.backtest(weekly_series, backtest.BACKTEST_WEEKS)
-    assert set(compared["model"]) == {model.MSTL_ETS}
+    # The model is the selection procedure: every series chose among the candidates on its own earlier weeks.
+    assert set(compared["model"]) <= {model.MSTL_ETS, model.SEASONAL_NAIVE, model.ENSEMBLE}
+    assert compared["validation_mape_pct"].null_count() == 0
     assert set(compared["baseline_model"]) == {model.SEASONAL_NAIVE}
     assert compared["week_start"].n_unique() == backtest.BACKTEST_WEEKS
     mape = {r["level"]: r for r in backtest.mape_by_level(compared).iter_rows(named=True)}
     assert mape["all"]["model_mape_pct"] < mape["all"]["baseline_mape_pct"]
     assert mape["total"]["model_mape_pct"] < mape["total"]["baseline_mape_pct"]
+
+
+def seasonal_values(weeks: int) -> list[float]:
+    """A year-long weekly pattern (a Christmas peak, a summer dip, week-to-week wiggle) repeated exactly."""
+    pattern = [1000.0 + 400.0 * np.sin(2 * np.pi * w / model.SEASON) + 150.0 * (w % 3) for w in range(model.SEASON)]
+    pattern[50] *= 2.5
+    return [pattern[i % model.SEASON] for i in range(weeks)]
+
+
+def test_selection_picks_seasonal_naive_for_a_purely_seasonal_series() -> None:
+    got = model.forecast(weekly(seasonal_values(3 * model.SEASON)))
+    assert set(got["model"]) == {model.SEASONAL_NAIVE}
+    assert got["validation_mape_pct"].to_list() == pytest.approx([0.0] * model.HORIZON)
+    # Seasonal naive repeats the same weeks a year earlier: the pattern goes on.
+    assert got["forecast_usd"].to_list() == pytest.approx(seasonal_values(3 * model.SEASON + model.HORIZON)[-13:])
+
+
+def test_selection_picks_the_trend_model_for_a_trending_series() -> None:
+    weeks = 100  # validation fits start at 68 weeks: AutoETS, not yet MSTL
+    got = model.forecast(weekly([1000.0 + 25.0 * t for t in range(weeks)]))
+    assert set(got["model"]) == {model.AUTO_ETS}
+    assert selection.shortest_training(weeks) == weeks - selection.SELECTION_WINDOWS * selection.SELECTION_WEEKS
+    assert got["forecast_usd"][0] == pytest.approx(1000.0 + 25.0 * weeks, rel=0.01)
+
+
+def test_backtest_selection_never_sees_the_held_out_weeks(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = seasonal_values(3 * model.SEASON)
+    changed = original[: -backtest.BACKTEST_WEEKS] + [5000.0 + 300.0 * i for i in range(backtest.BACKTEST_WEEKS)]
+    seen: list[date] = []
+    validation_errors = selection.validation_errors
+
+    def spy(long: pl.DataFrame, models: list[object]) -> pl.DataFrame:
+        seen.append(long["ds"].max())
+        return validation_errors(long, models)
+
+    monkeypatch.setattr(selection, "validation_errors", spy)
+    chosen = [
+        backtest.backtest(weekly(values)).select("model", "validation_mape_pct").unique()
+        for values in (original, changed)
+    ]
+    first_held_out = date(2026, 1, 5) + timedelta(weeks=len(original) - backtest.BACKTEST_WEEKS)
+    assert seen and max(seen) < first_held_out
+    assert chosen[0].equals(chosen[1]) and chosen[0]["model"].to_list() == [model.SEASONAL_NAIVE]
+    # Where they are part of the data (the mart's forecast), the same change does move the validation error.
+    full = [model.forecast(weekly(values))["validation_mape_pct"][0] for values in (original, changed)]
+    assert full[0] != pytest.approx(full[1])
+
+
+def test_choose_takes_the_lowest_validation_mape_and_breaks_ties_in_candidate_order() -> None:
+    errors = pl.DataFrame(
+        {
+            "unique_id": ["a", "a", "a", "b", "b", "b", "c", "c"],
+            "model": ["autoets", "seasonal_naive", "ensemble", "autoets", "seasonal_naive", "ensemble", "autoets", "x"],
+            "validation_mape_pct": [30.0, 10.0, 20.0, 15.0, 15.0, None, None, 1.0],
+        }
+    )
+    got = selection.choose(errors, ["autoets", "seasonal_naive", "ensemble"])
+    assert dict(zip(got["unique_id"], got["model"], strict=True)) == {
+        "a": "seasonal_naive",
+        "b": "autoets",
+        "c": "autoets",
+    }
 
 
 def attainment_rows() -> pl.DataFrame:

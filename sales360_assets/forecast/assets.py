@@ -27,7 +27,9 @@ COLUMN_DOCS = {
     "hi_80_usd": "Upper bound of the 80 % prediction interval.",
     "lo_95_usd": "Lower bound of the 95 % prediction interval (floored at 0).",
     "hi_95_usd": "Upper bound of the 95 % prediction interval.",
-    "model": "statsforecast model: mstl_autoets (≥ 2 years), autoets (≥ 8 weeks) or naive.",
+    "model": "statsforecast model chosen for the series on validation windows before the data's end: "
+    "mstl_autoets (≥ 2 years), autoets (≥ 8 weeks) or naive, seasonal_naive, or ensemble (their average).",
+    "validation_mape_pct": "MAPE of the chosen model over the validation windows it was chosen on (null: no choice).",
     "baseline_usd": "Seasonal-naive forecast (the same week a year earlier; naive with less than a year).",
     "projected_bookings_usd": "Run-rate month-end bookings: credited × days_in_month / days_elapsed.",
 }
@@ -64,13 +66,7 @@ def mart_weekly_revenue(config: ForecastConfig, fact_sales: pl.LazyFrame, dim_cu
     return series.weekly_revenue(fact, dim_customer)
 
 
-FORECAST_SCHEMA: dict[str, pl.DataType] = {
-    "level": pl.String(),
-    "series": pl.String(),
-    "week_start": pl.Date(),
-    **model.FORECAST_COLUMNS,
-    "model": pl.String(),
-}
+FORECAST_SCHEMA = model.FORECAST_SCHEMA
 
 
 @dg.asset(
@@ -81,7 +77,8 @@ FORECAST_SCHEMA: dict[str, pl.DataType] = {
     description=kpis.describe(
         "mart_revenue_forecast",
         "Weekly revenue for the next 13 weeks (run config) by region, by customer segment and in total, with 80 % "
-        "and 95 % prediction intervals, from statsforecast (MSTL + AutoETS with two years of history).",
+        "and 95 % prediction intervals, from statsforecast: per series the best of MSTL + AutoETS (or AutoETS), "
+        "seasonal naive and their average on the last 8-week validation windows.",
     ),
 )
 def mart_revenue_forecast(config: ForecastConfig, mart_weekly_revenue: pl.DataFrame) -> pl.DataFrame:
@@ -95,7 +92,7 @@ def mart_revenue_forecast(config: ForecastConfig, mart_weekly_revenue: pl.DataFr
     kinds=KINDS,
     description=kpis.describe(
         "mart_forecast_vs_actual",
-        "Backtest: the model fitted without the last 8 complete weeks, its forecast of those weeks against what "
+        "Backtest: model selection and fit without the last 8 complete weeks, the chosen forecast of those weeks against what "
         "was sold (variance, absolute % error, inside the 80 % interval) next to the seasonal-naive baseline. "
         "MAPE per level in the materialization metadata. Empty until there are two complete weeks.",
     ),

@@ -101,7 +101,8 @@ def _backtest_lines(compared: pl.DataFrame, add: AddFigure) -> list[str]:
         return ["", "Backtest: not enough complete weeks yet to hold the last ones out."]
     out = [
         "",
-        f"Backtest over the last {compared['week_start'].n_unique()} complete weeks (model fitted without them):",
+        f"Backtest over the last {compared['week_start'].n_unique()} complete weeks "
+        "(models chosen and fitted without them):",
         "",
         "| Series | Model MAPE | Seasonal-naive MAPE |",
         "| --- | ---: | ---: |",
@@ -149,7 +150,11 @@ def build_section(
     out = ["", "## Forecast", ""]
     if forecast.height == 0:
         return [*out, "No complete week of sales yet: nothing to forecast.", *_team_lines(team, add)], None
-    out += ["Weekly revenue ahead, in US dollars (statsforecast; intervals are the model's own):", ""]
+    out += [
+        "Weekly revenue ahead, in US dollars (statsforecast, model chosen per series; intervals are the "
+        "model's own, an ensemble's the mean of its two models'):",
+        "",
+    ]
     out += _forecast_table(forecast, add)
     out += _backtest_lines(compared, add)
     out += _team_lines(team, add)
