@@ -46,7 +46,9 @@ def minor_units_expr(currency: str | pl.Expr) -> pl.Expr:
 def finer_than_currency(amount: pl.Expr, currency: str | pl.Expr) -> pl.Expr:
     """True where a (float) amount has more decimals than its currency allows (99.5 JPY, 1.005 USD).
 
-    The tolerance is relative so binary floats (0.1 + 0.2) and large amounts do not trip it.
+    The tolerance is absolute, a thousandth of a minor unit: a binary float's error (0.1 + 0.2)
+    stays far below it for amounts up to about 10^12 minor units, while half a yen or a tenth of
+    a cent is far above it (a tolerance relative to the amount stopped seeing 6000.005 USD).
     """
     scaled = amount * pl.lit(10.0).pow(minor_units_expr(currency))
-    return (scaled - scaled.round(0)).abs() > 1e-6 * pl.max_horizontal(pl.lit(1.0), scaled.abs())
+    return (scaled - scaled.round(0)).abs() > 1e-3

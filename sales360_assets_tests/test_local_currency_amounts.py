@@ -13,7 +13,7 @@ from decimal import Decimal
 import polars as pl
 
 from sales360_assets.core.transforms import FACT_BOOKING_LINE_SCHEMA, FACT_OPPORTUNITY_SCHEMA, FACT_SALES_SCHEMA
-from sales360_assets.money import LOCAL_AMOUNT, minor_units
+from sales360_assets.money import LOCAL_AMOUNT, finer_than_currency, minor_units
 from sales360_assets.sources.contract import SALESFORCE_OBJECTS, WAREHOUSE_TABLES
 from sales360_assets.staging import pos, salesforce, warehouse
 from sales360_assets_tests.conftest import MaterializedLake
@@ -25,6 +25,18 @@ LOADED = datetime(2026, 3, 7, 1, tzinfo=UTC)
 
 def rates() -> pl.DataFrame:
     return pl.DataFrame({"rate_date": [FRI] * 3, "currency": ["JPY", "USD", "EUR"], "usd_per_unit": [0.0067, 1.0, 1.1]})
+
+
+def test_large_amounts_finer_than_the_currency_are_still_seen() -> None:
+    """A tolerance relative to the amount let 6000.005 USD and 600000.5 JPY through."""
+    amounts = pl.DataFrame(
+        {
+            "amount": [6000.005, 12345.678, 600000.5, 123456789.12, 0.1 + 0.2, 3 * 19.99, 10_000_000.0],
+            "currency": ["USD", "USD", "JPY", "USD", "USD", "USD", "JPY"],
+        }
+    )
+    flagged = amounts.select(finer_than_currency(pl.col("amount"), "currency"))["amount"].to_list()
+    assert flagged == [True, True, True, False, False, False, False]
 
 
 def test_minor_units_follow_iso_4217() -> None:
