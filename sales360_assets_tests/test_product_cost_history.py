@@ -16,9 +16,14 @@ import pytest
 
 from sales360_assets.core.product_cost import build_dim_product_cost
 from sales360_assets.core.scd import BEGINNING_OF_TIME, END_OF_TIME
+from sales360_assets.core.transforms import _attach_product, build_dim_product
 from sales360_assets.settings import SOURCES_ENV
+from sales360_assets.sources.contract import WAREHOUSE_TABLES
+from sales360_assets.staging import warehouse
+from sales360_assets_tests.builders import fact_sales, sale
 from sales360_assets_tests.conftest import SampleSources, materialize_into
 from sales360_assets_tests.test_bring_your_own_export import write_export
+from sales360_assets_tests.test_core_transforms import CRM_PRODUCTS_SCHEMA
 
 pytestmark = pytest.mark.integration
 
@@ -55,6 +60,43 @@ def test_dim_product_cost_versions_are_half_open_and_the_first_covers_earlier_sa
         ("A", CHANGED_ON, END_OF_TIME, NEW_COST, True),
         ("B", BEGINNING_OF_TIME, END_OF_TIME, 2.0, True),
     ]
+
+
+def catalogue(rows: list[tuple[str, float, date | None]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {"sku": sku, "product_name": sku, "category": "c", "subcategory": "s", "brand": "b",
+             "list_price_usd": 10.0, "standard_cost_usd": cost, "updated_at": datetime(2026, 1, 1, tzinfo=UTC),
+             "cost_valid_from": valid_from}
+            for sku, cost, valid_from in rows
+        ],
+        schema={**WAREHOUSE_TABLES["products"].columns},
+    )  # fmt: skip
+
+
+def test_a_cost_announced_for_the_future_is_not_the_current_one() -> None:
+    """Review finding: the latest cost_valid_from (2027) was shown as today's cost."""
+    raw = catalogue([("A", 4.0, date(2026, 1, 1)), ("A", 9.0, date(2027, 1, 1)), ("B", 2.0, date(2027, 5, 1))])
+    staged = warehouse.stage_products(raw, as_of=date(2026, 6, 1)).staged.sort("sku")
+    assert staged.select("sku", "standard_cost_usd").rows() == [("A", 4.0), ("B", 2.0)]
+    history = warehouse.stage_product_cost_history(raw).staged
+    current = build_dim_product_cost(history, as_of=date(2026, 6, 1)).filter(pl.col("is_current"))
+    # B's only version also covers earlier dates (no earlier cost is known), so it is current too.
+    assert current.select("sku", "standard_cost_usd").sort("sku").rows() == [("A", 4.0), ("B", 2.0)]
+
+
+def test_an_unusable_cost_is_a_dead_letter_or_a_flag_never_a_silent_margin() -> None:
+    """NaN cost is dead-lettered (it made every cost sum NaN); a null cost flags the line as uncosted."""
+    result = warehouse.stage_products(catalogue([("A", float("nan"), None), ("B", 2.0, None)]))
+    assert result.rejected["reason"].to_list() == ["standard cost NaN is not a finite number"]
+    products = build_dim_product(
+        catalogue([("A", None, None), ("B", 2.0, None)]), pl.DataFrame(schema=CRM_PRODUCTS_SCHEMA)
+    )
+    sales = fact_sales(
+        [sale("web:1:1", date(2026, 3, 2), 100.0, sku="A"), sale("web:2:1", date(2026, 3, 2), 100.0, sku="B")]
+    )
+    lines = _attach_product(sales.drop("product_key", "is_unmapped_product"), products)
+    assert dict(lines.select("sku", "is_unmapped_product").rows()) == {"A": True, "B": False}
 
 
 def test_each_sale_is_costed_at_the_cost_of_its_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,6 +12,8 @@ version also covers earlier sales (``valid_from`` = ``BEGINNING_OF_TIME``; its o
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import polars as pl
 
 from sales360_assets.core.keys import surrogate_key
@@ -30,8 +32,13 @@ DIM_PRODUCT_COST_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def build_dim_product_cost(cost_history: pl.DataFrame) -> pl.DataFrame:
-    """One row per SKU and cost version (``stg_warehouse_product_cost_history``), half-open validity."""
+def build_dim_product_cost(cost_history: pl.DataFrame, as_of: date | None = None) -> pl.DataFrame:
+    """One row per SKU and cost version (``stg_warehouse_product_cost_history``), half-open validity.
+
+    ``is_current``: the version in force on ``as_of`` (default today, UTC); a version announced for
+    a future date is not current yet.
+    """
+    today = as_of or datetime.now(UTC).date()
     ordered = cost_history.sort("sku", "cost_valid_from", nulls_last=False)
     is_first = pl.int_range(pl.len()).over("sku") == 0
     versions = ordered.with_columns(
@@ -39,7 +46,7 @@ def build_dim_product_cost(cost_history: pl.DataFrame) -> pl.DataFrame:
         pl.col("cost_valid_from").shift(-1).over("sku").fill_null(END_OF_TIME).alias("valid_to"),
         surrogate_key(pl.lit("product"), pl.col("sku")).alias("product_key"),
     ).with_columns(
-        (pl.col("valid_to") == END_OF_TIME).alias("is_current"),
+        ((pl.col("valid_from") <= today) & (pl.lit(today) < pl.col("valid_to"))).alias("is_current"),
         surrogate_key(pl.col("product_key"), pl.col("valid_from").cast(pl.String)).alias("product_cost_key"),
     )
     return conform(versions, DIM_PRODUCT_COST_SCHEMA)

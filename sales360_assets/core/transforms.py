@@ -550,8 +550,9 @@ def _attach_product(
         costed.join(products, on="sku", how="left", validate="m:1", maintain_order="left")
         .with_columns(
             pl.col("product_key").fill_null(pl.lit(UNMAPPED_PRODUCT_KEY)),
-            # CRM-only SKUs have a product row but no catalogue cost: unmapped for costing too.
-            (~pl.col("_mapped").fill_null(False)).alias("is_unmapped_product"),
+            # CRM-only SKUs have a product row but no catalogue cost: unmapped for costing too, as
+            # is a catalogue product whose cost is unknown on the sale date (its margin would read 100 %).
+            (~pl.col("_mapped").fill_null(False) | pl.col("_unit_cost").is_null()).alias("is_unmapped_product"),
         )
         .drop("_mapped")
     )

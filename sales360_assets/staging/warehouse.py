@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import polars as pl
 
 from sales360_assets.staging.quality import (
@@ -78,6 +80,9 @@ def _valid_products(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         [
             missing("sku"),
             missing("category"),
+            # NaN passes every comparison and would turn every cost and margin sum into NaN.
+            not_finite("standard_cost_usd", "standard cost"),
+            not_finite("list_price_usd", "list price"),
             (pl.col("standard_cost_usd") < 0, "negative standard cost"),
             (pl.col("list_price_usd") < 0, "negative list price"),
         ],
@@ -91,10 +96,24 @@ def _latest_first(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.sort(["cost_valid_from", "updated_at"], descending=True, nulls_last=True, maintain_order=True)
 
 
-def stage_products(raw: pl.DataFrame) -> StagingResult:
-    """The current catalogue: one row per SKU, its latest cost version (older versions count as collapsed)."""
+def _in_force_first(frame: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """The version in force on ``as_of`` first: the newest one not in the future, else the nearest future one.
+
+    A catalogue may announce next year's cost today; the current product keeps today's cost.
+    """
+    future = pl.col("cost_valid_from").fill_null(date.min) > as_of
+    days = pl.col("cost_valid_from").fill_null(date.min).cast(pl.Int64)
+    order = pl.when(future).then(-days).otherwise(days)
+    return frame.sort([future, order, pl.col("updated_at")], descending=[False, True, True], nulls_last=True)
+
+
+def stage_products(raw: pl.DataFrame, as_of: date | None = None) -> StagingResult:
+    """The current catalogue: one row per SKU, its cost version in force on ``as_of`` (default today, UTC).
+
+    Other versions count as collapsed; every version is kept by ``stage_product_cost_history``.
+    """
     valid, rejected = _valid_products(raw)
-    staged, dups = collapse_duplicates(_latest_first(valid), ["sku"])
+    staged, dups = collapse_duplicates(_in_force_first(valid, as_of or datetime.now(UTC).date()), ["sku"])
     staged = staged.select(
         "sku",
         "product_name",
