@@ -320,4 +320,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Through the console script's entry point, so a broken SALES360_CONFIG is one line here too.
+    from sales360_assets.entry import main as entry_main
+
+    sys.exit(entry_main())

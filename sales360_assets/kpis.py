@@ -110,7 +110,8 @@ _KPIS: list[KPI] = [
         "cost_usd",
         "Cost of goods",
         "What the items sold cost us, at catalogue standard cost.",
-        "sum(quantity × dim_product.standard_cost_usd); 0 for products without a catalogue cost (flagged unmapped)",
+        "sum(quantity × the dim_product_cost standard cost valid on the sale date); 0 for products without a "
+        "known cost (flagged is_unmapped_product)",
         "sales line",
         FINANCE,
         "USD",

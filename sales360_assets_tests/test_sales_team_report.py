@@ -245,6 +245,8 @@ def test_a_report_period_can_be_requested(
         ("2022-06", "2022-06 is not complete in the data"),
         ("fortnight", "report period 'fortnight' is not one of: latest, week, month, quarter, year, all"),
         ("2023-13", "is not one of"),
+        ("0000", "is not one of"),  # was a bare ValueError from datetime (review)
+        ("9999-12", "is not one of"),
     ],
 )
 def test_a_period_the_data_cannot_answer_says_what_it_can(request_text: str, message: str) -> None:
@@ -266,3 +268,8 @@ def test_the_whole_history_report_totals_the_fact_table(marts: ReportInputs, tmp
     by_segment = fact.join(dim_customer().select("customer_key", "segment"), on="customer_key", how="left")
     for segment, revenue in by_segment.group_by("segment").agg(pl.col("net_amount_usd").sum()).iter_rows():
         assert figure(report, "segments", "revenue_usd", segment) == pytest.approx(revenue)
+
+
+def test_a_window_without_a_complete_week_says_so() -> None:
+    period = resolve_period("latest", date(2026, 3, 4), date(2026, 3, 8))
+    assert (period.kind, period.scope) == ("window", "the whole window: the data covers no complete week yet")

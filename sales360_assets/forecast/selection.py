@@ -116,7 +116,7 @@ def validation_errors(long: pl.DataFrame, models: list[Any]) -> pl.DataFrame:
     keys = ["unique_id", "ds", "cutoff"]
     candidates = by_candidate(wide, models, keys, levels=()).join(wide.select(*keys, "y"), on=keys, how="left")
     # Absolute % error as in the backtest: a week with no sales has no percentage error.
-    ape = pl.when(pl.col("y") != 0).then((pl.col("y") - pl.col("forecast_usd")).abs() / pl.col("y") * 100.0)
+    ape = pl.when(pl.col("y") != 0).then((pl.col("y") - pl.col("forecast_usd")).abs() / pl.col("y").abs() * 100.0)
     errors = candidates.group_by("unique_id", "model").agg(ape.mean().alias("validation_mape_pct"))
     return conform(errors, ERRORS_SCHEMA)
 

@@ -57,12 +57,12 @@ class ReportPeriod:
     @property
     def scope(self) -> str:
         """How the period was chosen, for the report's scope line."""
+        if self.kind == "window":
+            return "the whole window: the data covers no complete week yet"
         if self.requested in ("latest", *KINDS):
             return f"the latest complete {self.kind} in the data"
         if self.kind == "all":
             return "the whole history in the data"
-        if self.kind == "window":
-            return "the whole window: the data covers no complete week yet"
         return f"{self.kind} requested"
 
 
@@ -99,7 +99,12 @@ def _latest_complete(kind: str, first_day: date, last_day: date) -> tuple[date, 
 
 
 def _named(request: str) -> tuple[str, date] | None:
-    """``2025`` → (year, 1 Jan 2025); ``2025-Q3`` → (quarter, 1 Jul); ``2025-10`` → (month, 1 Oct)."""
+    """``2025`` → (year, 1 Jan 2025); ``2025-Q3`` → (quarter, 1 Jul); ``2025-10`` → (month, 1 Oct).
+
+    Years 1–9998 only: a period must end on a real date (9999-12 would end in year 10000).
+    """
+    if re.match(r"\d{4}", request) and not 1 <= int(request[:4]) <= 9998:
+        return None
     if re.fullmatch(r"\d{4}", request):
         return "year", date(int(request), 1, 1)
     if match := re.fullmatch(r"(\d{4})-Q([1-4])", request, flags=re.IGNORECASE):

@@ -127,7 +127,8 @@ def _cmd_example_export(args: argparse.Namespace) -> int:
     print(
         f"wrote a warehouse-only export for {start}..{end} under {out}: {lines['order_id'].n_unique()} completed "
         f"orders, {lines.height} lines, {lines['net_usd'].sum():,.2f} USD net. Next:\n"
-        f"  SALES360_SOURCES_DIR={out} sales360 materialize --start {start} --end {end}"
+        f"  export SALES360_SOURCES_DIR={out} SALES360_LAKE_URI={out.parent / (out.name + '-lake')}\n"
+        f"  sales360 materialize --start {start} --end {end}"
     )
     return 0
 
