@@ -156,6 +156,30 @@ def test_an_email_change_keeps_the_key_and_an_unseen_source_id_is_kept() -> None
     assert run2.filter(pl.col("source_key") == "C1")["last_changed_run"].to_list() == ["run1"]
 
 
+def test_an_unseen_record_follows_its_person_when_a_merge_retires_its_key() -> None:
+    """Review finding: a deleted contact kept a key no person held any more after its person merged."""
+    run1_records = _records(
+        _person("warehouse", "C1", "anna", "smith", "a@x.com", None),
+        _person("pos", "L1", "anna", "smith", "a@x.com", None),
+        _person("salesforce", "003A", "anna", "smith", None, "2071111111"),
+        _person("salesforce", "003B", "anna", "smith", None, "2071111111"),
+    )
+    links1 = _links(("warehouse:C1", "pos:L1"), ("salesforce:003A", "salesforce:003B"))
+    run1 = update_crosswalk(empty_crosswalk(), run1_records, links1, "run1")
+    before = _ids(run1)
+    assert before["salesforce:003A"] != before["warehouse:C1"]
+    # Run 2: contact 003A is deleted, and 003B now links to the web person, which has more holders.
+    run2_records = run1_records.filter(pl.col("source_key") != "003A")
+    run2 = update_crosswalk(
+        run1, run2_records, _links(("warehouse:C1", "pos:L1"), ("pos:L1", "salesforce:003B")), "run2"
+    )
+    after = _ids(run2)
+    assert after["salesforce:003B"] == after["warehouse:C1"] == before["warehouse:C1"]
+    deleted = run2.filter(pl.col("source_key") == "003A").row(0, named=True)
+    assert deleted["customer_id"] == before["warehouse:C1"]  # facts under 003A still reach a live person
+    assert deleted["previous_customer_id"] == before["salesforce:003A"] and deleted["last_changed_run"] == "run2"
+
+
 def test_a_b2b_web_customer_joins_the_account_owning_their_email_domain() -> None:
     def row(system: str, key: str, domain: str, segment: str | None, account: str | None) -> dict[str, str | None]:
         return {"system": system, "source_key": key, "email_domain": domain, "segment": segment, "account_id": account}

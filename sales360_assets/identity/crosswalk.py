@@ -5,7 +5,8 @@ had; when two persons merge, the id held by more records survives (ties: the sma
 the other records move to it, with their old id kept in previous_customer_id; when a person
 splits, the part holding most of the old id's records keeps it and the rest gets a new one. A
 source id missing from a run (a deleted contact, a lapsed loyalty card) keeps its last row, so
-facts recorded under it still resolve.
+facts recorded under it still resolve; if its person merged into another meanwhile, it follows
+the surviving id.
 """
 
 from __future__ import annotations
@@ -76,6 +77,38 @@ def _assign_ids(components: pl.DataFrame, run_id: str) -> pl.DataFrame:
     )
 
 
+def _follow_retired_ids(unseen: pl.DataFrame, current: pl.DataFrame, run_id: str) -> pl.DataFrame:
+    """Records missing from this run follow their id when a merge retired it.
+
+    An unseen record keeps its last row, but if no current record holds its customer_id any more
+    (its person merged into another this run), the id it held would resolve to nobody: it moves
+    to the id most of that person's current records now hold, the old one kept as previous.
+    """
+    live = current["customer_id"].unique().implode()
+    successors = (
+        current.filter(pl.col("old_id").is_not_null(), pl.col("old_id") != pl.col("customer_id"))
+        .group_by("old_id", "customer_id")
+        .agg(pl.len().alias("holders"))
+        .sort(["holders", "customer_id"], descending=[True, False])
+        .group_by("old_id", maintain_order=True)
+        .first()
+        .select(pl.col("old_id").alias("customer_id"), pl.col("customer_id").alias("_successor"))
+    )
+    moved = (~pl.col("customer_id").is_in(live)) & pl.col("_successor").is_not_null()
+    return (
+        unseen.join(successors, on="customer_id", how="left")
+        .with_columns(
+            pl.when(moved)
+            .then(pl.col("customer_id"))
+            .otherwise(pl.col("previous_customer_id"))
+            .alias("previous_customer_id"),
+            pl.when(moved).then(pl.lit(run_id)).otherwise(pl.col("last_changed_run")).alias("last_changed_run"),
+            pl.when(moved).then(pl.col("_successor")).otherwise(pl.col("customer_id")).alias("customer_id"),
+        )
+        .drop("_successor")
+    )
+
+
 def update_crosswalk(
     previous: pl.DataFrame, records: pl.DataFrame, decisions: pl.DataFrame, run_id: str
 ) -> pl.DataFrame:
@@ -109,7 +142,9 @@ def update_crosswalk(
             .alias("previous_customer_id"),
         )
     )
-    unseen = previous.join(current.select("record_id"), on="record_id", how="anti")
+    unseen = _follow_retired_ids(
+        previous.join(current.select("record_id"), on="record_id", how="anti"), current, run_id
+    )
     return pl.concat([conform(current, CROSSWALK_SCHEMA), conform(unseen, CROSSWALK_SCHEMA)]).sort(
         "system", "source_key"
     )
