@@ -136,6 +136,8 @@ def _region(item: Any, where: str, fail: Any) -> Region:
     if not isinstance(countries, list) or not countries:
         raise fail(f"{where}.countries", "at least one ISO 3166 alpha-2 code, e.g. [DE, AT]")
     for country in countries:
+        if isinstance(country, bool):  # YAML 1.1 reads NO (Norway) and similar as a boolean
+            raise fail(f"{where}.countries", f'{country!r} is a YAML boolean: quote the code, e.g. "NO" for Norway')
         if not isinstance(country, str) or not _COUNTRY.fullmatch(country):
             raise fail(f"{where}.countries", f"{country!r} is not an upper-case ISO 3166 alpha-2 code such as DE")
     timezone = item.get("timezone", "UTC")

@@ -67,6 +67,7 @@ def test_a_file_replaces_regions_and_adds_currencies(tmp_path: Path) -> None:
         ("regions:\n  - {code: na, currency: usd, countries: [US]}\n", "regions[0].currency"),
         ("regions:\n  - {code: na, currency: USD, countries: []}\n", "regions[0].countries"),
         ("regions:\n  - {code: na, currency: USD, countries: [USA]}\n", "regions[0].countries"),
+        ("regions:\n  - {code: nordics, currency: NOK, countries: [NO, SE]}\n", 'quote the code, e.g. "NO"'),
         ("regions:\n  - {code: na, currency: USD, countries: [US], timezone: Mars/Base}\n", "regions[0].timezone"),
         ("regions:\n  - {code: na, currency: USD, countries: [US], colour: red}\n", "regions[0]: unknown field"),
         ("regions:\n  - {currency: USD, countries: [US]}\n", "regions[0].code"),

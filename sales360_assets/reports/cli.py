@@ -72,5 +72,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add ``report`` to the CLI."""
     parser = sub.add_parser("report", help="write the sales team report for a period (default: latest complete month)")
     parser.add_argument("--period", default="latest", help=f"{REQUEST_HELP} (default: latest)")
-    parser.add_argument("--output-dir", default=None, help="folder for the report files (default: data/reports)")
+    parser.add_argument(
+        "--output-dir",
+        default=None,
+        help="folder for the report files (default: $SALES360_REPORTS_DIR, else reports/ next to the lake)",
+    )
     parser.set_defaults(func=_cmd_report)
