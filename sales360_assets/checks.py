@@ -112,6 +112,13 @@ ROW_RULES: dict[str, RowRules] = {
         (("standard_cost_usd >= 0", pl.col("standard_cost_usd") >= 0),),
     ),
     "dim_product": RowRules(("product_key",), ("product_key",)),
+    # Identity: one row per source id ever seen, one golden record and one 360 row per person.
+    "customer_identity_records": RowRules(("record_id",), ("record_id", "system", "source_key")),
+    "customer_identity_crosswalk": RowRules(
+        ("system", "source_key"), ("system", "source_key", "customer_id", "first_seen_run", "last_changed_run")
+    ),
+    "customer_golden_record": RowRules(("customer_id",), ("customer_id",)),
+    "mart_customer_360": RowRules(("customer_id",), ("customer_id",)),
     "dim_product_cost": RowRules(
         ("sku", "valid_from"),
         ("product_cost_key", "product_key", "sku", "valid_from", "valid_to"),

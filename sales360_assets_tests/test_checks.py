@@ -180,6 +180,8 @@ NOT_YET_CHECKED = {
     "stg_salesforce_account_team_members",
     "stg_salesforce_opportunity_history",
     "stg_salesforce_user_history",
+    # An append-only log of every scored pair per run; its rows are evidence, not keys.
+    "customer_match_decisions",
 }
 
 
@@ -194,7 +196,7 @@ def test_every_staging_core_and_mart_asset_has_blocking_checks() -> None:
         spec.key.to_user_string()
         for assets_def in all_assets
         for spec in assets_def.specs
-        if spec.group_name in {"staging", "core", "marts", "commissions"}
+        if spec.group_name in {"staging", "core", "marts", "commissions", "identity"}
     } - checked
     assert unchecked == NOT_YET_CHECKED, f"assets without checks changed: {sorted(unchecked ^ NOT_YET_CHECKED)}"
     assert all(spec.blocking for spec in specs.values())
