@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -63,3 +65,16 @@ def test_reporting_assets_run_after_the_daily_job_and_nowhere_else() -> None:
     assert reporting == {a.key for a in reporting_assets}
     assert not reference & reporting
     assert {dg.AssetKey("sales_team_report"), dg.AssetKey("commission_statements")} <= reporting
+
+
+def test_loading_the_definitions_prints_no_warnings() -> None:
+    """Every load (CLI, daemon tick, UI reload) printed 11 BetaWarnings and 2 DeprecationWarnings."""
+    done = subprocess.run(
+        [sys.executable, "-W", "default", "-c", "import sales360_assets.definitions"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Warning" not in done.stderr, done.stderr[-2000:]

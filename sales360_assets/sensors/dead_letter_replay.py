@@ -9,7 +9,6 @@ import polars as pl
 from sales360_assets.jobs import partitioned_assets, reference_data_job
 from sales360_assets.lake.delta import DeltaLake, PartitionSelection
 from sales360_assets.lake.io_manager import LakeResource
-from sales360_assets.partitions import date_region_partitions
 from sales360_assets.sensors.run_requests import (
     REPLAY_REASONS_TAG,
     REPLAY_ROWS_TAG,
@@ -26,7 +25,6 @@ dead_letter_replay_job = dg.define_asset_job(
     "dead_letter_replay_job",
     selection=dg.AssetSelection.assets(*PARTITIONED_STAGING).downstream()
     & dg.AssetSelection.assets(*partitioned_assets),
-    partitions_def=date_region_partitions,
     description="Re-stage a partition whose dead letters became fixable (FX rate or order arrived), then rebuild "
     "fact_sales and the marts.",
 )

@@ -29,7 +29,6 @@ from pathlib import Path
 import dagster as dg
 
 from sales360_assets.jobs import partitioned_assets
-from sales360_assets.partitions import date_region_partitions
 from sales360_assets.sensors.run_requests import (
     POS_FILES_TAG,
     TRIGGER_TAG,
@@ -48,7 +47,6 @@ pos_landing_job = dg.define_asset_job(
     "pos_landing_job",
     selection=dg.AssetSelection.assets("raw_pos_transactions").downstream()
     & dg.AssetSelection.assets(*partitioned_assets),
-    partitions_def=date_region_partitions,
     description="One POS/ERP drop's partition: raw_pos_transactions → stg_pos_transactions → fact_sales → marts.",
 )
 
