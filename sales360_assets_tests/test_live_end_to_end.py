@@ -31,7 +31,11 @@ from sales360_assets_tests.stubs.salesforce_stub import SalesforceStub
 pytestmark = pytest.mark.integration
 
 DATASET = "sales"
-RUN_COLUMNS = {"_ingested_at", "_run_id", "_source", "run_id", "rejected_at", "recorded_at"}
+# Stamped by the run that wrote the row (its id or clock), so two runs differ there by design.
+RUN_COLUMNS = {
+    "_ingested_at", "_run_id", "_source", "run_id", "rejected_at", "recorded_at",
+    "first_seen_run", "last_changed_run", "decided_at",
+}  # fmt: skip
 SECRETS = ("00DSTUB!preset-session",)
 
 
