@@ -91,11 +91,6 @@ def _valid_products(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     )
 
 
-def _latest_first(frame: pl.DataFrame) -> pl.DataFrame:
-    """Newest cost version first (a null cost_valid_from is the oldest), then the latest load."""
-    return frame.sort(["cost_valid_from", "updated_at"], descending=True, nulls_last=True, maintain_order=True)
-
-
 def _in_force_first(frame: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """The version in force on ``as_of`` first: the newest one not in the future, else the nearest future one.
 
@@ -134,7 +129,7 @@ def stage_product_cost_history(raw: pl.DataFrame) -> StagingResult:
     Same rules as ``stage_products``, which dead-letters the rejected rows.
     """
     valid, rejected = _valid_products(raw)
-    staged, dups = collapse_duplicates(_latest_first(valid), ["sku", "cost_valid_from"])
+    staged, dups = collapse_duplicates(valid, ["sku", "cost_valid_from"], latest_by="updated_at")
     staged = staged.select("sku", "cost_valid_from", "standard_cost_usd", "updated_at").sort(
         "sku", "cost_valid_from", nulls_last=False
     )
