@@ -70,11 +70,26 @@ def create_database(server: dict[str, str]) -> str:
     return name
 
 
+LOCAL_PROFILE = REPO / "dagster.yaml"
+
+
 def instance_from_profile(profile: Path, home: Path) -> dg.DagsterInstance:
-    """An instance whose dagster.yaml is ``profile``, as a deployment's DAGSTER_HOME would hold it."""
+    """An instance whose dagster.yaml is ``profile``, as a deployment's DAGSTER_HOME would hold it.
+
+    DAGSTER_HOME names ``home`` while the profile loads (the local profile's storage reads it), and
+    is restored afterwards: the loaded storages keep absolute paths.
+    """
     home.mkdir(parents=True, exist_ok=True)
     shutil.copy(profile, home / "dagster.yaml")
-    return dg.DagsterInstance.from_config(str(home))
+    previous = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)
+    try:
+        return dg.DagsterInstance.from_config(str(home))
+    finally:
+        if previous is None:
+            del os.environ["DAGSTER_HOME"]
+        else:
+            os.environ["DAGSTER_HOME"] = previous
 
 
 def free_port() -> int:

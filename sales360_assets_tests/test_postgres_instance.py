@@ -29,7 +29,6 @@ from sales360_assets_tests.servers import (
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("postgres")]
 
 START, END, REGION = date(2026, 3, 2), date(2026, 3, 4), "na"
-BATCH_SIZE = 25
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +43,6 @@ def pg_env(pg_server: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[s
     env = {**pg_server, "DAGSTER_PG_DB": create_database(pg_server)}
     for name in PG_VARS:
         monkeypatch.setenv(name, env[name])
-    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", str(BATCH_SIZE))
     return env
 
 
@@ -68,10 +66,12 @@ def _query(env: dict[str, str], sql: str, params: Sequence[object]) -> list[tupl
 
 
 def test_the_profile_stores_runs_events_and_schedules_in_postgres(pg_instance: dg.DagsterInstance) -> None:
-    from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
+    from dagster_postgres import PostgresRunStorage, PostgresScheduleStorage
+
+    from sales360_assets.instance.postgres_event_log import BatchedPostgresEventLogStorage
 
     assert isinstance(pg_instance.run_storage, PostgresRunStorage)
-    assert isinstance(pg_instance.event_log_storage, PostgresEventLogStorage)
+    assert isinstance(pg_instance.event_log_storage, BatchedPostgresEventLogStorage)
     assert isinstance(pg_instance.schedule_storage, PostgresScheduleStorage)
 
 
@@ -84,15 +84,22 @@ def test_a_range_run_writes_its_events_to_postgres_in_batches(
 ) -> None:
     storage = pg_instance.event_log_storage
     materialization_batches: list[int] = []
+    planned_inserts: list[int] = []
     original = storage.store_event_batch
+    original_planned = storage._store_planned_batch
 
     def counting_store_event_batch(events: Sequence[dg.EventLogEntry]) -> None:
         if {e.dagster_event_type for e in events} == {dg.DagsterEventType.ASSET_MATERIALIZATION}:
             materialization_batches.append(len(events))
         original(events)
 
+    def counting_store_planned_batch(events: Sequence[dg.EventLogEntry]) -> None:
+        planned_inserts.append(len(events))
+        original_planned(events)
+
     # A spy, not a stand-in: every batch still goes to PostgreSQL through dagster-postgres.
     monkeypatch.setattr(storage, "store_event_batch", counting_store_event_batch)
+    monkeypatch.setattr(storage, "_store_planned_batch", counting_store_planned_batch)
     defs = build_definitions(str(sample_sources.root), str(tmp_path / "lake"))
     assert run_job(defs, pg_instance, "reference_data_job")
     tags = {
@@ -114,5 +121,13 @@ def test_a_range_run_writes_its_events_to_postgres_in_batches(
     # Each step's partition materializations went to dagster-postgres's multi-row insert together.
     assert sum(materialization_batches) == len(rows)
     assert max(materialization_batches) == days
+    # The run's planned events (one per partition per asset) went to PostgreSQL in one insert.
+    planned = _query(
+        pg_env,
+        "SELECT partition FROM event_logs WHERE run_id = %s AND dagster_event_type = %s",
+        (daily_run.run_id, "ASSET_MATERIALIZATION_PLANNED"),
+    )
+    assert len(planned) == len(rows)
+    assert planned_inserts[-1] == len(rows)  # the reference run before it made its own insert
     fact_sales = pg_instance.fetch_materializations(dg.AssetKey("fact_sales"), limit=10).records
     assert sorted(r.partition_key for r in fact_sales) == [f"2026-03-0{d}|{REGION}" for d in (2, 3, 4)]

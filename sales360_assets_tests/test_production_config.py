@@ -13,9 +13,8 @@ import pytest
 import yaml
 from dagster._core.instance.config import dagster_instance_config
 
-from sales360_assets_tests.servers import POSTGRES_PROFILE, REPO
+from sales360_assets_tests.servers import LOCAL_PROFILE, POSTGRES_PROFILE, REPO
 
-LOCAL_PROFILE = REPO / "dagster.yaml"
 HELM_VALUES = REPO / "deploy" / "k8s" / "values.yaml"
 
 
@@ -27,7 +26,14 @@ def test_the_postgres_profile_passes_dagsters_instance_schema() -> None:
     # Dagster's own loader: an unknown or misspelt key fails here, before any deployment.
     config, custom_class = dagster_instance_config(str(POSTGRES_PROFILE.parent))
     assert custom_class is None
-    db = config["storage"]["postgres"]["postgres_db"]
+    assert (config["event_log_storage"]["module"], config["event_log_storage"]["class"]) == (
+        "sales360_assets.instance.postgres_event_log",
+        "BatchedPostgresEventLogStorage",
+    )
+    # One connection block for the three storages: they cannot drift apart.
+    db = config["run_storage"]["config"]["postgres_db"]
+    for storage in ("event_log_storage", "schedule_storage"):
+        assert config[storage]["config"]["postgres_db"] == db
     assert {key: value["env"] for key, value in db.items() if isinstance(value, dict)} == {
         "hostname": "DAGSTER_PG_HOST",
         "port": "DAGSTER_PG_PORT",
@@ -43,16 +49,27 @@ def test_the_postgres_profile_keeps_the_local_instance_settings(section: str) ->
     assert _load(POSTGRES_PROFILE)[section] == _load(LOCAL_PROFILE)[section]
 
 
-def test_the_local_instance_stays_on_embedded_sqlite() -> None:
+def test_the_local_instance_stays_on_embedded_sqlite_in_its_own_home() -> None:
+    from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
+
+    from sales360_assets.instance.sqlite_event_log import BatchedSqliteStorage
+
     local = _load(LOCAL_PROFILE)
-    assert not {"storage", "run_storage", "event_log_storage", "schedule_storage"} & local.keys()
+    assert not {"run_storage", "event_log_storage", "schedule_storage"} & local.keys()
+    storage = local["storage"]["custom"]
+    assert (storage["module"], storage["class"]) == (
+        "sales360_assets.instance.sqlite_event_log",
+        "BatchedSqliteStorage",
+    )
+    assert issubclass(BatchedSqliteStorage, DagsterSqliteStorage)
+    assert storage["config"] == {"base_dir": {"env": "DAGSTER_HOME"}}
 
 
 def test_the_helm_values_match_the_profile() -> None:
     values, profile = _load(HELM_VALUES), _load(POSTGRES_PROFILE)
     queued = values["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"]
     assert queued["maxConcurrentRuns"] == profile["concurrency"]["runs"]["max_concurrent_runs"]
-    assert values["postgresql"]["postgresqlScheme"] == profile["storage"]["postgres"]["postgres_db"]["scheme"]
+    assert values["postgresql"]["postgresqlScheme"] == profile["run_storage"]["config"]["postgres_db"]["scheme"]
     [deployment] = values["dagster-user-deployments"]["deployments"]
     assert deployment["dagsterApiGrpcArgs"] == ["--module-name", "sales360_assets.definitions"]
     monitoring = values["dagsterDaemon"]["runMonitoring"]

@@ -1,7 +1,6 @@
 """Crashed runs: a run killed mid-extract is failed with a reason, its pool slots come back, the next run completes."""
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -14,6 +13,7 @@ import pytest
 
 from sales360_assets.run_health import WORKER_HOST_TAG, WORKER_PID_TAG, fail_dead_runs
 from sales360_assets_tests.conftest import SampleSources
+from sales360_assets_tests.servers import LOCAL_PROFILE, instance_from_profile
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,8 +41,7 @@ def _wait_for(paths: list[Path], procs: list[subprocess.Popen], timeout: float) 
 
 
 def test_the_deployment_config_enables_run_monitoring_and_pool_limits(tmp_path: Path) -> None:
-    shutil.copy(REPO / "dagster.yaml", tmp_path / "dagster.yaml")
-    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+    with instance_from_profile(LOCAL_PROFILE, tmp_path) as instance:
         assert instance.run_monitoring_enabled
         assert "MONITORING" in instance.get_required_daemon_types()
         assert instance.run_monitoring_settings["free_slots_after_run_end_seconds"] > 0
@@ -52,13 +51,13 @@ def test_the_deployment_config_enables_run_monitoring_and_pool_limits(tmp_path: 
 
 @pytest.mark.xdist_group("subprocess_runs")
 def test_runs_killed_mid_extract_are_failed_and_the_next_run_completes(
-    tmp_path: Path, sample_sources: SampleSources
+    tmp_path: Path, sample_sources: SampleSources, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     home, lake = tmp_path / "dagster_home", tmp_path / "lake"
     home.mkdir()
-    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")  # salesforce pool: 2 slots
+    monkeypatch.setenv("DAGSTER_HOME", str(home))  # this process reads the instance too
     env = {**os.environ, "DAGSTER_HOME": str(home)}
-    with dg.DagsterInstance.from_config(str(home)):
+    with instance_from_profile(LOCAL_PROFILE, home):  # salesforce pool: 2 slots
         pass  # create the SQLite storage once: two processes creating it at once race on its migrations
 
     # Two extracts hold both salesforce slots, then their processes are killed (kill -9).

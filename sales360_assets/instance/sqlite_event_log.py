@@ -1,0 +1,100 @@
+"""SQLite storage that stores a buffer of asset events in one transaction per database.
+
+The embedded default instance (``dagster.yaml``) uses ``BatchedSqliteStorage`` in place of
+Dagster's ``storage: sqlite``: the same files in the same places under the instance home (runs,
+event logs, schedules), so an existing instance keeps its history.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import dagster._check as check
+from dagster import EventLogEntry
+from dagster._config import StringSource
+from dagster._core.events import ASSET_EVENTS
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.sqlalchemy_compat import db_result
+from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
+from dagster._serdes import ConfigurableClassData
+
+if TYPE_CHECKING:
+    from dagster import DagsterInstance
+
+import sales360_assets.instance  # noqa: F401  (turns DAGSTER_EVENT_BATCH_SIZE on)
+
+
+def is_batchable_asset_event(event: EventLogEntry) -> bool:
+    """Materializations, observations and planned events of an asset: the per-partition bulk."""
+    dagster_event = event.dagster_event
+    return bool(dagster_event and dagster_event.event_type in ASSET_EVENTS and dagster_event.asset_key)
+
+
+class MisplacedInstanceStorageError(ValueError):
+    """The storage's base_dir is not the home of the instance that loaded it."""
+
+
+class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
+    """``SqliteEventLogStorage`` whose ``store_event_batch`` commits once per database.
+
+    Dagster's SQLite storage inherits the base loop (``store_event`` per event), which opens two
+    engines and commits twice per event: ~9 ms each, minutes for a three-year backfill. Here a
+    buffer of asset events of one run goes into the run's file in one transaction and into the
+    asset index in another, through the same statements and index updates ``store_event`` uses.
+    Anything else (check evaluations, run status events, mixed runs) takes Dagster's own path.
+    """
+
+    def register_instance(self, instance: DagsterInstance) -> None:
+        # A dagster.yaml copied into another home while DAGSTER_HOME still names the first would
+        # write this instance's history into the other one: refuse, and say how to fix it.
+        home = os.path.realpath(instance.root_directory)
+        if os.path.realpath(self._base_dir) != os.path.realpath(_event_logs_directory(home)):
+            raise MisplacedInstanceStorageError(
+                f"the dagster.yaml of {home} keeps its event log in {self._base_dir} "
+                f"(storage base_dir, from DAGSTER_HOME): set DAGSTER_HOME={home} before loading it"
+            )
+        super().register_instance(instance)
+
+    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
+        check.sequence_param(events, "events", of_type=EventLogEntry)
+        run_ids = {event.run_id for event in events}
+        if len(events) < 2 or len(run_ids) != 1 or not all(map(is_batchable_asset_event, events)):
+            super().store_event_batch(events)
+            return
+        statements = [self.prepare_insert_event(event) for event in events]
+        with self.run_connection(events[0].run_id) as conn:
+            for statement in statements:
+                conn.execute(statement)
+        # Mirror into the cross-run asset index, as store_event does, in one transaction.
+        with self.index_transaction() as conn:
+            event_ids = []
+            for statement in statements:
+                with db_result(conn, statement) as result:
+                    event_ids.append(check.not_none(result.inserted_primary_key[0]))
+            self._store_asset_event_tags(conn, events, event_ids)
+            for event, event_id in zip(events, event_ids, strict=True):
+                self._store_asset_event(conn, event, event_id)
+
+
+class BatchedSqliteStorage(DagsterSqliteStorage):
+    """Dagster's SQLite storage with ``BatchedSqliteEventLogStorage`` as its event log.
+
+    Configured as ``storage: custom`` with ``base_dir: {env: DAGSTER_HOME}`` (a custom storage
+    cannot learn the instance's folder the way ``storage: sqlite`` does by default).
+    """
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
+        super().__init__(base_dir, inst_data=inst_data)
+        self._event_log_storage = BatchedSqliteEventLogStorage(_event_logs_directory(base_dir))
+
+    @classmethod
+    def config_type(cls) -> Mapping[str, Any]:
+        return {"base_dir": StringSource}
+
+    @classmethod
+    def from_config_value(  # type: ignore[override]
+        cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
+    ) -> BatchedSqliteStorage:
+        return cls.from_local(inst_data=inst_data, **config_value)

@@ -1,0 +1,153 @@
+"""The local instance (dagster.yaml) stores a range run's per-partition events in a few transactions.
+
+Same runs, two instances: one from the project's dagster.yaml (``BatchedSqliteStorage``), one with
+Dagster's own SQLite storage. The batched one must record exactly what Dagster's records (each
+partition's planned and materialization events, failed partitions after a failing run, the
+asset's last run) while opening a handful of connections where Dagster's opens two per event.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from sales360_assets.instance.sqlite_event_log import BatchedSqliteEventLogStorage, MisplacedInstanceStorageError
+from sales360_assets_tests.servers import LOCAL_PROFILE, instance_from_profile
+
+DAYS = 30
+FAILING_DAY = "2026-01-07"
+parts = dg.MultiPartitionsDefinition(
+    {"date": dg.DailyPartitionsDefinition("2026-01-01"), "region": dg.StaticPartitionsDefinition(["emea", "na"])}
+)
+
+
+class NoStorage(dg.IOManager):
+    def handle_output(self, context: dg.OutputContext, obj: object) -> None:
+        return None
+
+    def load_input(self, context: dg.InputContext) -> None:
+        return None
+
+
+def _job(fail: bool) -> dg.JobDefinition:
+    @dg.asset(partitions_def=parts, backfill_policy=dg.BackfillPolicy.single_run(), io_manager_key="nothing")
+    def extract() -> None:
+        return None
+
+    @dg.asset(
+        partitions_def=parts, backfill_policy=dg.BackfillPolicy.single_run(), io_manager_key="nothing", deps=[extract]
+    )
+    def load(context: dg.AssetExecutionContext) -> None:
+        if fail and any(key.startswith(FAILING_DAY) for key in context.partition_keys):
+            raise RuntimeError("the load step failed")
+
+    defs = dg.Definitions(
+        assets=[extract, load],
+        jobs=[dg.define_asset_job("history", selection=[extract, load])],
+        resources={"nothing": NoStorage()},
+    )
+    return defs.resolve_job_def("history")
+
+
+RANGE = {
+    "dagster/asset_partition_range_start": "2026-01-01|emea",
+    "dagster/asset_partition_range_end": f"2026-01-{DAYS:02d}|emea",
+}
+KEYS = [f"2026-01-{d:02d}|emea" for d in range(1, DAYS + 1)]
+
+
+@pytest.fixture
+def project_instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
+    instance = instance_from_profile(LOCAL_PROFILE, tmp_path / "project_home")
+    try:
+        yield instance
+    finally:
+        instance.dispose()
+
+
+@pytest.fixture
+def stock_instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
+    home = tmp_path / "stock_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    instance = dg.DagsterInstance.from_config(str(home))
+    try:
+        yield instance
+    finally:
+        instance.dispose()
+
+
+def _recorded(instance: dg.DagsterInstance) -> dict[str, object]:
+    """What the UI and the freshness report read back, per asset."""
+    seen: dict[str, object] = {}
+    for name in ("extract", "load"):
+        key = dg.AssetKey(name)
+        planned = instance.get_event_records(
+            dg.EventRecordsFilter(dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED, asset_key=key), limit=1000
+        )
+        done = instance.fetch_materializations(key, limit=1000).records
+        status = instance.get_status_by_partition(key, KEYS, parts) or {}
+        seen[name] = {
+            "planned": sorted(r.partition_key or "" for r in planned),
+            "materialized": sorted(r.partition_key or "" for r in done),
+            "status": {k: v.value for k, v in sorted(status.items())},
+        }
+    return seen
+
+
+def test_the_local_profile_batches_a_range_runs_events_into_few_transactions(
+    project_instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = project_instance.event_log_storage
+    assert isinstance(storage, BatchedSqliteEventLogStorage)
+    connections: list[str] = []
+    original = storage._connect
+
+    def counting_connect(shard: str):
+        connections.append(shard)
+        return original(shard)
+
+    # A spy, not a stand-in: every event still goes to the SQLite files through Dagster's SQL.
+    monkeypatch.setattr(storage, "_connect", counting_connect)
+    assert _job(fail=False).execute_in_process(instance=project_instance, tags=RANGE).success
+
+    asset_events = 2 * 2 * DAYS  # two assets × (planned + materialized) × DAYS partitions
+    index_writes = connections.count("index")
+    # Dagster's storage opens the index once per asset event (120 here); batched, once per buffer
+    # (three buffers) besides the run-status events and reads every run makes.
+    assert index_writes < asset_events / 4, f"{index_writes} index connections for {asset_events} asset events"
+
+
+def test_batched_storage_records_what_dagsters_storage_records(
+    project_instance: dg.DagsterInstance, stock_instance: dg.DagsterInstance
+) -> None:
+    for instance in (project_instance, stock_instance):
+        assert _job(fail=False).execute_in_process(instance=instance, tags=RANGE).success
+        result = _job(fail=True).execute_in_process(instance=instance, tags=RANGE, raise_on_error=False)
+        assert not result.success
+
+    batched, stock = _recorded(project_instance), _recorded(stock_instance)
+    assert batched == stock
+    # And what both say is right: the failed re-run left the load partitions FAILED, extract materialized.
+    assert set(batched["load"]["status"].values()) == {"FAILED"}  # type: ignore[index]
+    assert set(batched["extract"]["status"].values()) == {"MATERIALIZED"}  # type: ignore[index]
+    assert batched["extract"]["planned"] == sorted(KEYS * 2)  # type: ignore[index]
+    last_runs = [
+        project_instance.get_asset_records([dg.AssetKey("load")])[0].asset_entry.last_run_id,
+        project_instance.get_runs(limit=1)[0].run_id,
+    ]
+    assert last_runs[0] == last_runs[1]
+
+
+def test_the_local_profile_refuses_a_home_other_than_dagster_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(LOCAL_PROFILE.read_text())
+    monkeypatch.setenv("DAGSTER_HOME", str(elsewhere))
+    with pytest.raises(MisplacedInstanceStorageError, match=f"set DAGSTER_HOME={home}"):
+        dg.DagsterInstance.from_config(str(home))
