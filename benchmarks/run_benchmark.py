@@ -242,7 +242,11 @@ def main() -> None:
     )
     parser.add_argument("--history-days", type=int, default=3 * 365)
     parser.add_argument("--executor", choices=["in_process", "multiprocess"], default="in_process")
-    parser.add_argument("--profiles", default="sqlite,postgres", help="orchestration: instance profiles to compare")
+    parser.add_argument(
+        "--profiles",
+        default="sqlite,postgres",
+        help="orchestration: profiles to compare (sqlite, sqlite-dagster, postgres)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
     args = parser.parse_args()
     run = {
