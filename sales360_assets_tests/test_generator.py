@@ -19,15 +19,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from sales360_assets.settings import KNOWN_CURRENCIES, REGION_CODES, REGIONS
-from sales360_assets.sources.contract import (
-    POS_STORES,
-    POS_TRANSACTIONS,
-    SALESFORCE_OBJECTS,
-    UTC_DATETIME,
-    WAREHOUSE_TABLES,
-)
-from sales360_assets.sources.generator import (
+from sales360_assets.sample_sources.generator import (
     CANCELLED_STAGE,
     CRM_ONLY_PRODUCTS,
     DEFECT_RATES,
@@ -37,6 +29,14 @@ from sales360_assets.sources.generator import (
     main,
     seasonal_weight,
     stage_names,
+)
+from sales360_assets.settings import KNOWN_CURRENCIES, REGION_CODES, REGIONS
+from sales360_assets.sources.contract import (
+    POS_STORES,
+    POS_TRANSACTIONS,
+    SALESFORCE_OBJECTS,
+    UTC_DATETIME,
+    WAREHOUSE_TABLES,
 )
 
 # Seven weeks across the holidays: December run-up, Christmas, the January slump.

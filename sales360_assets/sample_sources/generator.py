@@ -12,7 +12,7 @@ small dimensions only, which keeps 10 million order lines within minutes and a f
 
 Usage::
 
-    python -m sales360_assets.sources.generator --out data/sources --days 30
+    python -m sales360_assets.sample_sources.generator --out data/sources --days 30
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import polars as pl
 
+from sales360_assets.sample_sources.identity_cases import inject_identity_cases
+from sales360_assets.sample_sources.opportunity_history import opportunity_history_rows
 from sales360_assets.settings import REGION_CODES, REGIONS
 from sales360_assets.sources.contract import (
     POS_STORES,
@@ -41,8 +43,6 @@ from sales360_assets.sources.contract import (
     WAREHOUSE_TABLES,
     SourceTable,
 )
-from sales360_assets.sources.sample_identity_cases import inject_identity_cases
-from sales360_assets.sources.sample_opportunity_history import opportunity_history_rows
 
 GENERATOR_VERSION = 1
 SF_API_VERSION = "v59.0"
@@ -772,7 +772,7 @@ class _People:
     loyal_by_region: list[np.ndarray]
     loyal_weight_by_region: list[np.ndarray]
     contacts_by_region: list[np.ndarray]  # persons who are CRM contacts, in contact order
-    identity_cases: pl.DataFrame  # injected hard cases (sample_identity_cases.CASES_SCHEMA)
+    identity_cases: pl.DataFrame  # injected hard cases (identity_cases.CASES_SCHEMA)
 
 
 def _name_tables() -> tuple[list[str], dict[str, tuple[int, int, int, int]], pl.Series, pl.Series]:
@@ -2617,7 +2617,7 @@ def generate_sources(
 
     plan = _make_plan(start, end, order_lines, seed)
     manifest: dict[str, Any] = {
-        "generator": "sales360_assets.sources.generator",
+        "generator": "sales360_assets.sample_sources.generator",
         "version": GENERATOR_VERSION,
         "arguments": {
             "start": start.isoformat(),
@@ -2672,7 +2672,7 @@ def generate_sources(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m sales360_assets.sources.generator",
+        prog="python -m sales360_assets.sample_sources.generator",
         description="Write deterministic sample Salesforce, warehouse and POS sources.",
     )
     parser.add_argument("--out", type=Path, default=Path("data/sources"), help="sources directory to (re)write")
