@@ -35,8 +35,8 @@ import psutil
 from sales360_assets.cli import materialize_window
 from sales360_assets.definitions import build_definitions
 from sales360_assets.jobs import all_assets
+from sales360_assets.sample_sources.generator import generate_sources
 from sales360_assets.settings import REGION_CODES
-from sales360_assets.sources.generator import generate_sources
 
 GROUP_OF = {spec.key.to_user_string(): spec.group_name for a in all_assets for spec in a.specs}
 END = date(2026, 10, 31)

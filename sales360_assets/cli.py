@@ -145,7 +145,7 @@ def table_row_counts(lake_uri: str) -> dict[str, int]:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from sales360_assets.sources.generator import main as generator_main
+    from sales360_assets.sample_sources.generator import main as generator_main
 
     argv = [
         "--out",

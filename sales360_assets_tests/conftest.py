@@ -19,8 +19,8 @@ import pytest
 from sales360_assets.cli import materialize_window
 from sales360_assets.definitions import build_definitions
 from sales360_assets.lake.delta import DeltaLake
+from sales360_assets.sample_sources.generator import generate_sources
 from sales360_assets.settings import REGION_CODES
-from sales360_assets.sources.generator import generate_sources
 
 # A fixed window keeps every test deterministic whatever today is. Mon 2 – Sun 8 March 2026:
 # a whole week, so weekend FX look-backs are exercised.

@@ -24,8 +24,8 @@ from sales360_assets.recommendations import evaluation, recommend
 from sales360_assets.recommendations.assets import recommendation_assets, recommenders_for
 from sales360_assets.reports.cross_sell_section import CROSS_SELL_PNG
 from sales360_assets.reports.forecast_section import FORECAST_PNG
+from sales360_assets.sample_sources.generator import generate_sources
 from sales360_assets.settings import REGION_CODES
-from sales360_assets.sources.generator import generate_sources
 from sales360_assets_tests.conftest import MaterializedLake, SampleSources, materialize_into
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("analytics_integration")]

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from sales360_assets.forecast import backtest, model, selection, series, team
-from sales360_assets.sources.generator import seasonal_weight
+from sales360_assets.sample_sources.seasonality import seasonal_weight
 from sales360_assets_tests.analytics_builders import customers
 
 CUSTOMERS = customers([("c1", "Consumer", "na"), ("c2", "Corporate", "emea")])

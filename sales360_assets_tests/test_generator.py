@@ -19,6 +19,16 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from sales360_assets.sample_sources.defects import DEFECT_RATES
+from sales360_assets.sample_sources.generator import generate_sources, main
+from sales360_assets.sample_sources.parameters import (
+    CANCELLED_STAGE,
+    CRM_ONLY_PRODUCTS,
+    FX_HISTORY_DAYS,
+    POS_LOCAL_SKUS,
+    stage_names,
+)
+from sales360_assets.sample_sources.seasonality import seasonal_weight
 from sales360_assets.settings import KNOWN_CURRENCIES, REGION_CODES, REGIONS
 from sales360_assets.sources.contract import (
     POS_STORES,
@@ -26,17 +36,6 @@ from sales360_assets.sources.contract import (
     SALESFORCE_OBJECTS,
     UTC_DATETIME,
     WAREHOUSE_TABLES,
-)
-from sales360_assets.sources.generator import (
-    CANCELLED_STAGE,
-    CRM_ONLY_PRODUCTS,
-    DEFECT_RATES,
-    FX_HISTORY_DAYS,
-    POS_LOCAL_SKUS,
-    generate_sources,
-    main,
-    seasonal_weight,
-    stage_names,
 )
 
 # Seven weeks across the holidays: December run-up, Christmas, the January slump.

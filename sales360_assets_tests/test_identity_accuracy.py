@@ -14,7 +14,7 @@ from sales360_assets.identity.crosswalk import empty_crosswalk, update_crosswalk
 from sales360_assets.identity.decisions import match_decisions
 from sales360_assets.identity.matching import MatchSettings
 from sales360_assets.identity.source_records import identity_records_from_sources
-from sales360_assets.sources.generator import generate_sources
+from sales360_assets.sample_sources.generator import generate_sources
 
 END = date(2026, 3, 8)
 

@@ -18,7 +18,7 @@ from sales360_assets.core.transforms import (
     build_fact_opportunity,
     build_fact_sales,
 )
-from sales360_assets.sources.generator import REGION_STAGE_NAMES, stage_names
+from sales360_assets.sample_sources.parameters import REGION_STAGE_NAMES, stage_names
 from sales360_assets_tests.builders import (
     OPPORTUNITIES_SCHEMA,
     OPPORTUNITY_LINES_SCHEMA,

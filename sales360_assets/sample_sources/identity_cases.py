@@ -19,10 +19,10 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from sales360_assets.sample_sources.parameters import POS_ONLY, WEB_CATEGORIES
+
 CASE_SHARES = {"household": 0.06, "reused_phone": 0.05, "email_change": 0.25, "transposed_names": 0.03}
 CASES_SCHEMA: dict[str, pl.DataType] = {"person": pl.Int64(), "case": pl.String(), "other_person": pl.Int64()}
-_WEB_CATEGORIES = (0, 2)
-_STORE_ONLY = 1
 
 
 def _pick(rng: np.random.Generator, pool: np.ndarray, share: float) -> np.ndarray:
@@ -43,8 +43,8 @@ def inject_identity_cases(frame: pl.DataFrame, rng: np.random.Generator) -> tupl
     """The people frame with the cases applied, and one row per case (person, case, other person)."""
     region = frame["region"].to_numpy()
     category = frame["category"].to_numpy()
-    web = np.flatnonzero(np.isin(category, _WEB_CATEGORIES))
-    store_only = np.flatnonzero(category == _STORE_ONLY)
+    web = np.flatnonzero(np.isin(category, WEB_CATEGORIES))
+    store_only = np.flatnonzero(category == POS_ONLY)
     household = _pick(rng, store_only, CASE_SHARES["household"])
     rest = np.setdiff1d(store_only, household)
     reused = _pick(rng, rest, CASE_SHARES["reused_phone"])
