@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from sales360_assets.kpis import KPIS
+from sales360_assets.kpis.glossary import KPIS
 from sales360_assets.reports.figures import Figures
 from sales360_assets.reports.markdown import pct, table, usd
 from sales360_assets.reports.sales_sections import Portfolio, Seasonality

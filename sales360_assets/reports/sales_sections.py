@@ -14,7 +14,8 @@ from datetime import date
 
 import polars as pl
 
-from sales360_assets.kpis import KPIS, ratio
+from sales360_assets.kpis import ratio
+from sales360_assets.kpis.glossary import KPIS
 from sales360_assets.reports.charts import DASHBOARD_PNG, KPI_TREND_PNG
 from sales360_assets.reports.figures import Figures
 from sales360_assets.reports.markdown import change, count, pct, signed_pct, signed_points, table, usd
