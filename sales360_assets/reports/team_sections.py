@@ -158,7 +158,8 @@ def sales_team(
 ) -> tuple[list[str], SalesTeam]:
     """The whole section; ``end`` is the period's last day, ``data_end`` the data's (for a month's pace)."""
     out = ["", "## Sales team", ""]
-    team = pipe_facts = None
+    team: Team | None = None
+    pipe_facts: Pipeline | None = None
     att = attainment_mart.filter(pl.col("period_type") == "month", pl.col("period_start") <= end)
     if att.height:
         lines, team = attainment(fig, att, data_end)
