@@ -8,32 +8,20 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import polars as pl
 
-from sales360_assets.cli_support import CliError
+from sales360_assets.cli_support import add_lake_argument, command_group, existing_lake
 from sales360_assets.forecast import backtest, series
-from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.recommendations import basket, evaluation
-from sales360_assets.settings import default_lake_uri
 
-
-def _lake(args: argparse.Namespace) -> DeltaLake:
-    uri = args.lake or default_lake_uri()
-    lake = DeltaLake(uri)
-    if lake.is_local and not Path(uri.removeprefix("file://")).is_dir():
-        raise CliError(f"no lake at {uri}: pass --lake or set SALES360_LAKE_URI to the lake the runs write")
-    for table in ("fact_sales", "dim_customer", "dim_product"):
-        if not lake.exists(table):
-            raise CliError(f"{table} is not in the lake at {uri}: run `sales360 materialize` first")
-    return lake
+READS = ("fact_sales", "dim_customer", "dim_product")  # what both evaluations read
 
 
 def _cmd_recommend_evaluate(args: argparse.Namespace) -> int:
     from sales360_assets.recommendations.assets import recommenders_for  # loads implicit
 
-    lake = _lake(args)
+    lake = existing_lake(args.lake, READS)
     started = time.perf_counter()
     fact, customers, products = lake.read("fact_sales"), lake.read("dim_customer"), lake.read("dim_product")
     result = evaluation.evaluate(
@@ -53,7 +41,7 @@ def _cmd_recommend_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_forecast_evaluate(args: argparse.Namespace) -> int:
-    lake = _lake(args)
+    lake = existing_lake(args.lake, READS)
     started = time.perf_counter()
     weekly = series.weekly_revenue(lake.read("fact_sales"), lake.read("dim_customer"))
     weeks = weekly["week_start"].n_unique()
@@ -74,19 +62,17 @@ def _cmd_forecast_evaluate(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``recommend evaluate`` and ``forecast evaluate`` to the CLI."""
-    rec = sub.add_parser("recommend", help="recommendations: offline evaluation on a time holdout")
-    rec_commands = rec.add_subparsers(dest="recommend_command", required=True)
+    rec_commands = command_group(sub, "recommend", "recommendations: offline evaluation on a time holdout")
     ev = rec_commands.add_parser("evaluate", help="hit rate@k and recall@k of each recommender vs popularity")
     ev.add_argument("--holdout-days", type=int, default=evaluation.DEFAULT_TEST_DAYS)
     ev.add_argument("--window-days", type=int, default=basket.DEFAULT_WINDOW_DAYS)
     ev.add_argument("--min-support", type=float, default=basket.DEFAULT_MIN_SUPPORT)
     ev.add_argument("--k", type=int, default=evaluation.K)
-    ev.add_argument("--lake", default=None, help="lake root (default: $SALES360_LAKE_URI or data/lake)")
+    add_lake_argument(ev)
     ev.set_defaults(func=_cmd_recommend_evaluate)
 
-    fc = sub.add_parser("forecast", help="revenue forecast: backtest against seasonal naive")
-    fc_commands = fc.add_subparsers(dest="forecast_command", required=True)
+    fc_commands = command_group(sub, "forecast", "revenue forecast: backtest against seasonal naive")
     fev = fc_commands.add_parser("evaluate", help="MAPE of the model and of seasonal naive over the last weeks")
     fev.add_argument("--weeks", type=int, default=backtest.BACKTEST_WEEKS)
-    fev.add_argument("--lake", default=None, help="lake root (default: $SALES360_LAKE_URI or data/lake)")
+    add_lake_argument(fev)
     fev.set_defaults(func=_cmd_forecast_evaluate)

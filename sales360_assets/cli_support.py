@@ -1,22 +1,49 @@
 """What the ``sales360`` command says when something is wrong: short, with what to do.
 
 A user who typed ``--days 0`` or pointed the lake at a read-only disk needs one line naming the
-argument or the path, not a Dagster traceback; ``--debug`` brings the traceback back.
+argument or the path, not a Dagster traceback; ``--debug`` brings the traceback back. The
+commands that read the lake open it here (``--lake``, ``existing_lake``), so a mistyped path
+says so the same way everywhere.
 """
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import dagster as dg
 
-from sales360_assets.settings import PARTITIONS_START_ENV
+from sales360_assets.lake.delta import DeltaLake
+from sales360_assets.settings import PARTITIONS_START_ENV, default_lake_uri
 
 
 class CliError(Exception):
     """A mistake in the command's arguments or environment; the message says what to change."""
+
+
+def command_group(sub: argparse._SubParsersAction, name: str, help: str) -> argparse._SubParsersAction:
+    """``sales360 <name> <command>``: a group whose commands are added to the returned subparsers."""
+    return sub.add_parser(name, help=help).add_subparsers(dest=f"{name}_command", required=True)
+
+
+def add_lake_argument(parser: argparse.ArgumentParser) -> None:
+    """``--lake`` for a command that reads the lake the runs wrote."""
+    parser.add_argument("--lake", default=None, help="lake root (default: $SALES360_LAKE_URI or data/lake)")
+
+
+def existing_lake(lake_arg: str | None, tables: Sequence[str] = ()) -> DeltaLake:
+    """The lake a command reads, holding ``tables``; a local path that does not exist is a typo, not an empty lake."""
+    uri = lake_arg or default_lake_uri()
+    lake = DeltaLake(uri)
+    if lake.is_local and not Path(uri.removeprefix("file://")).is_dir():
+        raise CliError(f"no lake at {uri}: pass --lake or set SALES360_LAKE_URI to the lake the runs write")
+    for table in tables:
+        if not lake.exists(table):
+            raise CliError(f"{table} is not in the lake at {uri}: run `sales360 materialize` first")
+    return lake
 
 
 @dataclass(frozen=True)

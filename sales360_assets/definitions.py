@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from sales360_assets.checks import build_all_checks
+from sales360_assets.checks.asset_checks import build_all_checks
 from sales360_assets.freshness import build_sla_checks, load_sla_config
 from sales360_assets.jobs import (
     all_assets,

@@ -8,22 +8,13 @@ import polars as pl
 import pytest
 
 import sales360_assets.core.transforms as core_transforms
-from sales360_assets.checks import (
-    FOREIGN_KEYS,
-    ROW_RULES,
-    DataQualityError,
-    ForeignKey,
-    Reconciliation,
-    build_all_checks,
-    credits_add_back,
-    mart_totals,
-    reconcile,
-    referential_integrity,
-    row_rules,
-    sample_markdown,
-    team_splits_sum_to_100,
-    validate_before_write,
-)
+from sales360_assets.checks import DataQualityError, validate_before_write
+from sales360_assets.checks.asset_checks import build_all_checks
+from sales360_assets.checks.commission_credit import credits_add_back, team_splits_sum_to_100
+from sales360_assets.checks.findings import sample_markdown
+from sales360_assets.checks.integrity import FOREIGN_KEYS, ForeignKey, referential_integrity
+from sales360_assets.checks.reconciliation import Reconciliation, mart_totals, reconcile
+from sales360_assets.checks.row_rules import ROW_RULES, row_rules
 from sales360_assets.commissions.assets import commission_assets
 from sales360_assets.commissions.credit import build_credit_lines
 from sales360_assets.core.assets import bridge_account_team

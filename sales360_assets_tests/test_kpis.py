@@ -10,9 +10,11 @@ from sales360_assets.commissions import attainment, statements
 from sales360_assets.forecast import backtest, team
 from sales360_assets.forecast.assets import FORECAST_SCHEMA
 from sales360_assets.jobs import all_assets
+from sales360_assets.kpis.document import GLOSSARY_PATH, render_glossary
+from sales360_assets.kpis.glossary import KPIS, MART_KPIS
 from sales360_assets.marts import performance, transforms
 from sales360_assets.recommendations import basket, category_spend, cross_sell, recommend
-from sales360_assets.reports import sales_team_report
+from sales360_assets.reports.figures import FIGURES_SCHEMA
 
 MART_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "mart_daily_sales": transforms.MART_DAILY_SALES_SCHEMA,
@@ -41,33 +43,33 @@ MART_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
 
 
 def test_the_committed_glossary_is_the_rendered_registry() -> None:
-    committed = kpis.GLOSSARY_PATH.read_text(encoding="utf-8")
-    assert committed == kpis.render_glossary(), "docs/kpi_glossary.md is stale: run `python -m sales360_assets.kpis`"
+    committed = GLOSSARY_PATH.read_text(encoding="utf-8")
+    assert committed == render_glossary(), "docs/kpi_glossary.md is stale: run `python -m sales360_assets.kpis`"
 
 
 def test_every_kpi_has_its_five_fields_and_is_used() -> None:
-    used = {name for names in kpis.MART_KPIS.values() for name in names}
-    for spec in kpis.KPIS.values():
+    used = {name for names in MART_KPIS.values() for name in names}
+    for spec in KPIS.values():
         assert spec.name and spec.definition and spec.formula and spec.grain and spec.owner, spec.name
         assert spec.name in used, f"{spec.name} is defined but no mart carries it"
-    assert used <= set(kpis.KPIS)
+    assert used <= set(KPIS)
 
 
 @pytest.mark.parametrize("mart", sorted(MART_SCHEMAS))
 def test_each_marts_kpis_are_its_columns(mart: str) -> None:
     columns = set(MART_SCHEMAS[mart])
-    for name in kpis.MART_KPIS[mart]:
+    for name in MART_KPIS[mart]:
         # Ranks are published as rank_most_profitable / rank_least_profitable.
         assert name in columns or (name == "margin_rank" and "rank_most_profitable" in columns), (mart, name)
 
 
 def test_asset_descriptions_quote_the_glossary() -> None:
     described = {spec.key.to_user_string(): spec.description or "" for a in all_assets for spec in a.specs}
-    for mart, names in kpis.MART_KPIS.items():
+    for mart, names in MART_KPIS.items():
         if mart in ("mart_daily_sales", "mart_customer_segment_performance", "mart_product_performance"):
             continue  # the date × region marts predate the glossary; their columns carry the definitions
         for name in names:
-            assert kpis.KPIS[name].definition in described[mart], (mart, name)
+            assert KPIS[name].definition in described[mart], (mart, name)
 
 
 def test_measures_and_ratios_compute_the_documented_formulas() -> None:
@@ -95,7 +97,7 @@ def test_confidential_kpis_are_tagged() -> None:
     tags = kpis.confidential_columns(list(performance.MART_PRODUCT_PROFITABILITY_SCHEMA))
     assert {"cost_usd", "gross_margin_usd", "gross_margin_pct", "rank_most_profitable"} <= set(tags)
     assert "revenue_usd" not in tags
-    assert sales_team_report.FIGURES_SCHEMA  # the report's table is documented too
+    assert FIGURES_SCHEMA  # the report's table is documented too
 
 
 SENSITIVE_COLUMNS = {

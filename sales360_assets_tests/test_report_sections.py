@@ -11,6 +11,7 @@ import pytest
 
 from sales360_assets.forecast import backtest, model, series, team
 from sales360_assets.recommendations import basket, cross_sell
+from sales360_assets.reports.charts import render_kpi_trend
 from sales360_assets.reports.cross_sell_section import CROSS_SELL_PNG
 from sales360_assets.reports.forecast_section import FORECAST_PNG
 from sales360_assets.reports.periods import resolve_period
@@ -18,7 +19,6 @@ from sales360_assets.reports.sales_team_report import (
     ReportInputs,
     SalesTeamReport,
     build_report,
-    render_kpi_trend,
 )
 from sales360_assets_tests.analytics_builders import customers, lines, products
 from sales360_assets_tests.test_forecast import attainment_rows

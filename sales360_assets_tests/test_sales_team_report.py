@@ -10,10 +10,9 @@ import polars as pl
 import pytest
 
 from sales360_assets.marts import performance, transforms
+from sales360_assets.reports.charts import DASHBOARD_PNG, KPI_TREND_PNG
 from sales360_assets.reports.periods import PeriodRequestError, resolve_period
 from sales360_assets.reports.sales_team_report import (
-    DASHBOARD_PNG,
-    KPI_TREND_PNG,
     ReportInputs,
     SalesTeamReport,
     build_report,

@@ -5,25 +5,14 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from pathlib import Path
 
+from sales360_assets.cli_support import add_lake_argument, command_group, existing_lake
 from sales360_assets.commissions.periods import PeriodError, close_month, parse_month, periods
-from sales360_assets.lake.delta import DeltaLake
-from sales360_assets.settings import default_lake_uri
-
-
-def _lake(args: argparse.Namespace) -> DeltaLake:
-    """The lake to read; a local path that does not exist is a typo, not an empty lake."""
-    uri = args.lake or default_lake_uri()
-    lake = DeltaLake(uri)
-    if lake.is_local and not Path(uri.removeprefix("file://")).is_dir():
-        raise PeriodError(f"no lake at {uri}: pass --lake or set SALES360_LAKE_URI to the lake the runs write")
-    return lake
 
 
 def _cmd_close(args: argparse.Namespace) -> int:
     try:
-        lake = _lake(args)
+        lake = existing_lake(args.lake)
         result = close_month(lake, parse_month(args.month), getpass.getuser() if args.by is None else args.by)
     except PeriodError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -41,7 +30,7 @@ def _cmd_close(args: argparse.Namespace) -> int:
 
 def _cmd_periods(args: argparse.Namespace) -> int:
     try:
-        table = periods(_lake(args))
+        table = periods(existing_lake(args.lake))
     except PeriodError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -58,13 +47,12 @@ def _cmd_periods(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``commissions close`` and ``commissions periods`` to the CLI."""
-    parser = sub.add_parser("commissions", help="close commission months (freeze their statements)")
-    commands = parser.add_subparsers(dest="commissions_command", required=True)
+    commands = command_group(sub, "commissions", "close commission months (freeze their statements)")
     close = commands.add_parser("close", help="freeze a month's statements, e.g. `sales360 commissions close 2026-10`")
     close.add_argument("month", help="YYYY-MM")
     close.add_argument("--by", default=None, help="who closes it (default: the OS user)")
-    close.add_argument("--lake", default=None, help="lake root (default: $SALES360_LAKE_URI or data/lake)")
+    add_lake_argument(close)
     close.set_defaults(func=_cmd_close)
     listing = commands.add_parser("periods", help="list closed months with who closed them and the payout")
-    listing.add_argument("--lake", default=None)
+    add_lake_argument(listing)
     listing.set_defaults(func=_cmd_periods)

@@ -13,9 +13,10 @@ add back to the line. When the CRM disagrees:
   team gets the remainder as a second line (``credit_line_id`` ends in ``|remainder``).
 * **Over 100 % — nothing is scaled.** A 70 % + 40 % team credits 110 %; scaling it down would
   silently decide whose credit is wrong. The lines are kept as the CRM says, and the blocking
-  checks on ``bridge_account_team`` and ``commission_credit_lines`` (``checks.py``) fail and
-  list the offenders (``unbalanced_team_periods``, ``unreconciled_booking_lines``), so no
-  statement is paid from them until the team is fixed in Salesforce.
+  checks on ``bridge_account_team`` and ``commission_credit_lines``
+  (``checks/commission_credit.py``) fail and list the offenders (``unbalanced_team_periods``,
+  ``unreconciled_booking_lines``), so no statement is paid from them until the team is fixed in
+  Salesforce.
 """
 
 from __future__ import annotations

@@ -4,8 +4,10 @@
 when each table must be ready. Modules, by subject:
 
 * ``config``: the SLA types and parsing (``daily_partitions``, ``after_partitions``, ``max_age``);
+* ``verdicts``: one asset, due date and region — observed materializations and the verdict
+  (complete: written by a run started after the business day closed);
 * ``evaluation``: the pure rules — every due date of a look-back window, the oldest gap per
-  region, completeness (a run started after the business day closed), plain-language status;
+  region, the SLA state; ``wording``: the plain-language status lines;
 * ``reader``: reads a Dagster instance for the evaluation; ``evaluate_slas`` is the entry point;
 * ``checks``: the ``sla_<name>`` asset checks the UI shows, recorded by the alert sensor;
 * ``notification``: breach, late and recovery notices, and the notifiers (log, webhook);
@@ -38,19 +40,7 @@ from sales360_assets.freshness.config import (
     load_sla_config,
     parse_sla_config,
 )
-from sales360_assets.freshness.evaluation import (
-    AssetAge,
-    Materialization,
-    PartitionObservation,
-    PartitionState,
-    RegionStatus,
-    SlaState,
-    SlaStatus,
-    StatusReader,
-    Verdict,
-    evaluate_config,
-    judge_partition,
-)
+from sales360_assets.freshness.evaluation import AssetAge, RegionStatus, SlaState, SlaStatus, evaluate_config
 from sales360_assets.freshness.notification import (
     WEBHOOK_ENV,
     AlertPlan,
@@ -66,6 +56,14 @@ from sales360_assets.freshness.notification import (
 )
 from sales360_assets.freshness.reader import InstanceStatusReader, evaluate_slas
 from sales360_assets.freshness.report import format_status, format_statuses
+from sales360_assets.freshness.verdicts import (
+    Materialization,
+    PartitionObservation,
+    PartitionState,
+    StatusReader,
+    Verdict,
+    judge_partition,
+)
 
 __all__ = [
     "CHECK_PREFIX",

@@ -35,10 +35,11 @@ def hours_text(delta: timedelta) -> str:
 
 
 class _Deadlines:
-    """Business date D is due by ``due_at`` (UTC) on D + ``due_days_after`` (the dataclasses hold both)."""
+    """Business date D is due by ``due_at`` (UTC) on D + ``due_days_after`` (the dataclasses hold the fields)."""
 
     due_at: time
     due_days_after: int
+    lookback_days: int
 
     def deadline_for(self, day: date) -> datetime:
         return datetime.combine(day + timedelta(days=self.due_days_after), self.due_at, tzinfo=UTC)
@@ -47,6 +48,11 @@ class _Deadlines:
         """The latest business date whose deadline has passed at ``now``."""
         candidate = now.astimezone(UTC).date() - timedelta(days=self.due_days_after)
         return candidate if self.deadline_for(candidate) <= now else candidate - timedelta(days=1)
+
+    def due_text(self) -> str:
+        """When a date is due and how far back it is checked: the end of each rule's description."""
+        after = "the next day" if self.due_days_after == 1 else f"{self.due_days_after} days later"
+        return f"by {self.due_at:%H:%M} UTC {after} (last {self.lookback_days} days checked)"
 
 
 @dataclass(frozen=True)
@@ -68,11 +74,7 @@ class DailyPartitionSla(_Deadlines):
     kind: str = field(default="daily_partitions", init=False)
 
     def describe_rule(self) -> str:
-        after = "the next day" if self.due_days_after == 1 else f"{self.due_days_after} days later"
-        return (
-            f"each date × {len(self.regions)} regions, from a run started after the day closed, "
-            f"by {self.due_at:%H:%M} UTC {after} (last {self.lookback_days} days checked)"
-        )
+        return f"each date × {len(self.regions)} regions, from a run started after the day closed, {self.due_text()}"
 
 
 @dataclass(frozen=True)
@@ -96,11 +98,7 @@ class AfterPartitionsSla(_Deadlines):
     kind: str = field(default="after_partitions", init=False)
 
     def describe_rule(self) -> str:
-        after = "the next day" if self.due_days_after == 1 else f"{self.due_days_after} days later"
-        return (
-            f"rebuilt after every region of the date is in {', '.join(self.after)}, "
-            f"by {self.due_at:%H:%M} UTC {after} (last {self.lookback_days} days checked)"
-        )
+        return f"rebuilt after every region of the date is in {', '.join(self.after)}, {self.due_text()}"
 
 
 @dataclass(frozen=True)

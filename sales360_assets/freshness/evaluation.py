@@ -5,19 +5,18 @@ No Dagster here (``reader.py`` reads the instance), so the rules are tested with
 * **window**: every due date of the last ``lookback_days`` (never before the partitions start) is
   judged, and the *oldest* gap per region is reported, so a missing 03-09|emea stays BREACHED on
   03-11 instead of disappearing once 03-10 is due;
-* **complete**: a partition counts only when a run that *started after its business day closed*
-  (midnight UTC) materialized it; a write during the day itself is partial data;
-* **re-runs**: once delivered, a partition stays delivered while it is re-run (or if a re-run
-  fails: Delta writes are atomic, so the delivered data is still in place).
+* each due date of each asset (and region) gets a verdict (``verdicts.py``: complete means written
+  by a run started after the day closed; a delivered partition stays delivered while re-run);
+* the SLA state is the roll-up of the verdicts, and each region's line says it in words
+  (``wording.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
 
 from sales360_assets.freshness.config import (
     AfterPartitionsSla,
@@ -27,22 +26,19 @@ from sales360_assets.freshness.config import (
     SlaConfig,
     hours_text,
 )
-
-ALL_REGIONS = "all regions"  # the "region" of an unpartitioned table's row
-
-
-class PartitionState(StrEnum):
-    OK = "ok"
-    LATE = "late"
-    IN_PROGRESS = "in progress"
-    WAITING = "waiting for upstream"
-    PARTIAL = "partial"
-    FAILED = "failed"
-    MISSING = "missing"
-
-
-_SEVERITY = list(PartitionState)
-DELIVERED = (PartitionState.OK, PartitionState.LATE)
+from sales360_assets.freshness.verdicts import (
+    ALL_REGIONS,
+    DELIVERED,
+    PartitionObservation,
+    PartitionState,
+    StatusReader,
+    Verdict,
+    day_closes_at,
+    judge_partition,
+    partition_key,
+    worst,
+)
+from sales360_assets.freshness.wording import problem, sentence
 
 
 class SlaState(StrEnum):
@@ -50,79 +46,6 @@ class SlaState(StrEnum):
     LATE = "LATE"  # nothing missing, but the latest due date landed after its deadline
     BREACHED = "BREACHED"  # something due in the window is still not delivered
     NOT_APPLICABLE = "NOT APPLICABLE"
-
-
-@dataclass(frozen=True)
-class Materialization:
-    at: datetime
-    # When the materializing run started; None for a runless report, whose own time counts.
-    run_started_at: datetime | None = None
-
-    @property
-    def started_at(self) -> datetime:
-        return self.run_started_at or self.at
-
-
-@dataclass(frozen=True)
-class PartitionObservation:
-    status: str = "missing"  # the latest attempt: "materialized" | "failed" | "in_progress" | "missing"
-    materializations: tuple[Materialization, ...] = ()
-
-
-class StatusReader(Protocol):
-    """What the evaluator needs to know about materializations (an instance or a test double)."""
-
-    def partitions(self, asset: str, keys: Sequence[str]) -> dict[str, PartitionObservation]: ...
-
-    def materializations(self, asset: str, since: datetime) -> list[Materialization]: ...
-
-    def last_materialized_at(self, asset: str, before: datetime) -> datetime | None: ...
-
-
-def partition_key(day: date, region: str) -> str:
-    # Dagster orders multi-partition dimensions by name: date|region.
-    return f"{day.isoformat()}|{region}"
-
-
-def day_closes_at(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """One asset for one due date (and region) at the evaluation time."""
-
-    asset: str
-    day: date
-    region: str
-    deadline: datetime
-    state: PartitionState
-    delivered_at: datetime | None = None
-    written_at: datetime | None = None  # a partial write's time (PARTIAL)
-    note: str = ""  # e.g. a re-run in progress, the upstream being waited for
-
-
-def judge_partition(
-    asset: str, day: date, region: str, deadline: datetime, observation: PartitionObservation, now: datetime
-) -> Verdict:
-    seen = [m for m in observation.materializations if m.at <= now]  # "as of" now
-    complete = [m for m in seen if m.started_at >= day_closes_at(day)]
-    if complete:
-        delivered = min(m.at for m in complete)
-        note = ""
-        if observation.status == "in_progress":
-            note = "being re-run now"
-        elif observation.status == "failed":
-            note = "latest re-run failed; the delivered data is still in place"
-        state = PartitionState.OK if delivered <= deadline else PartitionState.LATE
-        return Verdict(asset, day, region, deadline, state, delivered_at=delivered, note=note)
-    if observation.status == "in_progress":
-        return Verdict(asset, day, region, deadline, PartitionState.IN_PROGRESS)
-    if observation.status == "failed":
-        return Verdict(asset, day, region, deadline, PartitionState.FAILED)
-    if seen:
-        return Verdict(asset, day, region, deadline, PartitionState.PARTIAL, written_at=max(m.at for m in seen))
-    return Verdict(asset, day, region, deadline, PartitionState.MISSING)
 
 
 @dataclass(frozen=True)
@@ -173,7 +96,7 @@ class SlaStatus:
         days: dict[date, list[str]] = {}
         for v in self.verdicts:
             if v.state not in DELIVERED:
-                days.setdefault(v.day, []).append(_problem(v))
+                days.setdefault(v.day, []).append(problem(v))
         return {d: tuple(p) for d, p in sorted(days.items())}
 
     def delivered_lines(self, day: date) -> tuple[str, ...]:
@@ -218,61 +141,6 @@ class SlaStatus:
         return _summarize(self.sla, self.evaluated_at, mine, self, asset)
 
 
-def _problem(v: Verdict) -> str:
-    text = f"{partition_key(v.day, v.region) if v.region != ALL_REGIONS else v.day}: {v.asset} {v.state.value}"
-    if v.state is PartitionState.LATE and v.delivered_at is not None:
-        text += f", landed {v.delivered_at:%Y-%m-%d %H:%M} UTC"
-    if v.state is PartitionState.PARTIAL and v.written_at is not None:
-        text += f", written {v.written_at:%Y-%m-%d %H:%M} UTC before the day closed"
-    if v.note and v.state not in DELIVERED:
-        text += f" ({v.note})"
-    return text
-
-
-def _what(sla: Sla, day: date, now: datetime) -> str:
-    subject = sla.subject
-    if day == now.astimezone(UTC).date() - timedelta(days=1):
-        return f"Yesterday's {subject}"
-    return f"{subject[:1].upper()}{subject[1:]} of {day:%a %Y-%m-%d}"
-
-
-def _sentence(sla: Sla, v: Verdict, now: datetime, more_gaps: int) -> str:
-    """One line sales ops can act on, e.g. "Yesterday's sales data for emea is missing: ..."."""
-    what = _what(sla, v.day, now)
-    where = "" if v.region == ALL_REGIONS else f" for {v.region}"
-    key = v.asset if v.region == ALL_REGIONS else f"{v.asset} {partition_key(v.day, v.region)}"
-    due = f"due {v.deadline:%Y-%m-%d %H:%M} UTC"
-    if v.state is PartitionState.OK:
-        text = f"{what}{where} is complete ({v.asset} landed {v.delivered_at:%Y-%m-%d %H:%M} UTC, on time)"
-        return text + (f"; {v.note}" if v.note else "") + "."
-    if v.state is PartitionState.LATE:
-        late = hours_text(v.delivered_at - v.deadline)  # type: ignore[operator]
-        return (
-            f"{what}{where} arrived late: {v.asset} landed {v.delivered_at:%Y-%m-%d %H:%M} UTC, {late} after the {due}."
-        )
-    if v.state is PartitionState.FAILED:
-        reason = f"is missing: the last run for {key} failed; fix it and re-run the partition ({due})"
-    elif v.state is PartitionState.IN_PROGRESS:
-        reason = f"is still loading: a run for {key} is in progress ({due})"
-    elif v.state is PartitionState.PARTIAL:
-        written = f"{v.written_at:%Y-%m-%d %H:%M} UTC" if v.written_at else "during the day"
-        reason = (
-            f"is incomplete: {key} was only written at {written}, before the day was over; re-run the partition ({due})"
-        )
-    elif v.state is PartitionState.WAITING:
-        reason = f"is not ready: {v.asset} has not been rebuilt — {v.note or 'since the data was complete'} ({due})"
-    else:
-        reason = f"is missing: no run has loaded {key} yet ({due})"
-    text = f"{what}{where} {reason}"
-    if more_gaps:
-        text += f"; {more_gaps} later day(s) are not delivered either"
-    return text + "."
-
-
-def _worst(verdicts: Sequence[Verdict]) -> Verdict:
-    return max(verdicts, key=lambda v: _SEVERITY.index(v.state))
-
-
 def _summarize(
     sla: Sla, now: datetime, verdicts: Sequence[Verdict], frame: SlaStatus, asset: str | None = None
 ) -> SlaStatus:
@@ -294,9 +162,9 @@ def _summarize(
         if gaps:
             any_gap = True
             oldest = [v for v in by_day[gaps[0]] if v.state not in DELIVERED]
-            shown = _worst(oldest)
-            problems.extend(_problem(v) for v in oldest)
-            line = _sentence(sla, shown, now, len(gaps) - 1)
+            shown = worst(oldest)
+            problems.extend(problem(v) for v in oldest)
+            line = sentence(sla, shown, now, len(gaps) - 1)
             detail = f"{gaps[0]}: " + "; ".join(f"{v.asset} {v.state.value}" for v in oldest)
             if len(gaps) > 1:
                 detail += f" (+{len(gaps) - 1} later day(s))"
@@ -305,8 +173,8 @@ def _summarize(
             if shown.state is PartitionState.LATE or any(v.state is PartitionState.LATE for v in by_day[latest]):
                 latest_late = True
                 shown = max((v for v in by_day[latest] if v.state is PartitionState.LATE), key=lambda v: v.delivered_at)  # type: ignore[arg-type, return-value]
-                problems.append(_problem(shown))
-            line = _sentence(sla, shown, now, 0)
+                problems.append(problem(shown))
+            line = sentence(sla, shown, now, 0)
             detail = f"{shown.state.value} ({shown.delivered_at:%Y-%m-%d %H:%M} UTC)"
         lines.append(line)
         region_rows.append(

@@ -8,13 +8,8 @@ from datetime import UTC, date, datetime
 import dagster as dg
 
 from sales360_assets.freshness.config import SlaConfig, load_sla_config
-from sales360_assets.freshness.evaluation import (
-    Materialization,
-    PartitionObservation,
-    SlaStatus,
-    StatusReader,
-    evaluate_config,
-)
+from sales360_assets.freshness.evaluation import SlaStatus, evaluate_config
+from sales360_assets.freshness.verdicts import Materialization, PartitionObservation, StatusReader
 from sales360_assets.partitions import date_region_partitions
 from sales360_assets.settings import partitions_start_date
 

@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from sales360_assets.freshness.config import AfterPartitionsSla, DailyPartitionSla, SlaConfig, hours_text
-from sales360_assets.freshness.evaluation import ALL_REGIONS, SlaStatus
+from sales360_assets.freshness.evaluation import SlaStatus
+from sales360_assets.freshness.verdicts import ALL_REGIONS
 
 if TYPE_CHECKING:
     from sales360_assets.freshness.checks import RecordedCheck

@@ -22,6 +22,7 @@ from sales360_assets.core.assets import column_metadata
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.lake.io_manager import LakeResource
 from sales360_assets.reports import sales_team_report as report
+from sales360_assets.reports.figures import FIGURES_SCHEMA
 from sales360_assets.reports.periods import REQUEST_HELP, PeriodRequestError
 from sales360_assets.settings import data_dir
 
@@ -55,7 +56,7 @@ def _inline_png(path: Path, title: str) -> str:
 
 
 @dg.asset(
-    metadata=column_metadata(report.FIGURES_SCHEMA),
+    metadata=column_metadata(FIGURES_SCHEMA),
     group_name="reports",
     owners=["team:sales-analytics"],
     kinds={"polars", "delta", "markdown"},

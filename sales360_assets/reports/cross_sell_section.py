@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from sales360_assets.recommendations.basket import PRODUCT
+from sales360_assets.reports.markdown import table
 
 CROSS_SELL_PNG = "cross_sell_opportunities.png"
 SECTION = "cross_sell"
@@ -70,6 +71,25 @@ def render_chart(offers: pl.DataFrame, path: Path) -> Path:
     return path
 
 
+def _pair_rows(pairs: pl.DataFrame, add: AddFigure) -> list[list[str]]:
+    rows = []
+    for r in pairs.iter_rows(named=True):
+        pair = f"{r['antecedent_name']} → {r['consequent_name']}"
+        add(SECTION, "pair_lift", r["lift"], pair)
+        add(SECTION, "pair_confidence", r["confidence"], pair)
+        support, confidence = _pct(r["support"]), _pct(r["confidence"])
+        rows.append([str(r["antecedent_name"]), str(r["consequent_name"]), support, confidence, f"{r['lift']:.2f}"])
+    return rows
+
+
+def _offer_rows(offers: pl.DataFrame, add: AddFigure) -> list[list[str]]:
+    rows = []
+    for r in offers.iter_rows(named=True):
+        add(SECTION, "best_offer_customers", r["customers"], r["product_name"])
+        rows.append([str(r["product_name"]), f"{r['customers']:,}", f"{r['mean_score']:.2f}", r["driver"] or "—"])
+    return rows
+
+
 def build_section(
     cross_sell: pl.DataFrame, affinity: pl.DataFrame, add: AddFigure, output_dir: Path
 ) -> tuple[list[str], Path | None]:
@@ -89,29 +109,16 @@ def build_section(
         f"Products bought together ({window['window_start']:%d %b %Y} – {window['window_end']:%d %b %Y}, "
         f"{window['baskets']:,} orders). Lift above 1: buying the first makes the second more likely.",
         "",
-        "| Bought | Also bought | Support | Confidence | Lift |",
-        "| --- | --- | ---: | ---: | ---: |",
+        *table(["Bought", "Also bought", "Support", "Confidence", "Lift"], _pair_rows(pairs, add), (0, 1)),
     ]
-    for r in pairs.iter_rows(named=True):
-        pair = f"{r['antecedent_name']} → {r['consequent_name']}"
-        add(SECTION, "pair_lift", r["lift"], pair)
-        add(SECTION, "pair_confidence", r["confidence"], pair)
-        out.append(
-            f"| {r['antecedent_name']} | {r['consequent_name']} | {_pct(r['support'])} | "
-            f"{_pct(r['confidence'])} | {r['lift']:.2f} |"
-        )
     offers = best_offers(cross_sell)
     out += [
         "",
         f"**{customers:,} customers** have a cross-sell offer; for **{strong:,}** the best one scores "
         f"{STRONG_SCORE:.0%} or more (score = chance that one of their products pulls it in).",
         "",
-        "| Best offer | Customers | Mean score | Usually driven by |",
-        "| --- | ---: | ---: | --- |",
+        *table(["Best offer", "Customers", "Mean score", "Usually driven by"], _offer_rows(offers, add), (0, 3)),
     ]
-    for r in offers.iter_rows(named=True):
-        add(SECTION, "best_offer_customers", r["customers"], r["product_name"])
-        out.append(f"| {r['product_name']} | {r['customers']:,} | {r['mean_score']:.2f} | {r['driver'] or '—'} |")
     if offers.height == 0:
         return out, None
     png = render_chart(offers, output_dir / CROSS_SELL_PNG)

@@ -18,6 +18,7 @@ from matplotlib.ticker import FuncFormatter
 
 from sales360_assets.forecast.backtest import mape_by_level
 from sales360_assets.forecast.series import ALL, REGION, TOTAL
+from sales360_assets.reports.markdown import pct, table
 
 FORECAST_PNG = "revenue_forecast.png"
 SECTION = "forecast"
@@ -80,9 +81,9 @@ def render_chart(weekly: pl.DataFrame, forecast: pl.DataFrame, path: Path) -> Pa
 
 
 def _forecast_table(forecast: pl.DataFrame, add: AddFigure) -> list[str]:
-    rows = forecast.filter(pl.col("level").is_in([REGION, TOTAL])).sort("level", "series", "week_start")
-    out = ["| Region | Next week | 80 % interval | Next 13 weeks | Model |", "| --- | ---: | --- | ---: | --- |"]
-    for (level, name), part in rows.group_by(["level", "series"], maintain_order=True):
+    ahead = forecast.filter(pl.col("level").is_in([REGION, TOTAL])).sort("level", "series", "week_start")
+    rows = []
+    for (level, name), part in ahead.group_by(["level", "series"], maintain_order=True):
         first = part.row(0, named=True)
         horizon = part["forecast_usd"].sum()
         label = "all regions" if level == TOTAL else str(name)
@@ -91,27 +92,26 @@ def _forecast_table(forecast: pl.DataFrame, add: AddFigure) -> list[str]:
         interval = (
             f"{_usd(first['lo_80_usd'])} – {_usd(first['hi_80_usd'])}" if first["lo_80_usd"] is not None else "n/a"
         )
-        out.append(f"| {label} | {_usd(first['forecast_usd'])} | {interval} | {_usd(horizon)} | {first['model']} |")
-    return out
+        rows.append([label, _usd(first["forecast_usd"]), interval, _usd(horizon), str(first["model"])])
+    return table(["Region", "Next week", "80 % interval", "Next 13 weeks", "Model"], rows, (0, 2, 4))
 
 
 def _backtest_lines(compared: pl.DataFrame, add: AddFigure) -> list[str]:
     mape = mape_by_level(compared)
     if mape.height == 0:
         return ["", "Backtest: not enough complete weeks yet to hold the last ones out."]
-    out = [
+    rows = []
+    for r in mape.iter_rows(named=True):
+        add(SECTION, "model_mape_pct", r["model_mape_pct"], r["level"])
+        add(SECTION, "baseline_mape_pct", r["baseline_mape_pct"], r["level"])
+        rows.append([str(r["level"]), pct(r["model_mape_pct"]), pct(r["baseline_mape_pct"])])
+    return [
         "",
         f"Backtest over the last {compared['week_start'].n_unique()} complete weeks "
         "(models chosen and fitted without them):",
         "",
-        "| Series | Model MAPE | Seasonal-naive MAPE |",
-        "| --- | ---: | ---: |",
+        *table(["Series", "Model MAPE", "Seasonal-naive MAPE"], rows),
     ]
-    for r in mape.iter_rows(named=True):
-        add(SECTION, "model_mape_pct", r["model_mape_pct"], r["level"])
-        add(SECTION, "baseline_mape_pct", r["baseline_mape_pct"], r["level"])
-        out.append(f"| {r['level']} | {r['model_mape_pct']:.1f} % | {r['baseline_mape_pct']:.1f} % |")
-    return out
 
 
 def _team_lines(team: pl.DataFrame, add: AddFigure) -> list[str]:
@@ -119,23 +119,19 @@ def _team_lines(team: pl.DataFrame, add: AddFigure) -> list[str]:
     if latest.height == 0:
         return []
     month = latest["month"].max()
-    rows = latest.filter(pl.col("month") == month).sort("key")
-    state = "in progress" if not rows["is_month_complete"].all() else "closed"
-    out = [
+    regions = latest.filter(pl.col("month") == month).sort("key")
+    state = "in progress" if not regions["is_month_complete"].all() else "closed"
+    rows = []
+    for r in regions.iter_rows(named=True):
+        add(SECTION, "projected_attainment_pct", r["projected_attainment_pct"], r["key"])
+        quota, credited = _usd(r["quota_usd"]), _usd(r["credited_bookings_usd"])
+        rows.append([str(r["key"]), quota, credited, pct(r["attainment_pct"]), pct(r["projected_attainment_pct"])])
+    return [
         "",
         f"Team vs target, {month:%B %Y} ({state}; projection = bookings at the month's pace so far):",
         "",
-        "| Region | Quota | Credited bookings | Attainment | Projected month-end |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        *table(["Region", "Quota", "Credited bookings", "Attainment", "Projected month-end"], rows),
     ]
-    for r in rows.iter_rows(named=True):
-        add(SECTION, "projected_attainment_pct", r["projected_attainment_pct"], r["key"])
-        pct = "n/a" if r["attainment_pct"] is None else f"{r['attainment_pct']:.1f} %"
-        projected = "n/a" if r["projected_attainment_pct"] is None else f"{r['projected_attainment_pct']:.1f} %"
-        out.append(
-            f"| {r['key']} | {_usd(r['quota_usd'])} | {_usd(r['credited_bookings_usd'])} | {pct} | {projected} |"
-        )
-    return out
 
 
 def build_section(

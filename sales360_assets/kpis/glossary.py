@@ -1,26 +1,17 @@
-"""The KPI glossary: every sales KPI defined once — name, business definition, formula, grain, owner.
+"""The KPI glossary data: every sales KPI defined once — name, business definition, formula, grain, owner.
 
-The marts compute their KPI columns with ``measure`` (aggregations over fact rows) and ``ratio``
-(expressions over aggregated columns) from this registry, the asset descriptions quote its
-definitions (``describe``), and ``docs/kpi_glossary.md`` is rendered from it (``render_glossary``;
-a test keeps the committed file equal to the rendering). Change a definition here and every mart,
-description and the glossary follow.
-
-    python -m sales360_assets.kpis            # rewrite docs/kpi_glossary.md
+A declarative table (long by design: one entry per KPI) and which mart carries which KPIs. How
+the marts compute with it, and how asset descriptions quote it, is in ``sales360_assets.kpis``;
+``docs/kpi_glossary.md`` is rendered from it by ``sales360_assets.kpis.document``. Change a
+definition here and every mart, description and the glossary follow.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import polars as pl
-
-from sales360_assets.settings import PROJECT_ROOT
-
-GLOSSARY_PATH = PROJECT_ROOT / "docs" / "kpi_glossary.md"
 
 SALES_ANALYTICS = "Sales Analytics (team:sales-analytics)"
 SALES_OPS = "Sales Operations (team:sales-ops)"
@@ -54,7 +45,7 @@ def _order_ref() -> pl.Expr:
     return pl.concat_str([pl.col("channel"), pl.col("order_id")], separator=":")
 
 
-_KPIS: list[KPI] = [
+GLOSSARY: list[KPI] = [
     # --- sales ------------------------------------------------------------------------------------
     KPI(
         "revenue_usd",
@@ -553,8 +544,8 @@ _KPIS: list[KPI] = [
     ),
 ]
 
-KPIS: dict[str, KPI] = {k.name: k for k in _KPIS}
-if len(KPIS) != len(_KPIS):  # pragma: no cover - a duplicate would silently hide a definition
+KPIS: dict[str, KPI] = {k.name: k for k in GLOSSARY}
+if len(KPIS) != len(GLOSSARY):  # pragma: no cover - a duplicate would silently hide a definition
     raise ValueError("duplicate KPI names in the glossary")
 
 # Which mart carries which KPIs: the descriptions and the glossary's "used by" come from here.
@@ -672,108 +663,3 @@ MART_KPIS: dict[str, tuple[str, ...]] = {
         "seasonal_index",
     ),
 }
-
-
-def kpi(name: str) -> KPI:
-    try:
-        return KPIS[name]
-    except KeyError:
-        raise KeyError(f"KPI {name!r} is not in the glossary (sales360_assets/kpis.py)") from None
-
-
-def measure(name: str) -> pl.Expr:
-    """The KPI's aggregation over fact rows, named after the KPI (use inside ``group_by().agg``)."""
-    spec = kpi(name)
-    if spec.aggregate is None:
-        raise ValueError(f"KPI {name!r} is not an aggregation over fact rows")
-    return spec.aggregate().alias(name)
-
-
-def ratio(name: str) -> pl.Expr:
-    """The KPI computed from aggregated columns, named after the KPI (use after the aggregation)."""
-    spec = kpi(name)
-    if spec.derive is None:
-        raise ValueError(f"KPI {name!r} is not derived from other KPIs")
-    return spec.derive().alias(name)
-
-
-def confidential_columns(columns: list[str] | tuple[str, ...]) -> dict[str, str]:
-    """Column -> "confidential" for the KPI columns (and their rank variants) that carry cost, margin or pay."""
-    tags = {}
-    for column in columns:
-        base = "margin_rank" if column.startswith("rank_") else column
-        if base in KPIS and KPIS[base].confidential:
-            tags[column] = "confidential"
-    return tags
-
-
-def column_descriptions(columns: list[str] | tuple[str, ...]) -> dict[str, str]:
-    """Column -> "Label: definition" for the KPI columns of a mart (the catalogue's column docs)."""
-    return {c: f"{KPIS[c].label}: {KPIS[c].definition}" for c in columns if c in KPIS}
-
-
-def describe(mart: str, summary: str) -> str:
-    """An asset description: the mart's summary, then its KPIs with their definitions and formulas."""
-    lines = [summary, "", "KPIs (defined in sales360_assets/kpis.py, glossary in docs/kpi_glossary.md):"]
-    for name in MART_KPIS[mart]:
-        spec = KPIS[name]
-        lines.append(f"- `{name}` — {spec.label}: {spec.definition} Formula: {spec.formula}.")
-    return "\n".join(lines)
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def render_glossary() -> str:
-    """The glossary document for sales leaders: every KPI, where it is used, who owns it."""
-    used_by: dict[str, list[str]] = {name: [] for name in KPIS}
-    for mart, names in MART_KPIS.items():
-        for name in names:
-            used_by[name].append(mart)
-    out = [
-        "# Sales 360 KPI glossary",
-        "",
-        "Every figure in the Sales 360 marts, commission statements and the sales team report is one of "
-        "these KPIs. Each is defined once, in `sales360_assets/kpis.py`; this page is generated from it "
-        "(`python -m sales360_assets.kpis`), so it always says what the numbers are.",
-        "",
-        "- **Definition** — what the number means.",
-        "- **Formula** — how it is computed, for analysts who want to reproduce it.",
-        "- **Grain** — the finest level at which the number is meaningful.",
-        "- **Owner** — the team that decides the definition; ask them before changing it.",
-        "- *Confidential* figures (cost, margin, commission) are tagged `sensitivity: confidential` in "
-        "the data catalogue.",
-        "",
-        "All money is in US dollars, converted from the local currency at the FX rate of the business "
-        "date (quotas: at the rate of the quota month).",
-        "",
-        "| KPI | Column | Unit | Owner |",
-        "| --- | --- | --- | --- |",
-    ]
-    for spec in _KPIS:
-        anchor = spec.name.replace("_", "-")
-        out.append(f"| [{_cell(spec.label)}](#{anchor}) | `{spec.name}` | {_cell(spec.unit)} | {_cell(spec.owner)} |")
-    for spec in _KPIS:
-        out += [
-            "",
-            f'<a id="{spec.name.replace("_", "-")}"></a>',
-            f"## {spec.label}" + (" (confidential)" if spec.confidential else ""),
-            "",
-            f"- **Column:** `{spec.name}` ({spec.unit})",
-            f"- **Definition:** {spec.definition}",
-            f"- **Formula:** {spec.formula}",
-            f"- **Grain:** {spec.grain}",
-            f"- **Owner:** {spec.owner}",
-            f"- **Used by:** {', '.join(f'`{m}`' for m in used_by[spec.name]) or '—'}",
-        ]
-    return "\n".join(out) + "\n"
-
-
-def write_glossary(path: Path = GLOSSARY_PATH) -> Path:
-    path.write_text(render_glossary(), encoding="utf-8")
-    return path
-
-
-if __name__ == "__main__":
-    print(f"wrote {write_glossary(Path(sys.argv[1]) if len(sys.argv) > 1 else GLOSSARY_PATH)}")
