@@ -6,7 +6,6 @@ import json
 from datetime import date
 from pathlib import Path
 
-import dagster as dg
 import polars as pl
 
 from sales360_assets.definitions import build_definitions
@@ -14,6 +13,7 @@ from sales360_assets.lake.delta import DeltaLake, PartitionSelection
 from sales360_assets.settings import REGION_CODES
 from sales360_assets.staging.dead_letters import read_dead_letters
 from sales360_assets_tests.fault_helpers import DAYS, run_job
+from sales360_assets_tests.servers import project_instance
 
 DAY = DAYS[1]  # 2026-03-04
 ALL_REGIONS = PartitionSelection(DAY, DAY, tuple(REGION_CODES))
@@ -34,7 +34,7 @@ def run_day(sources: Path, lake_uri: str, day: date = DAY, regions: tuple[str, .
         "dagster/asset_partition_range_start": f"{day.isoformat()}|{regions[0]}",
         "dagster/asset_partition_range_end": f"{day.isoformat()}|{regions[-1]}",
     }
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         run_job(defs, "daily_sales_job", instance, tags=tags)
 
 

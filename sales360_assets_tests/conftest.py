@@ -21,6 +21,7 @@ from sales360_assets.definitions import build_definitions
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.sample_sources.generator import generate_sources
 from sales360_assets.settings import REGION_CODES
+from sales360_assets_tests.servers import project_instance
 
 # A fixed window keeps every test deterministic whatever today is. Mon 2 – Sun 8 March 2026:
 # a whole week, so weekend FX look-backs are exercised.
@@ -79,5 +80,5 @@ def materialize_into(
 @pytest.fixture(scope="session")
 def materialized(tmp_path_factory: pytest.TempPathFactory, sample_sources: SampleSources) -> Iterator[MaterializedLake]:
     """The whole graph for the window × every region, through a real Dagster instance."""
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         yield materialize_into(tmp_path_factory.mktemp("pipeline"), sample_sources, instance)

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import yaml
 from dagster._core.execution.backfill import BulkActionStatus
 from dagster._core.remote_origin import InProcessCodeLocationOrigin
 from dagster._core.test_utils import InProcessTestWorkspaceLoadTarget, create_test_daemon_workspace_context
@@ -28,7 +27,7 @@ from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._daemon.backfill import execute_backfill_iteration
 from dagster_graphql.test.utils import execute_dagster_graphql
 
-from sales360_assets_tests.servers import LOCAL_PROFILE
+from sales360_assets_tests.servers import project_instance
 
 LOCATION = "sales360_test"
 REPOSITORY = "__repository__"
@@ -127,9 +126,6 @@ def deployment(directory: Path, sources_dir: Path, lake_uri: str) -> Iterator[De
     """A fresh instance whose launcher executes runs synchronously, and a workspace over the code location."""
     definitions_file = write_definitions_file(directory, sources_dir, lake_uri)
     overrides = {
-        # The project's own storage (dagster.yaml), so daemon-launched runs write their events the
-        # way a user's instance does.
-        "storage": yaml.safe_load(LOCAL_PROFILE.read_text())["storage"],
         "run_launcher": {
             "module": "dagster._core.launcher.sync_in_memory_run_launcher",
             "class": "SyncInMemoryRunLauncher",
@@ -141,7 +137,7 @@ def deployment(directory: Path, sources_dir: Path, lake_uri: str) -> Iterator[De
         location_name=LOCATION,
     )
     with (
-        dg.instance_for_test(overrides=overrides) as instance,
+        project_instance(overrides) as instance,
         create_test_daemon_workspace_context(InProcessTestWorkspaceLoadTarget(origin), instance) as context,
     ):
         yield Deployment(instance, context, definitions_file)

@@ -22,6 +22,7 @@ import polars as pl
 from sales360_assets.cli import QUIET_CONSOLE
 from sales360_assets.definitions import build_definitions
 from sales360_assets.lake.delta import DeltaLake, PartitionSelection
+from sales360_assets_tests.servers import project_instance
 
 # Inside the session's sample window (2026-03-02..08). One range run covers emea..uk (Dagster's
 # region order puts na between them): runs cost far more per step than per row.
@@ -66,7 +67,7 @@ def _template(sources_root: str) -> Path:
     atexit.register(shutil.rmtree, root, True)
     lake_uri = str(root / "lake")
     defs = build_definitions(sources_root, lake_uri)
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         run_job(defs, "reference_data_job", instance)
         run_job(
             defs,

@@ -13,13 +13,15 @@ import shutil
 import socket
 import subprocess
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import psycopg2
 import psycopg2.extensions
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 POSTGRES_SCRIPT = REPO / "scripts" / "postgres_server.sh"
@@ -71,6 +73,16 @@ def create_database(server: dict[str, str]) -> str:
 
 
 LOCAL_PROFILE = REPO / "dagster.yaml"
+
+
+def project_instance(overrides: Mapping[str, Any] | None = None) -> AbstractContextManager[dg.DagsterInstance]:
+    """A temporary instance (``dg.instance_for_test``) on the project's own storage from dagster.yaml.
+
+    Tests run on the storage a user's instance has (batched event writes), not Dagster's default;
+    ``instance_for_test`` points DAGSTER_HOME at its folder, which the storage's base_dir reads.
+    """
+    storage = yaml.safe_load(LOCAL_PROFILE.read_text())["storage"]
+    return dg.instance_for_test(overrides={"storage": storage, **(overrides or {})})
 
 
 def instance_from_profile(profile: Path, home: Path) -> dg.DagsterInstance:

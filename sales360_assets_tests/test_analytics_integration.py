@@ -27,6 +27,7 @@ from sales360_assets.reports.forecast_section import FORECAST_PNG
 from sales360_assets.sample_sources.generator import generate_sources
 from sales360_assets.settings import REGION_CODES
 from sales360_assets_tests.conftest import MaterializedLake, SampleSources, materialize_into
+from sales360_assets_tests.servers import project_instance
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("analytics_integration")]
 
@@ -38,7 +39,7 @@ NEW_MARTS = [a.key.to_user_string() for a in [*recommendation_assets, *forecast_
 def lake_ten_weeks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MaterializedLake]:
     root = tmp_path_factory.mktemp("analytics_sources")
     manifest = generate_sources(root, START, END, order_lines=8_000, seed=11)
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         yield materialize_into(
             tmp_path_factory.mktemp("analytics"), SampleSources(root, manifest), instance, START, END
         )

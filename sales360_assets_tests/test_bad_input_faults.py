@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import dagster as dg
 import polars as pl
 import pytest
 
@@ -33,6 +32,7 @@ from sales360_assets_tests.bad_input_helpers import (
 )
 from sales360_assets_tests.conftest import SampleSources
 from sales360_assets_tests.fault_helpers import DAYS, copy_sources, fresh_lake, range_tags, run_job
+from sales360_assets_tests.servers import project_instance
 
 pytestmark = pytest.mark.integration
 
@@ -228,7 +228,7 @@ def test_case4_a_resent_pos_file_counts_once_on_its_own_date(tmp_path: Path, sam
     target.write_text(target.read_text().rstrip("\n") + "\n" + "\n".join([moved, *resent[1:]]) + "\n")
     defs = build_definitions(str(sources), lake.root_uri)
 
-    with dg.instance_for_test() as instance:  # nightly: the second day alone, the first already staged
+    with project_instance() as instance:  # nightly: the second day alone, the first already staged
         run_job(defs, "daily_sales_job", instance, partition=(second, "emea"))
     nightly = {d: pos_revenue(lake, PartitionSelection.single(d, "emea")) for d in (first, second)}
     letters = read_dead_letters(lake, "raw_pos_transactions", PartitionSelection.single(second, "emea"))
@@ -236,7 +236,7 @@ def test_case4_a_resent_pos_file_counts_once_on_its_own_date(tmp_path: Path, sam
     copies = letters.filter(pl.col("reason").str.starts_with("duplicate of"))
     nightly_counts = reconciliation(lake, "raw_pos_transactions", "stg_pos_transactions", both)
 
-    with dg.instance_for_test() as instance:  # the same two days as one range run
+    with project_instance() as instance:  # the same two days as one range run
         run_job(defs, "daily_sales_job", instance, tags=range_tags(first, second, "emea"))
     ranged = {d: pos_revenue(lake, PartitionSelection.single(d, "emea")) for d in (first, second)}
     range_letters = read_dead_letters(lake, "raw_pos_transactions", both)

@@ -29,6 +29,7 @@ from sales360_assets_tests.bad_input_helpers import DAY, pos_file, report
 from sales360_assets_tests.builders import CAMPAIGNS_SCHEMA, dim_customer, fact_opportunity, fact_sales, frame, sale
 from sales360_assets_tests.conftest import SampleSources
 from sales360_assets_tests.fault_helpers import copy_sources, fresh_lake, run_job
+from sales360_assets_tests.servers import project_instance
 
 pytestmark = pytest.mark.integration
 
@@ -127,12 +128,12 @@ def test_case8_a_damaged_data_file_or_log_is_reported_with_table_and_file(
     data_file = next((Path(lake_uri) / "stg_warehouse_fx_rates").glob("*.parquet"))
     intact = data_file.read_bytes()
     data_file.write_bytes(intact[: len(intact) // 2])
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         broken_file = run_job(defs, "daily_sales_job", instance, partition=(DAY, "uk"), raise_on_error=False)
     data_file.write_bytes(intact)
     log = sorted((Path(lake_uri) / "stg_warehouse_fx_rates" / "_delta_log").glob("*.json"))[-1]
     log.write_text(log.read_text()[:120])
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         broken_log = run_job(defs, "daily_sales_job", instance, partition=(DAY, "uk"), raise_on_error=False)
     file_error, log_error = step_failure_text(broken_file), step_failure_text(broken_log)
 
@@ -329,7 +330,7 @@ def test_dead_letter_is_an_asset_downstream_of_every_staging_writer_with_counts(
     defs = build_definitions(str(sample_sources.root), lake_uri)
     graph = defs.resolve_asset_graph()
     upstream = {key.to_user_string() for key in graph.get(dg.AssetKey("dead_letter")).parent_keys}
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         result = dg.materialize([dead_letter], resources={"lake": LakeResource(root_uri=lake_uri)}, instance=instance)
     metadata = result.asset_materializations_for_node("dead_letter")[0].metadata
     letters = read_dead_letters(DeltaLake(lake_uri))

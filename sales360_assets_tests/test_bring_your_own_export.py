@@ -13,7 +13,6 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
-import dagster as dg
 import polars as pl
 import pytest
 
@@ -21,6 +20,7 @@ from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.sample_sources.example_export import write_example_export
 from sales360_assets.settings import SOURCES_ENV
 from sales360_assets_tests.conftest import WINDOW_END, WINDOW_START, SampleSources, materialize_into
+from sales360_assets_tests.servers import project_instance
 
 # Two territories the sample does not have, for the run under a deployment config.
 CUSTOM_REGIONS = """\
@@ -38,7 +38,7 @@ def write_export(root: Path) -> pl.DataFrame:
 def test_a_warehouse_only_dates_only_export_reconciles_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(SOURCES_ENV, raising=False)  # switched off by the missing folders alone
     expected = write_export(tmp_path / "sources")
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         run = materialize_into(tmp_path, SampleSources(tmp_path / "sources", {}), instance)
         lake = run.lake
         facts = lake.read("fact_sales")

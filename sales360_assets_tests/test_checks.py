@@ -35,6 +35,7 @@ from sales360_assets_tests.builders import (
 )
 from sales360_assets_tests.conftest import SampleSources
 from sales360_assets_tests.fault_helpers import fresh_lake, materialized_assets, run_job, table_versions
+from sales360_assets_tests.servers import project_instance
 
 DAY = date(2026, 3, 3)
 MARTS = ("mart_daily_sales", "mart_customer_segment_performance", "mart_product_performance")
@@ -222,7 +223,7 @@ def test_a_failing_blocking_check_stops_the_marts_and_shows_the_broken_rows(
     monkeypatch.setattr(core_transforms, "build_fact_sales", dangling_customer)
     versions = table_versions(lake_uri)
     defs_ = build_definitions(str(sample_sources.root), lake_uri)
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         result = run_job(defs_, "daily_sales_job", instance, partition=(DAY, "emea"), raise_on_error=False)
         plan = plan_partition_retries(instance, ["daily_sales_job"], datetime.now(UTC) + timedelta(days=1))
 
@@ -261,7 +262,7 @@ def test_rows_that_break_the_rules_never_reach_the_table(
     monkeypatch.setattr(core_transforms, "build_fact_sales", negative_quantity)
     versions = table_versions(lake_uri)
     defs_ = build_definitions(str(sample_sources.root), lake_uri)
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         result = run_job(defs_, "daily_sales_job", instance, partition=(DAY, "emea"), raise_on_error=False)
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
@@ -355,7 +356,7 @@ def _materialize(lake_uri: str, selection: list[str]) -> dg.ExecuteInProcessResu
     assets = [*commission_assets, bridge_account_team]
     checks = build_all_checks(assets)
     read_only = [dg.AssetSpec(name) for name in SMALL_LAKE_INPUTS]
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         return dg.materialize(
             [*assets, *checks, *read_only],
             selection=selection,

@@ -26,6 +26,7 @@ from sales360_assets.commissions.assets import commission_assets
 from sales360_assets.definitions import build_definitions
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets_tests.conftest import SampleSources
+from sales360_assets_tests.servers import project_instance
 
 # The three tests are one story on one lake (run, close, cancel; then two tampering cases): one worker, in order.
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("commission_close_scenario")]
@@ -62,7 +63,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, sample_sources: SampleSou
     sources = tmp / "sources"
     shutil.copytree(sample_sources.root, sources)
     lake_uri = str(tmp / "lake")
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         yield Scenario(sources, DeltaLake(lake_uri), lake_uri, build_definitions(str(sources), lake_uri), instance)
 
 

@@ -24,6 +24,7 @@ from sales360_assets.definitions import build_definitions
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets_tests.builders import FX_SCHEMA, QUOTAS_SCHEMA, TEAM_SCHEMA, booking_lines, dim_customer, frame, ts
 from sales360_assets_tests.builders import users as user_rows
+from sales360_assets_tests.servers import project_instance
 
 pytestmark = pytest.mark.integration
 
@@ -75,7 +76,7 @@ class Org:
 
 @pytest.fixture
 def org(tmp_path: Path) -> Iterator[Org]:
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         yield Org(tmp_path, instance)
 
 

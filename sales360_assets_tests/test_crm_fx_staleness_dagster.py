@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
-import dagster as dg
 import polars as pl
 import pytest
 
@@ -24,6 +23,7 @@ from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.settings import FX_MAX_STALENESS_DAYS
 from sales360_assets.staging.dead_letters import read_dead_letters
 from sales360_assets_tests.conftest import SampleSources
+from sales360_assets_tests.servers import project_instance
 
 pytestmark = pytest.mark.integration
 
@@ -54,7 +54,7 @@ def staged(tmp_path_factory: pytest.TempPathFactory, sample_sources: SampleSourc
     fx = pl.read_parquet(fx_file)
     fx.filter((pl.col("currency") != "JPY") | (pl.col("rate_date") <= JPY_FEED_STOPS)).write_parquet(fx_file)
     lake_uri = str(tmp / "lake")
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         result = (
             build_definitions(str(sources), lake_uri)
             .resolve_job_def("reference_data_job")

@@ -26,6 +26,7 @@ from sales360_assets.definitions import build_definitions
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.sources.salesforce import format_sf_datetime
 from sales360_assets_tests.conftest import SampleSources
+from sales360_assets_tests.servers import project_instance
 from sales360_assets_tests.stubs.fixtures import salesforce_stub
 from sales360_assets_tests.stubs.salesforce_stub import SalesforceStub
 from sales360_assets_tests.test_live_end_to_end import crm_records
@@ -68,7 +69,7 @@ def _scenario(
 ) -> tuple[list[str], list[str]]:
     """Extract, apply two territory changes through ``change``, extract again; the rep's dimension rows."""
     rep, first_stamp = _rep_and_first_change(sources)
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         # Version A becomes the org's newest change, so the watermark sits on it and the second
         # extract's look-back window covers it: the window must not delete what it no longer sees.
         change([_version(rep, "before-changes", first_stamp)])

@@ -11,6 +11,7 @@ import dagster as dg
 from sales360_assets.definitions import defs
 from sales360_assets.jobs import all_assets
 from sales360_assets.settings import REGION_CODES
+from sales360_assets_tests.servers import project_instance
 
 
 def test_definitions_load_and_validate() -> None:
@@ -42,7 +43,7 @@ def test_every_asset_carries_its_catalogue_metadata() -> None:
 def test_nightly_schedule_requests_the_trailing_week_as_one_range_run_per_region() -> None:
     """Yesterday alone left late warehouse rows out for good; the last 7 days are re-run each night."""
     tick_time = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         context = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick_time)
         result = defs.resolve_schedule_def("daily_sales_nightly").evaluate_tick(context)
     ranges = sorted(

@@ -63,6 +63,7 @@ from sales360_assets_tests.fault_helpers import (
     snapshot,
     table_versions,
 )
+from sales360_assets_tests.servers import project_instance
 from sales360_assets_tests.stubs.fixtures import salesforce_stub
 
 pytestmark = pytest.mark.integration
@@ -216,7 +217,7 @@ def test_rate_limits_and_outages_are_retried_and_every_record_lands_once(
 ) -> None:
     records = opportunity_records(sample_sources.root)
     asset = build_salesforce_raw_asset("Opportunity", "raw_salesforce_opportunities", retry_policy=FAST_RETRIES)
-    with salesforce_stub({"Opportunity": records}, page_size=50) as org, dg.instance_for_test() as instance:
+    with salesforce_stub({"Opportunity": records}, page_size=50) as org, project_instance() as instance:
         # Each burst outlasts the client's one quick retry, so the step itself must retry, three times:
         # describe 429 ×2, then describe 503 ×2, then a 503 ×2 in the middle of paging.
         org.inject("429", 2)
@@ -268,7 +269,7 @@ def test_a_permanent_source_error_fails_at_once_and_says_what_to_fix(
     asset = build_salesforce_raw_asset("Opportunity", "raw_salesforce_opportunities", retry_policy=FAST_RETRIES)
     with (
         salesforce_stub({"Opportunity": opportunity_records(sample_sources.root)}) as org,
-        dg.instance_for_test() as instance,
+        project_instance() as instance,
     ):
         org.inject("forbidden", 10)
         resources = {
@@ -374,7 +375,7 @@ def test_bad_landing_lines_are_all_dead_lettered_with_their_reason(
     assert [r.partition_key for r in second.requests] == ["2026-03-03|emea"]
     request = second.requests[0]
     defs = build_definitions(str(sources), lake_uri)
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         result = defs.resolve_job_def("pos_landing_job").execute_in_process(
             instance=instance, partition_key=request.partition_key, tags=request.tags
         )
@@ -437,7 +438,7 @@ def test_an_added_source_column_is_merged_into_the_tables(tmp_path: Path, sample
     other_before = snapshot(lake, "raw_pos_transactions", PartitionSelection.single(DAYS[0], "emea"))
 
     defs = build_definitions(str(sources), lake_uri)
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         run_job(defs, "daily_sales_job", instance, partition=(day, "emea"))
 
     raw_pos = lake.read("raw_pos_transactions")
@@ -473,7 +474,7 @@ def test_a_removed_required_column_fails_naming_it_and_changes_no_table(
     versions = table_versions(lake_uri)
 
     defs = build_definitions(str(sources), lake_uri)
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         result = run_job(defs, "pos_landing_job", instance, partition=(day, "emea"), raise_on_error=False)
         assert not result.success
         failure = step_events(result, "STEP_FAILURE")[0].step_failure_data
@@ -600,7 +601,7 @@ def test_rerun_and_range_versus_per_partition_runs_give_identical_tables(
 
     from_range = state()  # the template wrote DAYS as one range run per region
     defs = build_definitions(str(sample_sources.root), lake_uri)
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         for day in selection.dates:
             run_job(defs, "daily_sales_job", instance, partition=(day, "emea"))
         per_partition = state()
@@ -625,7 +626,7 @@ def test_an_unwritable_lake_fails_before_any_extraction_or_write(tmp_path: Path,
     blocker.write_text("a file where the lake's parent directory should be")
     lake_uri = str(blocker / "lake")
     defs = build_definitions(str(sample_sources.root), lake_uri)
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         result = run_job(defs, "daily_sales_job", instance, partition=(DAYS[0], "emea"), raise_on_error=False)
     assert not result.success
     assert materialized_assets(result) == set()
@@ -662,7 +663,7 @@ def test_malformed_sla_config_is_refused_when_the_definitions_load(
 
 def test_an_unknown_region_is_refused_before_any_write(tmp_path: Path, sample_sources: SampleSources) -> None:
     defs = build_definitions(str(sample_sources.root), str(tmp_path / "lake"))
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         with pytest.raises(dg.DagsterUnknownPartitionError, match="mars"):
             defs.resolve_job_def("daily_sales_job").execute_in_process(
                 instance=instance, partition_key="2026-03-03|mars"

@@ -29,6 +29,7 @@ from sales360_assets.freshness import (
 )
 from sales360_assets.partitions import date_region_partitions
 from sales360_assets.sensors import alert_on_breaches, build_sla_alert_sensor
+from sales360_assets_tests.servers import project_instance
 
 TODAY = datetime.now(UTC).date()
 YESTERDAY = TODAY - timedelta(days=1)
@@ -58,7 +59,7 @@ def report(instance: dg.DagsterInstance, day: date, regions: list[str], asset: s
 def test_a_breach_then_its_recovery_are_each_sent_once_and_the_check_follows() -> None:
     notifier = LogNotifier()
     log = Log()
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         report(instance, YESTERDAY - timedelta(days=1), ["emea", "uk"])
         report(instance, YESTERDAY, ["uk"])
         first, cursor = alert_on_breaches(instance, CONFIG, AFTER_DEADLINE, None, notifier, log)
@@ -97,7 +98,7 @@ def test_the_sensor_sends_a_breach_once_through_the_notifier_and_records_only_ch
     """Changed from test_sensors.py's sensor test: the cursor now holds open and closed breaches."""
     notifier = LogNotifier()
     sensor = build_sla_alert_sensor(CONFIG, notifier_factory=lambda _log: notifier, clock=lambda: AFTER_DEADLINE)
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         first = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
         second = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=first.cursor))
         history = instance.event_log_storage.get_asset_check_execution_history(check_key(FACTS, "fact_sales"), limit=10)
@@ -109,7 +110,7 @@ def test_the_sensor_sends_a_breach_once_through_the_notifier_and_records_only_ch
 
 def test_a_partition_written_during_its_own_day_does_not_count_on_a_real_instance() -> None:
     today_due = DailyPartitionSla("today", "d", ("fact_sales",), time(6, 0), 1, ("emea",), lookback_days=1)
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         report(instance, TODAY, ["emea"])  # written now, while today is not over
         [status] = evaluate_slas(
             instance, today_due.deadline_for(TODAY) + timedelta(minutes=1), SlaConfig((today_due,), ("t",))
@@ -137,7 +138,7 @@ def stub_fact_sales(context: dg.AssetExecutionContext) -> None:
 
 def test_a_rerun_in_progress_of_delivered_partitions_stays_met_and_alerts_nothing() -> None:
     checks = build_sla_checks(CONFIG, clock=lambda: AFTER_DEADLINE)
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         for day in (YESTERDAY - timedelta(days=1), YESTERDAY):
             for region in ("emea", "uk"):
                 dg.materialize([stub_fact_sales], partition_key=f"{day}|{region}", instance=instance)

@@ -16,6 +16,7 @@ from sales360_assets.definitions import build_definitions
 from sales360_assets.identity.assets import identity_assets
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets_tests.conftest import MaterializedLake
+from sales360_assets_tests.servers import project_instance
 
 # One story on one copied lake (re-run, then an email change): one worker, in order.
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("identity_assets")]
@@ -43,7 +44,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, materialized: Materialize
     shutil.copytree(materialized.sources.root, tmp / "sources")
     shutil.copytree(materialized.lake_uri, tmp / "lake")
     lake_uri = str(tmp / "lake")
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         yield Scenario(
             tmp / "sources", DeltaLake(lake_uri), lake_uri, build_definitions(str(tmp / "sources"), lake_uri), instance
         )

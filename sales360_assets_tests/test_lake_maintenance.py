@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import dagster as dg
 import polars as pl
 import pytest
 
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.lake.maintenance import maintain_table
 from sales360_assets_tests.conftest import WINDOW_START, SampleSources, materialize_into
+from sales360_assets_tests.servers import project_instance
 
 
 def _batch(first: int) -> pl.DataFrame:
@@ -46,7 +46,7 @@ def test_maintenance_compacts_checkpoints_and_vacuums_all_but_the_kept_versions(
 
 @pytest.mark.integration
 def test_the_maintenance_job_keeps_what_the_ledger_check_reads(sample_sources: SampleSources, tmp_path: Path) -> None:
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         lake = materialize_into(tmp_path, sample_sources, instance, WINDOW_START, WINDOW_START + timedelta(days=1))
         rows = {name: lake.lake.row_count(name) for name in ("fact_sales", "commission_ledger", "dim_customer")}
 

@@ -25,6 +25,7 @@ from sales360_assets.partitions import PartitionTagConflictError, keys_for, run_
 from sales360_assets_tests.conftest import SampleSources
 from sales360_assets_tests.daemon_harness import BulkActionStatus, deployment
 from sales360_assets_tests.fault_helpers import RUN_COLUMNS, range_tags
+from sales360_assets_tests.servers import project_instance
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +64,7 @@ def clean_build(tmp_path_factory: pytest.TempPathFactory, sample_sources: Sample
     """The requested partitions built one region at a time by range runs: what every path must equal."""
     lake_uri = str(tmp_path_factory.mktemp("clean") / "lake")
     defs = build_definitions(str(sample_sources.root), lake_uri)
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         defs.resolve_job_def("reference_data_job").execute_in_process(instance=instance, run_config=QUIET_CONSOLE)
         for region in REGIONS:
             defs.resolve_job_def("daily_sales_job").execute_in_process(
@@ -128,7 +129,7 @@ def test_a_run_over_days_without_source_rows_says_so(tmp_path: Path, sample_sour
     lake_uri = str(tmp_path / "lake")
     defs = build_definitions(str(sample_sources.root), lake_uri)
     empty_start, empty_end = date(2026, 4, 1), date(2026, 4, 2)  # after the sample window
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         defs.resolve_job_def("reference_data_job").execute_in_process(instance=instance, run_config=QUIET_CONSOLE)
         result = defs.resolve_job_def("daily_sales_job").execute_in_process(
             instance=instance, tags=range_tags(empty_start, empty_end, "uk"), run_config=QUIET_CONSOLE

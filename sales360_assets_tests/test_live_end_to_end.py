@@ -24,6 +24,7 @@ from sales360_assets.lake.delta import DeltaLake, PartitionSelection
 from sales360_assets.settings import REGION_CODES
 from sales360_assets.sources.contract import SALESFORCE_OBJECTS, WAREHOUSE_TABLES
 from sales360_assets_tests.conftest import WINDOW_START, MaterializedLake, SampleSources, materialize_into
+from sales360_assets_tests.servers import project_instance
 from sales360_assets_tests.stubs.bigquery_stub import BigQueryStub
 from sales360_assets_tests.stubs.fixtures import bigquery_stub, salesforce_stub, table_from_contract
 from sales360_assets_tests.stubs.salesforce_stub import SalesforceStub
@@ -75,7 +76,7 @@ def live_run(tmp_path_factory: pytest.TempPathFactory, sample_sources: SampleSou
     with (
         salesforce_stub(crm_records(sample_sources.root), page_size=200) as sf,
         bigquery_stub(warehouse_tables(sample_sources.root)) as bq,
-        dg.instance_for_test() as instance,
+        project_instance() as instance,
     ):
         monkeypatch.setenv("SALESFORCE_INSTANCE_URL", sf.url)
         monkeypatch.setenv("SALESFORCE_SESSION_ID", sf.preset_session_id)

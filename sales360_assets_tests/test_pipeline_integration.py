@@ -15,6 +15,7 @@ from sales360_assets.lake.delta import DeltaLake, PartitionSelection
 from sales360_assets.settings import REGION_CODES
 from sales360_assets.staging.dead_letters import DEAD_LETTER_TABLE, read_dead_letters
 from sales360_assets_tests.conftest import WINDOW_END, WINDOW_START, MaterializedLake, SampleSources, materialize_into
+from sales360_assets_tests.servers import project_instance
 
 pytestmark = pytest.mark.integration
 
@@ -171,7 +172,7 @@ def test_range_run_equals_per_partition_runs(
     """One run over a date range gives the same rows as one run per date × region."""
     days = [WINDOW_START + timedelta(days=2), WINDOW_START + timedelta(days=3)]
     regions = ["emea", "uk"]
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         single = materialize_into(tmp_path, sample_sources, instance, days[0], days[0])  # builds reference tables
         job = single.defs.resolve_job_def("daily_sales_job")
         for day in days:

@@ -20,6 +20,7 @@ from sales360_assets.sensors.pos_landing import (
 )
 from sales360_assets.sources.landing import LandingZone, business_day_closes_at, store_timezone
 from sales360_assets.sources.resources import LandingZoneResource
+from sales360_assets_tests.servers import project_instance
 
 HEADER = "transaction_id,line_no,store_id,transaction_ts,sku,quantity,unit_price,discount,currency,loyalty_id,customer_name,customer_email,customer_phone"
 STORES_HEADER = "store_id,store_name,region,country,city,currency,opened_on,timezone\n"
@@ -67,7 +68,7 @@ def test_first_enable_records_what_the_lake_holds_and_starts_no_run(tmp_path: Pa
         )
         return sensor.evaluate_tick(context)
 
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         # The deployment already loaded every partition (what `./dev up` / the nightly job does).
         for day in days:
             for region in ("emea", "uk"):
@@ -191,7 +192,7 @@ def test_the_sensor_reports_its_skip_reason_in_the_tick(tmp_path: Path) -> None:
     drop(landing, today + timedelta(days=1), "na-001")  # tomorrow's business day is not over anywhere
     sensor = build_pos_landing_sensor(settle=timedelta(0))
     location = build_definitions(str(tmp_path), str(tmp_path / "lake"))
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         result = sensor.evaluate_tick(
             dg.build_sensor_context(
                 instance=instance, resources={"landing": LandingZoneResource(root=str(landing))}, definitions=location

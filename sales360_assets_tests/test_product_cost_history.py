@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import dagster as dg
 import polars as pl
 import pytest
 
@@ -22,6 +21,7 @@ from sales360_assets.sources.contract import WAREHOUSE_TABLES
 from sales360_assets.staging import warehouse
 from sales360_assets_tests.builders import fact_sales, sale
 from sales360_assets_tests.conftest import SampleSources, materialize_into
+from sales360_assets_tests.servers import project_instance
 from sales360_assets_tests.test_bring_your_own_export import write_export
 from sales360_assets_tests.test_core_transforms import CRM_PRODUCTS_SCHEMA
 
@@ -103,7 +103,7 @@ def test_each_sale_is_costed_at_the_cost_of_its_day(tmp_path: Path, monkeypatch:
     monkeypatch.delenv(SOURCES_ENV, raising=False)
     expected = write_export(tmp_path / "sources")
     add_cost_history(tmp_path / "sources")
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         lake = materialize_into(tmp_path, SampleSources(tmp_path / "sources", {}), instance).lake
     sold = expected.filter(pl.col("sku") == "SKU-000")
     assert sold["order_date"].min() < CHANGED_ON <= sold["order_date"].max(), "the export must sell on both sides"

@@ -13,7 +13,7 @@ import pytest
 
 from sales360_assets.run_health import WORKER_HOST_TAG, WORKER_PID_TAG, fail_dead_runs
 from sales360_assets_tests.conftest import SampleSources
-from sales360_assets_tests.servers import LOCAL_PROFILE, instance_from_profile
+from sales360_assets_tests.servers import LOCAL_PROFILE, instance_from_profile, project_instance
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -102,7 +102,7 @@ def test_runs_killed_mid_extract_are_failed_and_the_next_run_completes(
 
 
 def test_live_workers_and_other_hosts_are_left_alone() -> None:
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         gone = subprocess.Popen([sys.executable, "-c", "pass"])
         gone.wait()  # reaped: its pid names no process now
         here, elsewhere = socket.gethostname(), "another-host.example"

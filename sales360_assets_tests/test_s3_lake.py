@@ -25,6 +25,7 @@ from sales360_assets.cli import materialize_window
 from sales360_assets.definitions import build_definitions
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets_tests.conftest import SampleSources
+from sales360_assets_tests.servers import project_instance
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("s3")]
 
@@ -62,7 +63,7 @@ def test_a_window_materializes_into_delta_tables_on_s3(
     monkeypatch.setenv("SALES360_DATA_DIR", str(tmp_path))
     lake_uri = f"s3://{BUCKET}/lake"
     defs = build_definitions(str(sample_sources.root), lake_uri)
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         materialize_window(defs, instance, START, END, [REGION], log=lambda _: None)
         fact_event = instance.get_latest_materialization_event(dg.AssetKey("fact_sales"))
 

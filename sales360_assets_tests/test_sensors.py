@@ -45,6 +45,7 @@ from sales360_assets.staging.dead_letters import read_dead_letters
 from sales360_assets.staging.quality import DEAD_LETTER_SCHEMA
 from sales360_assets_tests.conftest import SampleSources
 from sales360_assets_tests.fault_helpers import WebhookSink, fresh_lake, snapshot
+from sales360_assets_tests.servers import project_instance
 
 HEADER = "transaction_id,line_no,store_id,transaction_ts,sku,quantity,unit_price,discount,currency,loyalty_id,customer_name,customer_email,customer_phone"
 STORES = "store_id,store_name,region,country,city,currency,opened_on\nemea-001,Berlin,emea,DE,Berlin,EUR,2021-01-01\nuk-001,Leeds,uk,GB,Leeds,GBP,2021-01-01\n"
@@ -144,7 +145,7 @@ def test_the_landing_sensor_keeps_its_cursor_between_ticks(tmp_path: Path) -> No
     sensor = build_pos_landing_sensor(settle=timedelta(0))
     resources = {"landing": LandingZoneResource(root=str(root))}
     location = build_definitions(str(tmp_path), str(tmp_path / "lake"))  # resolves the partitioned job
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         first = sensor.evaluate_tick(
             dg.build_sensor_context(instance=instance, resources=resources, definitions=location)
         )
@@ -189,7 +190,7 @@ def plan_at(instance: dg.DagsterInstance, now: datetime, **settings: Any) -> Ret
 
 def test_transient_partition_failures_are_relaunched_with_growing_delays_up_to_a_cap() -> None:
     key = "2026-03-03|emea"
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         failed = launch(instance, "transient", partition=key)
         assert not failed.success
         # The step already retried once (its RetryPolicy); the partition is still failed.
@@ -223,7 +224,7 @@ def test_transient_partition_failures_are_relaunched_with_growing_delays_up_to_a
 
 def test_permanent_failures_successes_and_dagster_run_retries_are_left_alone() -> None:
     later = datetime.now(UTC) + timedelta(days=1)
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         assert not launch(instance, "permanent", partition="2026-03-04|uk").success
         assert not launch(instance, "transient", partition="2026-03-05|na").success
         assert launch(instance, "success", partition="2026-03-05|na").success  # fixed by a later run
@@ -241,7 +242,7 @@ def test_a_failed_range_run_is_relaunched_as_one_range_per_region_and_the_sensor
         "dagster/asset_partition_range_start": "2026-03-02|uk",
         "dagster/asset_partition_range_end": "2026-03-04|uk",
     }
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         failed = launch(instance, "transient", tags=tags)
         assert not failed.success
         sensor = build_failed_partition_retry_sensor(
@@ -359,7 +360,7 @@ def test_replay_after_the_missing_fx_rate_arrives_empties_the_dead_letters(
 
     # The GBP feed is missing: re-staging the partition dead-letters every GBP line.
     lake.overwrite("stg_warehouse_fx_rates", rates.filter(pl.col("currency") != "GBP"))
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         defs_.resolve_job_def("dead_letter_replay_job").execute_in_process(
             instance=instance, partition_key=f"{day}|{region}"
         )
@@ -432,7 +433,7 @@ def sla_config() -> SlaConfig:
 def test_a_breach_is_alerted_once_and_an_undelivered_alert_is_retried() -> None:
     now = datetime.now(UTC)
     due = sla_config().slas[0].due_date_at(now)
-    with dg.instance_for_test() as instance, WebhookSink(statuses=[500]) as sink:
+    with project_instance() as instance, WebhookSink(statuses=[500]) as sink:
         instance.report_runless_asset_event(dg.AssetMaterialization("fact_sales", partition=f"{due}|emea"))
         now = datetime.now(UTC)  # after the write: an evaluation only sees what happened before its time
         webhook = WebhookNotifier(sink.url)
@@ -468,7 +469,7 @@ def test_a_breach_is_alerted_once_and_an_undelivered_alert_is_retried() -> None:
 def test_the_alert_sensor_evaluates_partition_by_partition_through_the_notifier() -> None:
     log = LogNotifier()
     sensor = build_sla_alert_sensor(sla_config(), notifier_factory=lambda _log: log)
-    with dg.instance_for_test() as instance:
+    with project_instance() as instance:
         first = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
         second = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=first.cursor))
     assert len(log.sent) == 1 and log.sent[0].state == "BREACHED"
