@@ -8,6 +8,8 @@ fact_sales partition as a lazy scan (only the columns they need are read) and ru
 computed from commission credit and feeds the statements, so it lives in ``commissions/``.
 """
 
+from collections.abc import Callable
+
 import dagster as dg
 import polars as pl
 
@@ -50,6 +52,29 @@ def _metadata(mart: str, schema: dict[str, pl.DataType], revenue_lineage: bool =
     return metadata
 
 
+def _mart(
+    name: str,
+    schema: dict[str, pl.DataType],
+    summary: str,
+    *,
+    owners: list[str] = OWNERS,
+    confidential: bool = False,
+    partitioned: bool = False,
+    revenue_lineage: bool = True,
+) -> Callable[[Callable[..., object]], dg.AssetsDefinition]:
+    """The asset decorator every mart shares: column docs, owner, and the glossary's KPIs in the description."""
+    return dg.asset(
+        name=name,
+        metadata=_metadata(name, schema, revenue_lineage),
+        group_name=GROUP,
+        owners=owners,
+        kinds=KINDS,
+        description=kpis.describe(name, summary),
+        tags=CONFIDENTIAL if confidential else None,
+        **(PARTITIONED if partitioned else {}),
+    )
+
+
 def _facts(fact_sales: pl.LazyFrame) -> pl.DataFrame:
     return fact_sales.select(FACT_COLUMNS).collect()
 
@@ -57,31 +82,23 @@ def _facts(fact_sales: pl.LazyFrame) -> pl.DataFrame:
 # --- sales -------------------------------------------------------------------------------------
 
 
-@dg.asset(
-    metadata=_metadata("mart_daily_sales", sales.MART_DAILY_SALES_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description="Daily sales by date × region × channel: revenue, units, orders, average order value, "
-    "cost and gross margin (USD).",
-    tags=CONFIDENTIAL,
-    **PARTITIONED,
+@_mart(
+    "mart_daily_sales",
+    sales.MART_DAILY_SALES_SCHEMA,
+    "Daily sales by date × region × channel: revenue, units, orders, average order value, cost and gross margin (USD).",
+    confidential=True,
+    partitioned=True,
 )
 def mart_daily_sales(fact_sales: pl.DataFrame) -> pl.DataFrame:
     return sales.build_mart_daily_sales(fact_sales)
 
 
-@dg.asset(
-    metadata=_metadata("mart_sales_performance", sales.MART_SALES_PERFORMANCE_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description=kpis.describe(
-        "mart_sales_performance",
-        "Sales by date × region × channel × product category × customer segment.",
-    ),
-    tags=CONFIDENTIAL,
-    **PARTITIONED,
+@_mart(
+    "mart_sales_performance",
+    sales.MART_SALES_PERFORMANCE_SCHEMA,
+    "Sales by date × region × channel × product category × customer segment.",
+    confidential=True,
+    partitioned=True,
 )
 def mart_sales_performance(
     fact_sales: pl.DataFrame, dim_customer: pl.DataFrame, dim_product: pl.DataFrame
@@ -89,15 +106,10 @@ def mart_sales_performance(
     return sales.build_mart_sales_performance(fact_sales, dim_customer, dim_product)
 
 
-@dg.asset(
-    metadata=_metadata("mart_promotion_effectiveness", sales.MART_PROMOTION_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description=kpis.describe(
-        "mart_promotion_effectiveness",
-        "Promotion effectiveness by month × region × channel: discounted (is_promoted) against full-price lines.",
-    ),
+@_mart(
+    "mart_promotion_effectiveness",
+    sales.MART_PROMOTION_SCHEMA,
+    "Promotion effectiveness by month × region × channel: discounted (is_promoted) against full-price lines.",
 )
 def mart_promotion_effectiveness(fact_sales: pl.LazyFrame) -> pl.DataFrame:
     return sales.build_mart_promotion_effectiveness(_facts(fact_sales))
@@ -106,27 +118,20 @@ def mart_promotion_effectiveness(fact_sales: pl.LazyFrame) -> pl.DataFrame:
 # --- customers ---------------------------------------------------------------------------------
 
 
-@dg.asset(
-    metadata=_metadata("mart_customer_segment_performance", customers.MART_CUSTOMER_SEGMENT_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description="Customer-segment performance by date × region: revenue, units, orders, customers, "
-    "average order value and order frequency.",
-    **PARTITIONED,
+@_mart(
+    "mart_customer_segment_performance",
+    customers.MART_CUSTOMER_SEGMENT_SCHEMA,
+    "Customer-segment performance by date × region (KPIs below).",
+    partitioned=True,
 )
 def mart_customer_segment_performance(fact_sales: pl.DataFrame, dim_customer: pl.DataFrame) -> pl.DataFrame:
     return customers.build_mart_customer_segment_performance(fact_sales, dim_customer)
 
 
-@dg.asset(
-    metadata=_metadata("mart_customer_segment_monthly", customers.MART_SEGMENT_MONTHLY_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description=kpis.describe(
-        "mart_customer_segment_monthly", "Customer-segment performance by month (all regions and channels)."
-    ),
+@_mart(
+    "mart_customer_segment_monthly",
+    customers.MART_SEGMENT_MONTHLY_SCHEMA,
+    "Customer-segment performance by month (all regions and channels).",
 )
 def mart_customer_segment_monthly(fact_sales: pl.LazyFrame, dim_customer: pl.DataFrame) -> pl.DataFrame:
     return customers.build_mart_customer_segment_monthly(_facts(fact_sales), dim_customer)
@@ -135,31 +140,24 @@ def mart_customer_segment_monthly(fact_sales: pl.LazyFrame, dim_customer: pl.Dat
 # --- products ----------------------------------------------------------------------------------
 
 
-@dg.asset(
-    metadata=_metadata("mart_product_performance", products.MART_PRODUCT_PERFORMANCE_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description="Product performance by date × region: revenue, units, cost, gross margin, and margin "
-    "ranks (most and least profitable).",
-    tags=CONFIDENTIAL,
-    **PARTITIONED,
+@_mart(
+    "mart_product_performance",
+    products.MART_PRODUCT_PERFORMANCE_SCHEMA,
+    "Product performance by date × region: revenue, units, cost, gross margin, and margin ranks (most and "
+    "least profitable).",
+    confidential=True,
+    partitioned=True,
 )
 def mart_product_performance(fact_sales: pl.DataFrame, dim_product: pl.DataFrame) -> pl.DataFrame:
     return products.build_mart_product_performance(fact_sales, dim_product)
 
 
-@dg.asset(
-    metadata=_metadata("mart_product_profitability", products.MART_PRODUCT_PROFITABILITY_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description=kpis.describe(
-        "mart_product_profitability",
-        "Most and least profitable products and categories per month, all regions and channels "
-        "(level = product | category; ranks by gross margin within month and level).",
-    ),
-    tags=CONFIDENTIAL,
+@_mart(
+    "mart_product_profitability",
+    products.MART_PRODUCT_PROFITABILITY_SCHEMA,
+    "Most and least profitable products and categories per month, all regions and channels "
+    "(level = product | category; ranks by gross margin within month and level).",
+    confidential=True,
 )
 def mart_product_profitability(fact_sales: pl.LazyFrame, dim_product: pl.DataFrame) -> pl.DataFrame:
     return products.build_mart_product_profitability(_facts(fact_sales), dim_product)
@@ -175,16 +173,11 @@ class PipelineAlertConfig(dg.Config):
     months_running: int = 3
 
 
-@dg.asset(
-    metadata=_metadata("mart_pipeline", pipeline.MART_PIPELINE_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description=kpis.describe(
-        "mart_pipeline",
-        "Pipeline health per month × region × opportunity type: volume, win rate, deal size, cycle length, "
-        "velocity, open pipeline, and the low win-rate alert (threshold and run length are run config).",
-    ),
+@_mart(
+    "mart_pipeline",
+    pipeline.MART_PIPELINE_SCHEMA,
+    "Pipeline health per month × region × opportunity type: volume, win rate, deal size, cycle length, "
+    "velocity, open pipeline, and the low win-rate alert (threshold and run length are run config).",
 )
 def mart_pipeline(config: PipelineAlertConfig, fact_opportunity: pl.DataFrame) -> dg.Output:
     mart = pipeline.build_mart_pipeline(fact_opportunity, config.win_rate_threshold_pct, config.months_running)
@@ -199,16 +192,11 @@ def mart_pipeline(config: PipelineAlertConfig, fact_opportunity: pl.DataFrame) -
     )
 
 
-@dg.asset(
-    metadata=_metadata("mart_funnel_conversion", pipeline.MART_FUNNEL_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description=kpis.describe(
-        "mart_funnel_conversion",
-        "Stage-to-stage conversion on the standard funnel (regional stage names mapped in core/funnel.py) per "
-        "region × creation month.",
-    ),
+@_mart(
+    "mart_funnel_conversion",
+    pipeline.MART_FUNNEL_SCHEMA,
+    "Stage-to-stage conversion on the standard funnel (regional stage names mapped in core/funnel.py) per "
+    "region × creation month.",
 )
 def mart_funnel_conversion(fact_opportunity: pl.DataFrame) -> pl.DataFrame:
     return pipeline.build_mart_funnel_conversion(fact_opportunity)
@@ -217,16 +205,13 @@ def mart_funnel_conversion(fact_opportunity: pl.DataFrame) -> pl.DataFrame:
 # --- campaigns and seasonality -----------------------------------------------------------------
 
 
-@dg.asset(
-    metadata=_metadata("mart_campaign_effectiveness", campaigns.MART_CAMPAIGN_SCHEMA, revenue_lineage=False),
-    group_name=GROUP,
+@_mart(
+    "mart_campaign_effectiveness",
+    campaigns.MART_CAMPAIGN_SCHEMA,
+    "Campaign effectiveness: deals and revenue influenced per campaign, with cost and ROI where the cost is "
+    "known; '(no campaign)' holds deal revenue without one.",
     owners=["team:marketing-analytics"],
-    kinds=KINDS,
-    description=kpis.describe(
-        "mart_campaign_effectiveness",
-        "Campaign effectiveness: deals and revenue influenced per campaign, with cost and ROI where the cost "
-        "is known; '(no campaign)' holds deal revenue without one.",
-    ),
+    revenue_lineage=False,
 )
 def mart_campaign_effectiveness(
     fact_sales: pl.LazyFrame, fact_opportunity: pl.DataFrame, stg_salesforce_campaigns: pl.DataFrame
@@ -234,16 +219,11 @@ def mart_campaign_effectiveness(
     return campaigns.build_mart_campaign_effectiveness(_facts(fact_sales), fact_opportunity, stg_salesforce_campaigns)
 
 
-@dg.asset(
-    metadata=_metadata("mart_seasonality", seasonality.MART_SEASONALITY_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description=kpis.describe(
-        "mart_seasonality",
-        "Weekly (day of week) and yearly (month of year) seasonal indices per region and overall ('all'), "
-        "with the peaks (rank 1) and troughs they imply.",
-    ),
+@_mart(
+    "mart_seasonality",
+    seasonality.MART_SEASONALITY_SCHEMA,
+    "Weekly (day of week) and yearly (month of year) seasonal indices per region and overall ('all'), with "
+    "the peaks (rank 1) and troughs they imply.",
 )
 def mart_seasonality(fact_sales: pl.LazyFrame) -> pl.DataFrame:
     return seasonality.build_mart_seasonality(_facts(fact_sales))

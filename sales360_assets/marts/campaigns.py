@@ -11,8 +11,6 @@ import polars as pl
 from sales360_assets.frames import conform
 from sales360_assets.kpis import measure
 
-NO_CAMPAIGN = "(no campaign)"
-
 MART_CAMPAIGN_SCHEMA: dict[str, pl.DataType] = {
     "campaign_id": pl.String(),
     "campaign_name": pl.String(),
@@ -28,6 +26,10 @@ MART_CAMPAIGN_SCHEMA: dict[str, pl.DataType] = {
     "campaign_cost_usd": pl.Float64(),
     "campaign_roi_pct": pl.Float64(),
 }
+
+
+# The row of the deals without a campaign, so the rows add up to all deal revenue.
+NO_CAMPAIGN = "(no campaign)"
 
 
 def build_mart_campaign_effectiveness(
@@ -63,12 +65,7 @@ def build_mart_campaign_effectiveness(
         pl.col("booking_date").is_not_null().sum().alias("deals_won"),
     )
     live = campaigns.filter(~pl.col("is_deleted").fill_null(False)).select(
-        "campaign_id",
-        "campaign_name",
-        "campaign_type",
-        "status",
-        "start_date",
-        "end_date",
+        pl.col("campaign_id", "campaign_name", "campaign_type", "status", "start_date", "end_date"),
         pl.col("budgeted_cost").alias("budgeted_cost_usd"),
         pl.col("actual_cost").alias("campaign_cost_usd"),
     )

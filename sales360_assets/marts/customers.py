@@ -16,28 +16,26 @@ import polars as pl
 from sales360_assets.frames import conform
 from sales360_assets.kpis import measure, ratio
 
-UNKNOWN_SEGMENT = "Unknown"
-
-MART_CUSTOMER_SEGMENT_SCHEMA: dict[str, pl.DataType] = {
-    "date": pl.Date(),
-    "region": pl.String(),
+# What both segment marts publish per segment, in this order, after their own grain column(s).
+_SEGMENT_TOTALS: dict[str, pl.DataType] = {
     "segment": pl.String(),
     "revenue_usd": pl.Float64(),
     "units": pl.Float64(),
     "orders": pl.Int64(),
     "customers": pl.Int64(),
     "average_order_value_usd": pl.Float64(),
+}
+
+MART_CUSTOMER_SEGMENT_SCHEMA: dict[str, pl.DataType] = {
+    "date": pl.Date(),
+    "region": pl.String(),
+    **_SEGMENT_TOTALS,
     "order_frequency": pl.Float64(),
 }
 
 MART_SEGMENT_MONTHLY_SCHEMA: dict[str, pl.DataType] = {
     "month": pl.Date(),
-    "segment": pl.String(),
-    "revenue_usd": pl.Float64(),
-    "units": pl.Float64(),
-    "orders": pl.Int64(),
-    "customers": pl.Int64(),
-    "average_order_value_usd": pl.Float64(),
+    **_SEGMENT_TOTALS,
     "average_selling_price_usd": pl.Float64(),
     "order_frequency": pl.Float64(),
     "repeat_customers": pl.Int64(),
@@ -60,6 +58,10 @@ def customer_identity() -> pl.Expr:
         # shared member they became a single customer with every order (repeat rate 100 %).
         .otherwise(pl.concat_str([pl.lit("anonymous"), pl.col("channel"), pl.col("order_id")], separator=":"))
     )
+
+
+# The segment of a line whose customer dim_customer does not know.
+UNKNOWN_SEGMENT = "Unknown"
 
 
 def with_segment(fact_sales: pl.DataFrame | pl.LazyFrame, dim_customer: pl.DataFrame) -> pl.DataFrame | pl.LazyFrame:

@@ -17,8 +17,6 @@ import polars as pl
 from sales360_assets.frames import conform
 from sales360_assets.kpis import measure, ratio
 
-UNMAPPED = "Unmapped"
-
 MART_PRODUCT_PERFORMANCE_SCHEMA: dict[str, pl.DataType] = {
     "date": pl.Date(),
     "region": pl.String(),
@@ -62,6 +60,10 @@ def product_lookup(dim_product: pl.DataFrame) -> pl.DataFrame:
         pl.col("subcategory").alias("_subcategory"),
         pl.col("is_unknown_member").alias("_unknown"),
     )
+
+
+# Category, subcategory and name prefix of a SKU no catalogue knows.
+UNMAPPED = "Unmapped"
 
 
 def product_columns() -> list[pl.Expr]:
