@@ -9,19 +9,19 @@ computed from commission credit and feeds the statements, so it lives in ``commi
 """
 
 from collections.abc import Callable
+from typing import Any
 
 import dagster as dg
 import polars as pl
 
-from sales360_assets import kpis
-from sales360_assets.core.assets import column_metadata, lineage
+from sales360_assets.catalogue import kpi_asset
+from sales360_assets.core.assets import lineage
 from sales360_assets.marts import campaigns, customers, pipeline, products, sales, seasonality
 from sales360_assets.marts.columns import describe_columns
 from sales360_assets.partitions import date_region_partitions, single_run_backfill
 
 OWNERS = ["team:sales-analytics"]
 GROUP = "marts"
-KINDS = {"polars", "delta"}
 CONFIDENTIAL = {"sensitivity": "confidential"}
 PARTITIONED = {"partitions_def": date_region_partitions, "backfill_policy": single_run_backfill}
 FACT_COLUMNS = (
@@ -42,16 +42,6 @@ FACT_COLUMNS = (
 )
 
 
-def _metadata(mart: str, schema: dict[str, pl.DataType], revenue_lineage: bool = True) -> dict[str, object]:
-    """The mart's column schema (every column described; cost and margin tagged) and revenue lineage."""
-    columns = list(schema)
-    descriptions = kpis.column_descriptions(columns) | describe_columns(mart, columns)
-    metadata = column_metadata(schema, descriptions, kpis.confidential_columns(columns))
-    if revenue_lineage and "revenue_usd" in schema:
-        metadata |= lineage({"revenue_usd": [("fact_sales", "net_amount_usd")]})
-    return metadata
-
-
 def _mart(
     name: str,
     schema: dict[str, pl.DataType],
@@ -61,15 +51,19 @@ def _mart(
     confidential: bool = False,
     partitioned: bool = False,
     revenue_lineage: bool = True,
-) -> Callable[[Callable[..., object]], dg.AssetsDefinition]:
-    """The asset decorator every mart shares: column docs, owner, and the glossary's KPIs in the description."""
-    return dg.asset(
-        name=name,
-        metadata=_metadata(name, schema, revenue_lineage),
-        group_name=GROUP,
+) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+    """``kpi_asset`` for a mart: its non-KPI columns described (``marts/columns.py``), revenue lineage."""
+    lineage_metadata = {}
+    if revenue_lineage and "revenue_usd" in schema:
+        lineage_metadata = lineage({"revenue_usd": [("fact_sales", "net_amount_usd")]})
+    return kpi_asset(
+        name,
+        schema,
+        summary,
+        group=GROUP,
         owners=owners,
-        kinds=KINDS,
-        description=kpis.describe(name, summary),
+        docs=describe_columns(name, list(schema)),
+        metadata=lineage_metadata,
         tags=CONFIDENTIAL if confidential else None,
         **(PARTITIONED if partitioned else {}),
     )
