@@ -17,8 +17,7 @@ from sales360_assets.commissions.assets import commission_assets
 from sales360_assets.core.assets import core_assets
 from sales360_assets.forecast.assets import forecast_assets
 from sales360_assets.identity.assets import identity_assets
-from sales360_assets.marts.assets import mart_assets
-from sales360_assets.marts.performance_assets import partitioned_performance_mart_assets, reporting_mart_assets
+from sales360_assets.marts.assets import partitioned_mart_assets, reporting_mart_assets
 from sales360_assets.raw.assets import raw_assets
 from sales360_assets.recommendations.assets import recommendation_assets
 from sales360_assets.reports.assets import report_assets
@@ -40,8 +39,7 @@ all_assets: list[dg.AssetsDefinition] = [
     *raw_assets,
     *staging_assets,
     *core_assets,
-    *mart_assets,
-    *partitioned_performance_mart_assets,
+    *partitioned_mart_assets,
     *reporting_assets,
 ]
 partitioned_assets = [a for a in all_assets if a.partitions_def is not None]

@@ -21,7 +21,8 @@ from sales360_assets.commissions.plan import DEFAULT_PLAN_PATH, PlanError, load_
 from sales360_assets.definitions import build_definitions
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.lake.io_manager import LakeResource
-from sales360_assets.marts import performance as marts
+from sales360_assets.marts.campaigns import build_mart_campaign_effectiveness
+from sales360_assets.marts.customers import build_mart_customer_segment_monthly
 from sales360_assets.staging.dead_letter_asset import dead_letter
 from sales360_assets.staging.dead_letters import read_dead_letters
 from sales360_assets_tests import test_core_transforms as core_cases
@@ -257,7 +258,7 @@ def test_case10_campaign_revenue_counts_won_deals_and_each_web_order_once() -> N
         {"is_deleted": False},
     )
     c1 = (
-        marts.build_mart_campaign_effectiveness(fact, deals, campaigns)
+        build_mart_campaign_effectiveness(fact, deals, campaigns)
         .filter(pl.col("campaign_id") == "C1")
         .row(0, named=True)
     )
@@ -280,7 +281,7 @@ def test_case10_anonymous_walk_in_buyers_are_not_one_repeat_customer() -> None:
             sale("pos:P3:1", MARCH_9, 30.0, **walk_in),
         ]
     )
-    row = marts.build_mart_customer_segment_monthly(fact, dim_customer()).row(0, named=True)
+    row = build_mart_customer_segment_monthly(fact, dim_customer()).row(0, named=True)
     report(
         "case10_anonymous_walk_ins",
         customers=row["customers"],

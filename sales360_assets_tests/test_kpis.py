@@ -12,22 +12,22 @@ from sales360_assets.forecast.assets import FORECAST_SCHEMA
 from sales360_assets.jobs import all_assets
 from sales360_assets.kpis.document import GLOSSARY_PATH, render_glossary
 from sales360_assets.kpis.glossary import KPIS, MART_KPIS
-from sales360_assets.marts import performance, transforms
+from sales360_assets.marts import campaigns, customers, pipeline, products, sales, seasonality
 from sales360_assets.recommendations import basket, category_spend, cross_sell, recommend
 from sales360_assets.reports.figures import FIGURES_SCHEMA
 
 MART_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
-    "mart_daily_sales": transforms.MART_DAILY_SALES_SCHEMA,
-    "mart_customer_segment_performance": transforms.MART_CUSTOMER_SEGMENT_SCHEMA,
-    "mart_product_performance": transforms.MART_PRODUCT_PERFORMANCE_SCHEMA,
-    "mart_sales_performance": performance.MART_SALES_PERFORMANCE_SCHEMA,
-    "mart_product_profitability": performance.MART_PRODUCT_PROFITABILITY_SCHEMA,
-    "mart_customer_segment_monthly": performance.MART_SEGMENT_MONTHLY_SCHEMA,
-    "mart_promotion_effectiveness": performance.MART_PROMOTION_SCHEMA,
-    "mart_pipeline": performance.MART_PIPELINE_SCHEMA,
-    "mart_funnel_conversion": performance.MART_FUNNEL_SCHEMA,
-    "mart_campaign_effectiveness": performance.MART_CAMPAIGN_SCHEMA,
-    "mart_seasonality": performance.MART_SEASONALITY_SCHEMA,
+    "mart_daily_sales": sales.MART_DAILY_SALES_SCHEMA,
+    "mart_customer_segment_performance": customers.MART_CUSTOMER_SEGMENT_SCHEMA,
+    "mart_product_performance": products.MART_PRODUCT_PERFORMANCE_SCHEMA,
+    "mart_sales_performance": sales.MART_SALES_PERFORMANCE_SCHEMA,
+    "mart_product_profitability": products.MART_PRODUCT_PROFITABILITY_SCHEMA,
+    "mart_customer_segment_monthly": customers.MART_SEGMENT_MONTHLY_SCHEMA,
+    "mart_promotion_effectiveness": sales.MART_PROMOTION_SCHEMA,
+    "mart_pipeline": pipeline.MART_PIPELINE_SCHEMA,
+    "mart_funnel_conversion": pipeline.MART_FUNNEL_SCHEMA,
+    "mart_campaign_effectiveness": campaigns.MART_CAMPAIGN_SCHEMA,
+    "mart_seasonality": seasonality.MART_SEASONALITY_SCHEMA,
     "mart_rep_quota_attainment": attainment.MART_REP_ATTAINMENT_SCHEMA,
     "commission_statement_lines": statements.STATEMENT_LINE_SCHEMA,
     "commission_statements": statements.STATEMENT_SCHEMA,
@@ -66,8 +66,6 @@ def test_each_marts_kpis_are_its_columns(mart: str) -> None:
 def test_asset_descriptions_quote_the_glossary() -> None:
     described = {spec.key.to_user_string(): spec.description or "" for a in all_assets for spec in a.specs}
     for mart, names in MART_KPIS.items():
-        if mart in ("mart_daily_sales", "mart_customer_segment_performance", "mart_product_performance"):
-            continue  # the date × region marts predate the glossary; their columns carry the definitions
         for name in names:
             assert KPIS[name].definition in described[mart], (mart, name)
 
@@ -94,7 +92,7 @@ def test_measures_and_ratios_compute_the_documented_formulas() -> None:
 
 
 def test_confidential_kpis_are_tagged() -> None:
-    tags = kpis.confidential_columns(list(performance.MART_PRODUCT_PROFITABILITY_SCHEMA))
+    tags = kpis.confidential_columns(list(products.MART_PRODUCT_PROFITABILITY_SCHEMA))
     assert {"cost_usd", "gross_margin_usd", "gross_margin_pct", "rank_most_profitable"} <= set(tags)
     assert "revenue_usd" not in tags
     assert FIGURES_SCHEMA  # the report's table is documented too

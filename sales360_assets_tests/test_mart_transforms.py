@@ -10,11 +10,9 @@ import polars as pl
 import pytest
 
 from sales360_assets.core.transforms import DIM_CUSTOMER_SCHEMA, DIM_PRODUCT_SCHEMA, FACT_SALES_SCHEMA
-from sales360_assets.marts.transforms import (
-    build_mart_customer_segment_performance,
-    build_mart_daily_sales,
-    build_mart_product_performance,
-)
+from sales360_assets.marts.customers import build_mart_customer_segment_performance
+from sales360_assets.marts.products import build_mart_product_performance
+from sales360_assets.marts.sales import build_mart_daily_sales
 
 D1, D2 = date(2024, 3, 5), date(2024, 3, 6)
 UNMAPPED_KEY = "k-unmapped"

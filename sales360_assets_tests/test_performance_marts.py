@@ -7,7 +7,12 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from sales360_assets.marts import performance as marts
+from sales360_assets.marts.campaigns import NO_CAMPAIGN, build_mart_campaign_effectiveness
+from sales360_assets.marts.customers import build_mart_customer_segment_monthly
+from sales360_assets.marts.pipeline import build_mart_funnel_conversion, build_mart_pipeline
+from sales360_assets.marts.products import build_mart_product_profitability
+from sales360_assets.marts.sales import build_mart_promotion_effectiveness, build_mart_sales_performance
+from sales360_assets.marts.seasonality import ALL_REGIONS, build_mart_seasonality
 from sales360_assets_tests.builders import (
     CAMPAIGNS_SCHEMA,
     dim_customer,
@@ -51,7 +56,7 @@ def _row(frame_: pl.DataFrame, **keys: object) -> dict[str, object]:
 
 
 def test_sales_performance_by_date_region_channel_category_segment(fact: pl.DataFrame) -> None:
-    mart = marts.build_mart_sales_performance(fact, dim_customer(), dim_product())
+    mart = build_mart_sales_performance(fact, dim_customer(), dim_product())
     home = _row(mart, date=D1, region="na", channel="web", category="Home", segment="Consumer")
     assert (home["revenue_usd"], home["units"], home["orders"], home["average_order_value_usd"]) == (
         100.0,
@@ -68,7 +73,7 @@ def test_sales_performance_by_date_region_channel_category_segment(fact: pl.Data
 
 
 def test_product_profitability_ranks_products_and_categories_per_month(fact: pl.DataFrame) -> None:
-    mart = marts.build_mart_product_profitability(fact, dim_product())
+    mart = build_mart_product_profitability(fact, dim_product())
     march = mart.filter(pl.col("month") == MARCH)
     products = march.filter(pl.col("level") == "product").select(
         "sku", "product_name", "revenue_usd", "gross_margin_usd", "rank_most_profitable", "rank_least_profitable"
@@ -89,7 +94,7 @@ def test_product_profitability_ranks_products_and_categories_per_month(fact: pl.
 
 
 def test_customer_segment_monthly_counts_repeat_buyers(fact: pl.DataFrame) -> None:
-    mart = marts.build_mart_customer_segment_monthly(fact, dim_customer())
+    mart = build_mart_customer_segment_monthly(fact, dim_customer())
     consumer = _row(mart, month=MARCH, segment="Consumer")
     assert (consumer["revenue_usd"], consumer["units"], consumer["orders"], consumer["customers"]) == (180.0, 4.0, 2, 1)
     assert (consumer["average_order_value_usd"], consumer["average_selling_price_usd"]) == (90.0, 45.0)
@@ -108,7 +113,7 @@ def test_customer_segment_monthly_counts_repeat_buyers(fact: pl.DataFrame) -> No
 
 
 def test_promotion_effectiveness_splits_discounted_lines_and_converts_discounts(fact: pl.DataFrame) -> None:
-    mart = marts.build_mart_promotion_effectiveness(fact)
+    mart = build_mart_promotion_effectiveness(fact)
     promoted = _row(mart, month=MARCH, region="na", channel="web", is_promoted=True)
     assert (promoted["revenue_usd"], promoted["orders"], promoted["discount_usd"]) == (100.0, 1, 10.0)
     assert promoted["discount_rate_pct"] == pytest.approx(10.0 / 110.0 * 100.0)
@@ -150,7 +155,7 @@ def test_pipeline_kpis_and_the_three_months_running_alert() -> None:
         {"region": "uk", "created_date": date(2024, 2, 5), "close_date": date(2024, 5, 20), "amount_usd": 700.0,
          "funnel_stage": "Proposal", "is_closed": False},
     ]  # fmt: skip
-    mart = marts.build_mart_pipeline(fact_opportunity(rows), win_rate_threshold_pct=20.0, months_running=3)
+    mart = build_mart_pipeline(fact_opportunity(rows), win_rate_threshold_pct=20.0, months_running=3)
     new = mart.filter(pl.col("region") == "na", pl.col("opportunity_type") == "New Business").sort("month")
     assert new.filter(pl.col("month") <= months[3]).select(
         "win_rate_pct", "months_below_threshold_running", "low_win_rate_alert"
@@ -167,7 +172,7 @@ def test_pipeline_kpis_and_the_three_months_running_alert() -> None:
 
 def test_funnel_conversion_from_the_furthest_stage_reached() -> None:
     rows = [{"created_date": date(2024, 3, 3), "furthest_stage_order": s} for s in (1, 1, 2, 3, 6, 6)]
-    mart = marts.build_mart_funnel_conversion(fact_opportunity(rows))
+    mart = build_mart_funnel_conversion(fact_opportunity(rows))
     assert mart.select("stage", "next_stage", "deals_reached", "deals_advanced").rows() == [
         ("Prospecting", "Qualification", 6, 4),
         ("Qualification", "Needs Analysis", 4, 3),
@@ -202,7 +207,7 @@ def test_campaign_effectiveness_revenue_deals_cost_and_roi(fact: pl.DataFrame) -
         CAMPAIGNS_SCHEMA,
         {"is_deleted": False},
     )
-    mart = marts.build_mart_campaign_effectiveness(fact, deals, campaigns)
+    mart = build_mart_campaign_effectiveness(fact, deals, campaigns)
     c1 = _row(mart, campaign_id="C1")
     assert (c1["influenced_deals"], c1["deals_won"], c1["influenced_revenue_usd"]) == (2, 2, 480.0)  # CRM + web order
     assert (c1["campaign_cost_usd"], c1["campaign_roi_pct"]) == (240.0, 100.0)
@@ -213,7 +218,7 @@ def test_campaign_effectiveness_revenue_deals_cost_and_roi(fact: pl.DataFrame) -
         0.0,
         None,
     )
-    none = _row(mart, campaign_id=marts.NO_CAMPAIGN)
+    none = _row(mart, campaign_id=NO_CAMPAIGN)
     assert (none["influenced_deals"], none["influenced_revenue_usd"]) == (1, 0.0)
     assert "C3" not in mart["campaign_id"].to_list()
     # Reconciliation: the rows add up to every deal line in fact_sales.
@@ -227,7 +232,7 @@ def test_seasonality_indices_and_peaks() -> None:
     lines = fact_sales(
         [sale(f"web:S{i}:1", d, profile[d.weekday()]) for i, d in enumerate(days) if profile[d.weekday()]]
     )
-    mart = marts.build_mart_seasonality(lines)
+    mart = build_mart_seasonality(lines)
     weekly = mart.filter(pl.col("region") == "na", pl.col("index_type") == "weekly").sort("period")
     assert weekly["seasonal_index"].to_list() == pytest.approx([70 / 60, 0.0, 35 / 60, 35 / 60, 35 / 60, 3.5, 35 / 60])
     assert weekly.filter(pl.col("is_peak"))["period_name"].to_list() == ["Saturday"]
@@ -238,4 +243,4 @@ def test_seasonality_indices_and_peaks() -> None:
     for index_type in ("weekly", "yearly"):
         part = mart.filter(pl.col("index_type") == index_type)
         assert part.filter(pl.col("region") == "na")["revenue_usd"].sum() == pytest.approx(840.0)
-        assert part.filter(pl.col("region") == marts.ALL_REGIONS)["revenue_usd"].sum() == pytest.approx(840.0)
+        assert part.filter(pl.col("region") == ALL_REGIONS)["revenue_usd"].sum() == pytest.approx(840.0)

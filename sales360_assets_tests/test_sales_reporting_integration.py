@@ -10,7 +10,7 @@ import pytest
 
 from sales360_assets.commissions import statements as commissions
 from sales360_assets.jobs import reporting_assets
-from sales360_assets.marts.performance import ALL_REGIONS
+from sales360_assets.marts.seasonality import ALL_REGIONS
 from sales360_assets.reports.charts import DASHBOARD_PNG, KPI_TREND_PNG
 from sales360_assets.reports.sales_team_report import REPORT_FILE
 from sales360_assets_tests.conftest import MaterializedLake

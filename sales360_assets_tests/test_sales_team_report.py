@@ -9,7 +9,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from sales360_assets.marts import performance, transforms
+from sales360_assets.marts.campaigns import build_mart_campaign_effectiveness
+from sales360_assets.marts.customers import build_mart_customer_segment_performance
+from sales360_assets.marts.pipeline import build_mart_pipeline
+from sales360_assets.marts.products import build_mart_product_performance
+from sales360_assets.marts.sales import build_mart_daily_sales, build_mart_sales_performance
+from sales360_assets.marts.seasonality import build_mart_seasonality
 from sales360_assets.reports.charts import DASHBOARD_PNG, KPI_TREND_PNG
 from sales360_assets.reports.periods import PeriodRequestError, resolve_period
 from sales360_assets.reports.sales_team_report import (
@@ -103,14 +108,14 @@ def marts() -> ReportInputs:
     )
     campaigns = frame([{"campaign_id": "C1", "campaign_name": "Spring", "actual_cost": 500.0}], CAMPAIGNS_SCHEMA)
     return ReportInputs(
-        daily_sales=transforms.build_mart_daily_sales(fact),
-        segments=transforms.build_mart_customer_segment_performance(fact, dim_customer()),
-        products=transforms.build_mart_product_performance(fact, dim_product()),
-        sales_performance=performance.build_mart_sales_performance(fact, dim_customer(), dim_product()),
-        seasonality=performance.build_mart_seasonality(fact),
+        daily_sales=build_mart_daily_sales(fact),
+        segments=build_mart_customer_segment_performance(fact, dim_customer()),
+        products=build_mart_product_performance(fact, dim_product()),
+        sales_performance=build_mart_sales_performance(fact, dim_customer(), dim_product()),
+        seasonality=build_mart_seasonality(fact),
         attainment=attainment,
-        pipeline=performance.build_mart_pipeline(deals),
-        campaigns=performance.build_mart_campaign_effectiveness(fact, deals, campaigns),
+        pipeline=build_mart_pipeline(deals),
+        campaigns=build_mart_campaign_effectiveness(fact, deals, campaigns),
     )
 
 

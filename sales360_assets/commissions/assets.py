@@ -5,16 +5,17 @@ Everything here is confidential: the assets carry ``sensitivity: confidential`` 
 money, rate and attainment column in their column schema.
 """
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from typing import Any
 
 import dagster as dg
 import polars as pl
 
-from sales360_assets import kpis
+from sales360_assets.catalogue import kpi_asset, kpi_metadata
 from sales360_assets.commissions import attainment, credit, ledger, periods, statements
 from sales360_assets.commissions.plan import DEFAULT_PLAN_PATH, CommissionPlan, load_plan
-from sales360_assets.core.assets import column_metadata, lineage
+from sales360_assets.core.assets import lineage
 from sales360_assets.lake.io_manager import LakeResource
 
 OWNERS = ["team:sales-comp"]
@@ -43,10 +44,42 @@ CONFIDENTIAL_COLUMNS = frozenset(
 )
 
 
+def _confidential(schema: dict[str, pl.DataType]) -> dict[str, str]:
+    return {c: "confidential" for c in schema if c in CONFIDENTIAL_COLUMNS}
+
+
 def _metadata(schema: dict[str, pl.DataType]) -> dict[str, object]:
-    columns = list(schema)
-    sensitivity = {c: "confidential" for c in columns if c in CONFIDENTIAL_COLUMNS}
-    return column_metadata(schema, kpis.column_descriptions(columns), sensitivity)
+    """Column schema of a commission table without KPIs of its own: money and pay tagged confidential."""
+    return kpi_metadata(schema, sensitivity=_confidential(schema))
+
+
+def _asset(
+    name: str,
+    schema: dict[str, pl.DataType],
+    summary: str,
+    *,
+    group: str = GROUP,
+    owners: list[str] = OWNERS,
+    docs: dict[str, str] | None = None,
+    pii: dict[str, str] | None = None,
+    **asset_args: Any,
+) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+    """``kpi_asset`` for a confidential commission table: money, rate and attainment columns tagged too."""
+    sensitivity = _confidential(schema) | (pii or {})
+    asset_args |= {"kinds": KINDS, "tags": CONFIDENTIAL}
+    return kpi_asset(
+        name, schema, summary, group=group, owners=owners, docs=docs, sensitivity=sensitivity, **asset_args
+    )
+
+
+def _blocking_check(name: str, asset: str, description: str) -> list[dg.AssetCheckSpec]:
+    """A check that stops the run before anything downstream reads a table that broke it."""
+    return [dg.AssetCheckSpec(name, asset=asset, blocking=True, description=description)]
+
+
+def _quotas(mart_rep_quota_attainment: pl.DataFrame) -> dict[tuple[str, date], float]:
+    """(user_id, month) -> quota in USD: what the statements band attainment against."""
+    return statements.quota_lookup(monthly_rep_attainment(mart_rep_quota_attainment))
 
 
 class CommissionPlanConfig(dg.Config):
@@ -90,19 +123,20 @@ def commission_credit_lines(fact_booking_line: pl.DataFrame, bridge_account_team
     )
 
 
-@dg.asset(
-    metadata=_metadata(attainment.MART_REP_ATTAINMENT_SCHEMA),
-    group_name="marts",
+# A mart (the UI's marts group), kept with the commission code: it is computed from
+# commission_credit_lines and the statements read it, so placing it in marts/ would make the two
+# packages import each other.
+@_asset(
+    "mart_rep_quota_attainment",
+    attainment.MART_REP_ATTAINMENT_SCHEMA,
+    "Rep performance against quota by month and quarter (period_type), with the manager roll-up "
+    "(level = manager). Quotas converted to USD at the FX rate of the quota month. A quarter has a quota only "
+    "when all three months do; a manager is measured over the reps with a quota (reps_with_quota of reps; "
+    "team_credited_bookings_usd is the whole team's); is_complete says every rep had a quota for the period.",
+    group="marts",
     owners=["team:sales-ops"],
-    kinds=KINDS,
-    description=kpis.describe(
-        "mart_rep_quota_attainment",
-        "Rep performance against quota by month and quarter (period_type), with the manager roll-up "
-        "(level = manager). Quotas converted to USD at the FX rate of the quota month. A quarter has a quota only "
-        "when all three months do; a manager is measured over the reps with a quota (reps_with_quota of reps; "
-        "team_credited_bookings_usd is the whole team's); is_complete says every rep had a quota for the period.",
-    ),
-    tags=CONFIDENTIAL,
+    docs=attainment.MART_REP_ATTAINMENT_COLUMNS,
+    pii=attainment.MART_REP_ATTAINMENT_PII,
 )
 def mart_rep_quota_attainment(
     commission_credit_lines: pl.DataFrame,
@@ -132,14 +166,11 @@ def monthly_rep_attainment(mart: pl.DataFrame) -> pl.DataFrame:
     "the open month it posts to. Recorded once (key credit_line_id + event_seq), never rewritten: the single "
     "source of commission statements. See sales360_assets/commissions/ledger.py.",
     tags=CONFIDENTIAL,
-    check_specs=[
-        dg.AssetCheckSpec(
-            "ledger_keeps_every_event",
-            asset="commission_ledger",
-            blocking=True,
-            description="Every event the previous materialization left is still there, unchanged.",
-        )
-    ],
+    check_specs=_blocking_check(
+        "ledger_keeps_every_event",
+        "commission_ledger",
+        "Every event the previous materialization left is still there, unchanged.",
+    ),
 )
 def commission_ledger(
     context: dg.AssetExecutionContext,
@@ -193,29 +224,20 @@ def _closed_month_differences(computed: pl.DataFrame, frozen: pl.DataFrame | Non
     return differing
 
 
-@dg.asset(
-    metadata=_metadata(statements.STATEMENT_LINE_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description=kpis.describe(
+@_asset(
+    "commission_statement_lines",
+    statements.STATEMENT_LINE_SCHEMA,
+    "Every line of every monthly commission statement, computed from commission_ledger: bookings at base "
+    "rate × the month's accelerator (rounded half-up to the cent per line), the cap adjustment, and for each "
+    "later change (cancellation within the clawback window, deletion, correction, re-win) the exact "
+    "difference it makes to the month it affects, re-banded and re-capped, posted in the first open month "
+    "and linked to the booking line and ledger event. Closed months are served from their frozen copy. "
+    "Plan: sales360_assets/commissions/plan.yaml.",
+    check_specs=_blocking_check(
+        "closed_months_unchanged",
         "commission_statement_lines",
-        "Every line of every monthly commission statement, computed from commission_ledger: bookings at base "
-        "rate × the month's accelerator (rounded half-up to the cent per line), the cap adjustment, and for each "
-        "later change (cancellation within the clawback window, deletion, correction, re-win) the exact "
-        "difference it makes to the month it affects, re-banded and re-capped, posted in the first open month "
-        "and linked to the booking line and ledger event. Closed months are served from their frozen copy. "
-        "Plan: sales360_assets/commissions/plan.yaml.",
+        "Recomputing a closed month from the ledger gives exactly its frozen lines.",
     ),
-    tags=CONFIDENTIAL,
-    check_specs=[
-        dg.AssetCheckSpec(
-            "closed_months_unchanged",
-            asset="commission_statement_lines",
-            blocking=True,
-            description="Recomputing a closed month from the ledger gives exactly its frozen lines.",
-        )
-    ],
 )
 def commission_statement_lines(
     config: CommissionPlanConfig,
@@ -225,7 +247,7 @@ def commission_statement_lines(
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
     plan = config.load()
     delta = lake.get_lake()
-    quotas = statements.quota_lookup(monthly_rep_attainment(mart_rep_quota_attainment))
+    quotas = _quotas(mart_rep_quota_attainment)
     computed = statements.build_statement_lines(commission_ledger, quotas, plan)
     closed = periods.closed_months(delta)
     frozen = periods.frozen_lines(delta)
@@ -250,26 +272,17 @@ def commission_statement_lines(
     )
 
 
-@dg.asset(
-    metadata=_metadata(statements.STATEMENT_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description=kpis.describe(
+@_asset(
+    "commission_statements",
+    statements.STATEMENT_SCHEMA,
+    "Monthly commission statement per rep: bookings, credited amount, quota, attainment, rate applied "
+    "(accelerator band and multiplier), commission, cap, clawback and other adjustments, payout — Decimal "
+    "USD, each total the sum of its rounded lines (commission_statement_lines). Closed months are frozen.",
+    check_specs=_blocking_check(
+        "payout_equals_lines",
         "commission_statements",
-        "Monthly commission statement per rep: bookings, credited amount, quota, attainment, rate applied "
-        "(accelerator band and multiplier), commission, cap, clawback and other adjustments, payout — Decimal "
-        "USD, each total the sum of its rounded lines (commission_statement_lines). Closed months are frozen.",
+        "Each statement's payout equals the sum of its lines, to the cent.",
     ),
-    tags=CONFIDENTIAL,
-    check_specs=[
-        dg.AssetCheckSpec(
-            "payout_equals_lines",
-            asset="commission_statements",
-            blocking=True,
-            description="Each statement's payout equals the sum of its lines, to the cent.",
-        )
-    ],
 )
 def commission_statements(
     config: CommissionPlanConfig,
@@ -280,7 +293,7 @@ def commission_statements(
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
     plan = config.load()
     delta = lake.get_lake()
-    quotas = statements.quota_lookup(monthly_rep_attainment(mart_rep_quota_attainment))
+    quotas = _quotas(mart_rep_quota_attainment)
     closed = periods.closed_months(delta)
     computed = statements.build_statements(commission_statement_lines, quotas, dim_sales_rep, plan)
     result = computed.filter(~pl.col("statement_month").is_in(closed))

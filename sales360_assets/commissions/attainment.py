@@ -76,6 +76,27 @@ MART_REP_ATTAINMENT_SCHEMA: dict[str, pl.DataType] = {
     "attainment_pct": pl.Float64(),
 }
 
+# The mart's non-KPI columns for the catalogue (quota_usd, credited_bookings_usd and attainment_pct
+# are described by the KPI glossary). Personal data: the rep's and the manager's name.
+MART_REP_ATTAINMENT_COLUMNS: dict[str, str] = {
+    "period_type": "month or quarter.",
+    "period_start": "First day of the period.",
+    "period_end": "Last day of the period (inclusive).",
+    "level": "rep (one rep) or manager (the roll-up of the reps assigned to the manager for the period).",
+    "user_id": "Salesforce User Id of the rep, or of the manager on manager rows.",
+    "name": "The rep's (or manager's) name on the period's last day (dim_sales_rep).",
+    "title": "Job title on the period's last day (dim_sales_rep).",
+    "region": "Sales region code on the period's last day (dim_sales_rep).",
+    "territory": "Sales territory on the period's last day (dim_sales_rep).",
+    "manager_id": "User Id of the rep's (or manager's) own manager on the period's last day.",
+    "manager_name": "Name of that manager.",
+    "reps": "Reps the row covers: 1 on rep rows; the reps assigned to the manager on manager rows.",
+    "reps_with_quota": "Of those reps, how many have a quota for every month of the period.",
+    "is_complete": "True when every rep of the row has a quota for every month of the period.",
+    "team_credited_bookings_usd": "Everything credited to the row's reps, with a quota or not.",
+}
+MART_REP_ATTAINMENT_PII: dict[str, str] = {"name": "pii", "manager_name": "pii"}
+
 
 def quotas_in_usd(quotas: pl.DataFrame, fx_rates: pl.DataFrame) -> pl.DataFrame:
     """Each live quota converted at its month's rate (module docstring, step 1); null when no rate."""

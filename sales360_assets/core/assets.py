@@ -7,6 +7,7 @@ import polars as pl
 
 from sales360_assets.checks import validate_before_write
 from sales360_assets.core import product_cost, transforms
+from sales360_assets.core.columns import SENSITIVITY, core_descriptions
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.lake.io_manager import LakeResource, table_schema
 from sales360_assets.partitions import (
@@ -19,27 +20,6 @@ from sales360_assets.settings import partitions_start_date
 OWNERS = ["team:sales-data-platform"]
 GROUP = "core"
 KINDS = {"polars", "delta"}
-
-PII = {"customer_name": "pii", "email_normalized": "pii", "email": "pii", "name": "pii"}
-MARGIN = {
-    "unit_cost_usd": "confidential",
-    "cost_usd": "confidential",
-    "gross_margin_usd": "confidential",
-    "gross_margin_pct": "confidential",
-}
-FACT_SALES_COLUMNS = {
-    "sales_line_id": "Unique line id: channel:order:line (web, pos) or crm:<OpportunityLineItem Id>.",
-    "channel": "web | pos | crm. CRM deals fulfilled as web orders (Web_Order_Id__c set) are excluded here.",
-    "net_amount_local": "Net amount in the original currency (gross − discount), from staging.",
-    "fx_rate": "USD per unit of `currency`: latest rate on or before the business date (staging).",
-    "fx_rate_date": "Date of the FX rate applied, for audit.",
-    "net_amount_usd": "Revenue in USD = net_amount_local × fx_rate, converted at ingestion (staging).",
-    "unit_cost_usd": "Standard unit cost valid on the sale date (dim_product_cost, type 2); null when unmapped.",
-    "cost_usd": "quantity × unit_cost_usd, the cost valid on the sale date (0 for unmapped products, flagged).",
-    "gross_margin_usd": "net_amount_usd − cost_usd.",
-    "customer_key": "dim_customer key (MD5 of the natural key; unknown members for unidentified buyers).",
-    "product_key": "dim_product key; the unmapped member when the SKU is in no catalogue (sku kept).",
-}
 
 
 def column_metadata(
@@ -62,8 +42,13 @@ def lineage(columns: dict[str, list[tuple[str, str]]]) -> dict[str, object]:
     }
 
 
+def _metadata(table: str, schema: dict[str, pl.DataType]) -> dict[str, object]:
+    """The core table's column schema: every column described, personal data and cost tagged (core/columns.py)."""
+    return column_metadata(schema, core_descriptions(table), SENSITIVITY.get(table))
+
+
 @dg.asset(
-    metadata=column_metadata(transforms.DIM_DATE_SCHEMA),
+    metadata=_metadata("dim_date", transforms.DIM_DATE_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -74,7 +59,7 @@ def dim_date() -> pl.DataFrame:
 
 
 @dg.asset(
-    metadata=column_metadata(transforms.DIM_REGION_SCHEMA),
+    metadata=_metadata("dim_region", transforms.DIM_REGION_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -85,7 +70,7 @@ def dim_region(stg_salesforce_users: pl.DataFrame) -> pl.DataFrame:
 
 
 @dg.asset(
-    metadata=column_metadata(transforms.DIM_PRODUCT_SCHEMA, sensitivity={"standard_cost_usd": "confidential"}),
+    metadata=_metadata("dim_product", transforms.DIM_PRODUCT_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -98,19 +83,7 @@ def dim_product(stg_warehouse_products: pl.DataFrame, stg_salesforce_products: p
 
 
 @dg.asset(
-    metadata=column_metadata(
-        product_cost.DIM_PRODUCT_COST_SCHEMA,
-        {
-            "product_cost_key": "Surrogate key of the cost version (product_key, valid_from).",
-            "product_key": "The product (dim_product.product_key).",
-            "valid_from": "First day the cost applies (inclusive); the first version also covers earlier sales.",
-            "valid_to": "Day the next cost version starts (exclusive); 9999-12-31 for the current one.",
-            "cost_valid_from": "The date the source gave for this cost (null: no history, valid always).",
-            "standard_cost_usd": "Standard unit cost in USD in force from valid_from.",
-            "is_current": "True for the cost in force today.",
-        },
-        sensitivity={"standard_cost_usd": "confidential"},
-    ),
+    metadata=_metadata("dim_product_cost", product_cost.DIM_PRODUCT_COST_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -124,7 +97,7 @@ def dim_product_cost(stg_warehouse_product_cost_history: pl.DataFrame) -> pl.Dat
 
 
 @dg.asset(
-    metadata=column_metadata(transforms.DIM_CUSTOMER_SCHEMA, sensitivity=PII),
+    metadata=_metadata("dim_customer", transforms.DIM_CUSTOMER_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -139,7 +112,7 @@ def dim_customer(
 
 
 @dg.asset(
-    metadata=column_metadata(transforms.DIM_SALES_REP_SCHEMA, sensitivity=PII),
+    metadata=_metadata("dim_sales_rep", transforms.DIM_SALES_REP_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -147,13 +120,14 @@ def dim_customer(
     "assignment period (title, region, territory, manager) valid from valid_from (inclusive) to valid_to "
     "(exclusive), built from every Salesforce User record version. Facts carry the key of the version "
     "valid on the sale date.",
+    tags={"sensitivity": "pii"},
 )
 def dim_sales_rep(stg_salesforce_user_history: pl.DataFrame) -> pl.DataFrame:
     return transforms.build_dim_sales_rep(stg_salesforce_user_history)
 
 
 @dg.asset(
-    metadata=column_metadata(transforms.BRIDGE_ACCOUNT_TEAM_SCHEMA),
+    metadata=_metadata("bridge_account_team", transforms.BRIDGE_ACCOUNT_TEAM_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -178,7 +152,7 @@ def known_web_orders(lake: DeltaLake) -> pl.DataFrame:
 
 @dg.asset(
     metadata={
-        **column_metadata(transforms.FACT_SALES_SCHEMA, FACT_SALES_COLUMNS, MARGIN),
+        **_metadata("fact_sales", transforms.FACT_SALES_SCHEMA),
         **lineage(
             {
                 "net_amount_usd": [
@@ -237,7 +211,7 @@ def fact_sales(
 
 
 @dg.asset(
-    metadata=column_metadata(transforms.FACT_OPPORTUNITY_SCHEMA),
+    metadata=_metadata("fact_opportunity", transforms.FACT_OPPORTUNITY_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -260,7 +234,7 @@ def fact_opportunity(
 
 
 @dg.asset(
-    metadata=column_metadata(transforms.FACT_BOOKING_LINE_SCHEMA),
+    metadata=_metadata("fact_booking_line", transforms.FACT_BOOKING_LINE_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,

@@ -5,13 +5,14 @@ Unpartitioned, in ``sales_reporting_job``. The weekly series reads only the last
 backtest), so the cost does not grow with history.
 """
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import dagster as dg
 import polars as pl
 
-from sales360_assets import kpis
-from sales360_assets.core.assets import column_metadata
+from sales360_assets.catalogue import kpi_asset, kpi_metadata
 from sales360_assets.forecast import backtest, model, series, team
 
 GROUP = "forecast"
@@ -41,14 +42,17 @@ class ForecastConfig(dg.Config):
     history_weeks: int = DEFAULT_HISTORY_WEEKS
 
 
-def _metadata(schema: dict[str, pl.DataType]) -> dict[str, object]:
-    columns = list(schema)
-    docs = {c: d for c, d in COLUMN_DOCS.items() if c in schema} | kpis.column_descriptions(columns)
-    return column_metadata(schema, docs, kpis.confidential_columns(columns))
+def _asset(
+    name: str, schema: dict[str, pl.DataType], summary: str, **asset_args: Any
+) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+    """``kpi_asset`` for this package: its column docs, owner and kinds unless the asset says otherwise."""
+    asset_args.setdefault("owners", OWNERS)
+    asset_args.setdefault("kinds", KINDS)
+    return kpi_asset(name, schema, summary, group=GROUP, docs=COLUMN_DOCS, **asset_args)
 
 
 @dg.asset(
-    metadata=_metadata(series.WEEKLY_SERIES_SCHEMA),
+    metadata=kpi_metadata(series.WEEKLY_SERIES_SCHEMA, COLUMN_DOCS),
     group_name=GROUP,
     owners=OWNERS,
     kinds={"polars", "delta"},
@@ -69,33 +73,23 @@ def mart_weekly_revenue(config: ForecastConfig, fact_sales: pl.LazyFrame, dim_cu
 FORECAST_SCHEMA = model.FORECAST_SCHEMA
 
 
-@dg.asset(
-    metadata=_metadata(FORECAST_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description=kpis.describe(
-        "mart_revenue_forecast",
-        "Weekly revenue for the next 13 weeks (run config) by region, by customer segment and in total, with 80 % "
-        "and 95 % prediction intervals, from statsforecast: per series the best of MSTL + AutoETS (or AutoETS), "
-        "seasonal naive and their average on the last 8-week validation windows.",
-    ),
+@_asset(
+    "mart_revenue_forecast",
+    FORECAST_SCHEMA,
+    "Weekly revenue for the next 13 weeks (run config) by region, by customer segment and in total, with 80 % "
+    "and 95 % prediction intervals, from statsforecast: per series the best of MSTL + AutoETS (or AutoETS), "
+    "seasonal naive and their average on the last 8-week validation windows.",
 )
 def mart_revenue_forecast(config: ForecastConfig, mart_weekly_revenue: pl.DataFrame) -> pl.DataFrame:
     return model.forecast(mart_weekly_revenue, horizon=config.horizon_weeks)
 
 
-@dg.asset(
-    metadata=_metadata(backtest.MART_FORECAST_VS_ACTUAL_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description=kpis.describe(
-        "mart_forecast_vs_actual",
-        "Backtest: model selection and fit without the last 8 complete weeks, the chosen forecast of those weeks against what "
-        "was sold (variance, absolute % error, inside the 80 % interval) next to the seasonal-naive baseline. "
-        "MAPE per level in the materialization metadata. Empty until there are two complete weeks.",
-    ),
+@_asset(
+    "mart_forecast_vs_actual",
+    backtest.MART_FORECAST_VS_ACTUAL_SCHEMA,
+    "Backtest: model selection and fit without the last 8 complete weeks, the chosen forecast of those weeks against what "
+    "was sold (variance, absolute % error, inside the 80 % interval) next to the seasonal-naive baseline. "
+    "MAPE per level in the materialization metadata. Empty until there are two complete weeks.",
 )
 def mart_forecast_vs_actual(config: ForecastConfig, mart_weekly_revenue: pl.DataFrame) -> dg.Output:
     compared = backtest.backtest(mart_weekly_revenue, config.backtest_weeks)
@@ -108,16 +102,13 @@ def mart_forecast_vs_actual(config: ForecastConfig, mart_weekly_revenue: pl.Data
     return dg.Output(compared, metadata=metadata)
 
 
-@dg.asset(
-    metadata=_metadata(team.MART_TEAM_VS_TARGET_SCHEMA),
-    group_name=GROUP,
+@_asset(
+    "mart_team_vs_target",
+    team.MART_TEAM_VS_TARGET_SCHEMA,
+    "Credited bookings against quota by region and by team (manager) per month, with the run-rate "
+    "projection of month-end attainment for the month in progress.",
     owners=["team:sales-ops"],
     kinds={"polars", "delta"},
-    description=kpis.describe(
-        "mart_team_vs_target",
-        "Credited bookings against quota by region and by team (manager) per month, with the run-rate "
-        "projection of month-end attainment for the month in progress.",
-    ),
     tags={"sensitivity": "confidential"},
 )
 def mart_team_vs_target(mart_rep_quota_attainment: pl.DataFrame, fact_sales: pl.LazyFrame) -> pl.DataFrame:

@@ -1,66 +1,241 @@
-"""Mart assets at date × region grain, computed per partition from fact_sales. Wrappers over transforms.py."""
+"""Mart assets, by subject: thin wrappers over the pure transforms in this package.
+
+``mart_daily_sales``, ``mart_customer_segment_performance``, ``mart_product_performance`` and
+``mart_sales_performance`` are date × region partitioned like fact_sales and run in the daily job.
+The others span history (months, campaigns, seasonality): they are unpartitioned, read every
+fact_sales partition as a lazy scan (only the columns they need are read) and run in
+``sales_reporting_job`` after the daily job. ``mart_rep_quota_attainment`` is a mart too, but it is
+computed from commission credit and feeds the statements, so it lives in ``commissions/``.
+"""
+
+from collections.abc import Callable
+from typing import Any
 
 import dagster as dg
 import polars as pl
 
-from sales360_assets.core.assets import MARGIN, column_metadata, lineage
-from sales360_assets.marts import transforms
+from sales360_assets.catalogue import kpi_asset
+from sales360_assets.core.assets import lineage
+from sales360_assets.marts import campaigns, customers, pipeline, products, sales, seasonality
+from sales360_assets.marts.columns import describe_columns
 from sales360_assets.partitions import date_region_partitions, single_run_backfill
 
 OWNERS = ["team:sales-analytics"]
 GROUP = "marts"
-KINDS = {"polars", "delta"}
+CONFIDENTIAL = {"sensitivity": "confidential"}
 PARTITIONED = {"partitions_def": date_region_partitions, "backfill_policy": single_run_backfill}
+FACT_COLUMNS = (
+    "date",
+    "region",
+    "channel",
+    "order_id",
+    "customer_key",
+    "customer_ref",
+    "product_key",
+    "sku",
+    "quantity",
+    "discount_amount_local",
+    "fx_rate",
+    "net_amount_usd",
+    "cost_usd",
+    "gross_margin_usd",
+)
 
 
-@dg.asset(
-    metadata={
-        **column_metadata(transforms.MART_DAILY_SALES_SCHEMA, sensitivity=MARGIN),
-        **lineage({"revenue_usd": [("fact_sales", "net_amount_usd")]}),
-    },
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description="Daily sales by date × region × channel: revenue, units, orders, average order value, "
-    "cost and gross margin (USD).",
-    tags={"sensitivity": "confidential"},
-    **PARTITIONED,
+def _mart(
+    name: str,
+    schema: dict[str, pl.DataType],
+    summary: str,
+    *,
+    owners: list[str] = OWNERS,
+    confidential: bool = False,
+    partitioned: bool = False,
+    revenue_lineage: bool = True,
+) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+    """``kpi_asset`` for a mart: its non-KPI columns described (``marts/columns.py``), revenue lineage."""
+    lineage_metadata = {}
+    if revenue_lineage and "revenue_usd" in schema:
+        lineage_metadata = lineage({"revenue_usd": [("fact_sales", "net_amount_usd")]})
+    return kpi_asset(
+        name,
+        schema,
+        summary,
+        group=GROUP,
+        owners=owners,
+        docs=describe_columns(name, list(schema)),
+        metadata=lineage_metadata,
+        tags=CONFIDENTIAL if confidential else None,
+        **(PARTITIONED if partitioned else {}),
+    )
+
+
+def _facts(fact_sales: pl.LazyFrame) -> pl.DataFrame:
+    return fact_sales.select(FACT_COLUMNS).collect()
+
+
+# --- sales -------------------------------------------------------------------------------------
+
+
+@_mart(
+    "mart_daily_sales",
+    sales.MART_DAILY_SALES_SCHEMA,
+    "Daily sales by date × region × channel: revenue, units, orders, average order value, cost and gross margin (USD).",
+    confidential=True,
+    partitioned=True,
 )
 def mart_daily_sales(fact_sales: pl.DataFrame) -> pl.DataFrame:
-    return transforms.build_mart_daily_sales(fact_sales)
+    return sales.build_mart_daily_sales(fact_sales)
 
 
-@dg.asset(
-    metadata={
-        **column_metadata(transforms.MART_CUSTOMER_SEGMENT_SCHEMA, sensitivity=MARGIN),
-        **lineage({"revenue_usd": [("fact_sales", "net_amount_usd")]}),
-    },
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description="Customer-segment performance by date × region: revenue, units, orders, customers, "
-    "average order value and order frequency.",
-    **PARTITIONED,
+@_mart(
+    "mart_sales_performance",
+    sales.MART_SALES_PERFORMANCE_SCHEMA,
+    "Sales by date × region × channel × product category × customer segment.",
+    confidential=True,
+    partitioned=True,
+)
+def mart_sales_performance(
+    fact_sales: pl.DataFrame, dim_customer: pl.DataFrame, dim_product: pl.DataFrame
+) -> pl.DataFrame:
+    return sales.build_mart_sales_performance(fact_sales, dim_customer, dim_product)
+
+
+@_mart(
+    "mart_promotion_effectiveness",
+    sales.MART_PROMOTION_SCHEMA,
+    "Promotion effectiveness by month × region × channel: discounted (is_promoted) against full-price lines.",
+)
+def mart_promotion_effectiveness(fact_sales: pl.LazyFrame) -> pl.DataFrame:
+    return sales.build_mart_promotion_effectiveness(_facts(fact_sales))
+
+
+# --- customers ---------------------------------------------------------------------------------
+
+
+@_mart(
+    "mart_customer_segment_performance",
+    customers.MART_CUSTOMER_SEGMENT_SCHEMA,
+    "Customer-segment performance by date × region (KPIs below).",
+    partitioned=True,
 )
 def mart_customer_segment_performance(fact_sales: pl.DataFrame, dim_customer: pl.DataFrame) -> pl.DataFrame:
-    return transforms.build_mart_customer_segment_performance(fact_sales, dim_customer)
+    return customers.build_mart_customer_segment_performance(fact_sales, dim_customer)
 
 
-@dg.asset(
-    metadata={
-        **column_metadata(transforms.MART_PRODUCT_PERFORMANCE_SCHEMA, sensitivity=MARGIN),
-        **lineage({"revenue_usd": [("fact_sales", "net_amount_usd")]}),
-    },
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description="Product performance by date × region: revenue, units, cost, gross margin, and margin "
-    "ranks (most and least profitable).",
-    tags={"sensitivity": "confidential"},
-    **PARTITIONED,
+@_mart(
+    "mart_customer_segment_monthly",
+    customers.MART_SEGMENT_MONTHLY_SCHEMA,
+    "Customer-segment performance by month (all regions and channels).",
+)
+def mart_customer_segment_monthly(fact_sales: pl.LazyFrame, dim_customer: pl.DataFrame) -> pl.DataFrame:
+    return customers.build_mart_customer_segment_monthly(_facts(fact_sales), dim_customer)
+
+
+# --- products ----------------------------------------------------------------------------------
+
+
+@_mart(
+    "mart_product_performance",
+    products.MART_PRODUCT_PERFORMANCE_SCHEMA,
+    "Product performance by date × region: revenue, units, cost, gross margin, and margin ranks (most and "
+    "least profitable).",
+    confidential=True,
+    partitioned=True,
 )
 def mart_product_performance(fact_sales: pl.DataFrame, dim_product: pl.DataFrame) -> pl.DataFrame:
-    return transforms.build_mart_product_performance(fact_sales, dim_product)
+    return products.build_mart_product_performance(fact_sales, dim_product)
 
 
-mart_assets: list[dg.AssetsDefinition] = [mart_daily_sales, mart_customer_segment_performance, mart_product_performance]
+@_mart(
+    "mart_product_profitability",
+    products.MART_PRODUCT_PROFITABILITY_SCHEMA,
+    "Most and least profitable products and categories per month, all regions and channels "
+    "(level = product | category; ranks by gross margin within month and level).",
+    confidential=True,
+)
+def mart_product_profitability(fact_sales: pl.LazyFrame, dim_product: pl.DataFrame) -> pl.DataFrame:
+    return products.build_mart_product_profitability(_facts(fact_sales), dim_product)
+
+
+# --- pipeline ----------------------------------------------------------------------------------
+
+
+class PipelineAlertConfig(dg.Config):
+    """When a region × opportunity type counts as under-performing (set per run in the launchpad)."""
+
+    win_rate_threshold_pct: float = 20.0
+    months_running: int = 3
+
+
+@_mart(
+    "mart_pipeline",
+    pipeline.MART_PIPELINE_SCHEMA,
+    "Pipeline health per month × region × opportunity type: volume, win rate, deal size, cycle length, "
+    "velocity, open pipeline, and the low win-rate alert (threshold and run length are run config).",
+)
+def mart_pipeline(config: PipelineAlertConfig, fact_opportunity: pl.DataFrame) -> dg.Output:
+    mart = pipeline.build_mart_pipeline(fact_opportunity, config.win_rate_threshold_pct, config.months_running)
+    alerts = mart.filter(pl.col("low_win_rate_alert"))
+    return dg.Output(
+        mart,
+        metadata={
+            "win_rate_threshold_pct": config.win_rate_threshold_pct,
+            "months_running": config.months_running,
+            "segments_alerting": alerts.select("region", "opportunity_type").unique().height,
+        },
+    )
+
+
+@_mart(
+    "mart_funnel_conversion",
+    pipeline.MART_FUNNEL_SCHEMA,
+    "Stage-to-stage conversion on the standard funnel (regional stage names mapped in core/funnel.py) per "
+    "region × creation month.",
+)
+def mart_funnel_conversion(fact_opportunity: pl.DataFrame) -> pl.DataFrame:
+    return pipeline.build_mart_funnel_conversion(fact_opportunity)
+
+
+# --- campaigns and seasonality -----------------------------------------------------------------
+
+
+@_mart(
+    "mart_campaign_effectiveness",
+    campaigns.MART_CAMPAIGN_SCHEMA,
+    "Campaign effectiveness: deals and revenue influenced per campaign, with cost and ROI where the cost is "
+    "known; '(no campaign)' holds deal revenue without one.",
+    owners=["team:marketing-analytics"],
+    revenue_lineage=False,
+)
+def mart_campaign_effectiveness(
+    fact_sales: pl.LazyFrame, fact_opportunity: pl.DataFrame, stg_salesforce_campaigns: pl.DataFrame
+) -> pl.DataFrame:
+    return campaigns.build_mart_campaign_effectiveness(_facts(fact_sales), fact_opportunity, stg_salesforce_campaigns)
+
+
+@_mart(
+    "mart_seasonality",
+    seasonality.MART_SEASONALITY_SCHEMA,
+    "Weekly (day of week) and yearly (month of year) seasonal indices per region and overall ('all'), with "
+    "the peaks (rank 1) and troughs they imply.",
+)
+def mart_seasonality(fact_sales: pl.LazyFrame) -> pl.DataFrame:
+    return seasonality.build_mart_seasonality(_facts(fact_sales))
+
+
+# Partitioned (daily job) and history-wide (sales reporting job) marts.
+partitioned_mart_assets: list[dg.AssetsDefinition] = [
+    mart_daily_sales,
+    mart_customer_segment_performance,
+    mart_product_performance,
+    mart_sales_performance,
+]
+reporting_mart_assets: list[dg.AssetsDefinition] = [
+    mart_product_profitability,
+    mart_customer_segment_monthly,
+    mart_promotion_effectiveness,
+    mart_pipeline,
+    mart_funnel_conversion,
+    mart_campaign_effectiveness,
+    mart_seasonality,
+]

@@ -28,6 +28,7 @@ from sales360_assets.partitions import (
     partition_selection,
     single_run_backfill,
 )
+from sales360_assets.raw.columns import SENSITIVITY, raw_asset_tags, raw_descriptions
 from sales360_assets.retries import EXTRACTION_RETRY_POLICY, classified_extraction
 from sales360_assets.sources.contract import POS_STORES, POS_TRANSACTIONS, SALESFORCE_OBJECTS, WAREHOUSE_TABLES
 from sales360_assets.sources.landing import LINEAGE_COLUMNS
@@ -89,9 +90,16 @@ def _switched_off(context: dg.AssetExecutionContext, reason: str | None, what: s
 RAW_SCHEMAS: dict[str, pl.Schema] = {}
 
 
-def _schema_metadata(asset_name: str, columns: dict[str, pl.DataType]) -> dict[str, object]:
+def _column_schema(asset_name: str, schema: pl.Schema, object_name: str | None = None) -> dg.TableSchema:
+    """The table's columns with what each holds and its sensitivity (``raw/columns.py``)."""
+    return table_schema(schema, raw_descriptions(asset_name, object_name), SENSITIVITY.get(asset_name))
+
+
+def _schema_metadata(
+    asset_name: str, columns: dict[str, pl.DataType], object_name: str | None = None
+) -> dict[str, object]:
     RAW_SCHEMAS[asset_name] = pl.Schema({**columns, **INGESTION_COLUMNS})
-    return {"dagster/column_schema": table_schema(RAW_SCHEMAS[asset_name])}
+    return {"dagster/column_schema": _column_schema(asset_name, RAW_SCHEMAS[asset_name], object_name)}
 
 
 def build_salesforce_raw_asset(
@@ -107,7 +115,8 @@ def build_salesforce_raw_asset(
         description=f"Salesforce {object_name}: every record version an extract has seen (append-only "
         f"snapshots keyed on Id + SystemModstamp; deleted records as tombstones), extracted incrementally "
         f"on SystemModstamp. {table.description}",
-        metadata=_schema_metadata(asset_name, table.columns),
+        metadata=_schema_metadata(asset_name, table.columns, object_name),
+        tags=raw_asset_tags(asset_name),
         # Caps concurrent Salesforce work across runs (API limits are per org).
         pool="salesforce",
         # Transient errors only: classified_extraction raises permanent ones with allow_retries=False.
@@ -148,7 +157,7 @@ def build_salesforce_raw_asset(
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": delta.row_count(asset_name),
-                "dagster/column_schema": table_schema(frame.schema),
+                "dagster/column_schema": _column_schema(asset_name, frame.schema, object_name),
                 "dagster/table_name": asset_name,
                 "records_extracted": delivered,
                 "versions_new": inserted,
@@ -179,6 +188,7 @@ def build_warehouse_snapshot_asset(
         kinds={"bigquery", "polars", "delta"},
         description=f"Warehouse table `{table_name}`, full snapshot. {table.description}",
         metadata=_schema_metadata(asset_name, table.columns),
+        tags=raw_asset_tags(asset_name),
         retry_policy=retry_policy,
     )
     def _raw_warehouse_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> pl.DataFrame:
@@ -206,6 +216,7 @@ def build_warehouse_partitioned_asset(
         description=f"Warehouse table `{table_name}` for the run's dates × regions (one parameterized "
         f"query filtered on `{table.date_column}`). {table.description}",
         metadata=_schema_metadata(asset_name, {**table.columns, "date": pl.Date}),
+        tags=raw_asset_tags(asset_name),
         partitions_def=date_region_partitions,
         backfill_policy=single_run_backfill,
         retry_policy=retry_policy,
@@ -252,6 +263,7 @@ def raw_pos_stores(context: dg.AssetExecutionContext, landing: LandingZoneResour
     metadata=_schema_metadata(
         "raw_pos_transactions", {**POS_TRANSACTIONS.columns, **LINEAGE_COLUMNS, "date": pl.Date, "region": pl.String}
     ),
+    tags=raw_asset_tags("raw_pos_transactions"),
     partitions_def=date_region_partitions,
     backfill_policy=single_run_backfill,
     retry_policy=EXTRACTION_RETRY_POLICY,

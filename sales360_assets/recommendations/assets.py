@@ -5,13 +5,14 @@ the rolling window of ``fact_sales`` it needs (the scan is filtered on ``date`` 
 collected), so their cost stays flat as history grows.
 """
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import dagster as dg
 import polars as pl
 
-from sales360_assets import kpis
-from sales360_assets.core.assets import column_metadata
+from sales360_assets.catalogue import kpi_asset
 from sales360_assets.recommendations import basket, category_spend, cross_sell, evaluation, recommend
 
 GROUP = "recommendations"
@@ -49,11 +50,15 @@ class RecommendationConfig(dg.Config):
     holdout_days: int = evaluation.DEFAULT_TEST_DAYS
 
 
-def _metadata(schema: dict[str, pl.DataType], customer_level: bool = True) -> dict[str, object]:
-    columns = list(schema)
-    docs = {c: d for c, d in COLUMN_DOCS.items() if c in schema} | kpis.column_descriptions(columns)
-    sensitivity = kpis.confidential_columns(columns) | ({"customer_key": "pii"} if customer_level else {})
-    return column_metadata(schema, docs, sensitivity)
+def _asset(
+    name: str, schema: dict[str, pl.DataType], summary: str, *, customer_level: bool = True, **asset_args: Any
+) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+    """``kpi_asset`` for this package: its column docs; customer_key is personal data on customer-level tables."""
+    asset_args.setdefault("kinds", KINDS)
+    sensitivity = {"customer_key": "pii"} if customer_level else None
+    return kpi_asset(
+        name, schema, summary, group=GROUP, owners=OWNERS, docs=COLUMN_DOCS, sensitivity=sensitivity, **asset_args
+    )
 
 
 def window_of(fact_sales: pl.LazyFrame, window_days: int) -> pl.DataFrame:
@@ -65,16 +70,12 @@ def window_of(fact_sales: pl.LazyFrame, window_days: int) -> pl.DataFrame:
     return fact_sales.filter(pl.col("date") >= start).select(FACT_COLUMNS).collect()
 
 
-@dg.asset(
-    metadata=_metadata(basket.MART_PRODUCT_AFFINITY_SCHEMA, customer_level=False),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description=kpis.describe(
-        "mart_product_affinity",
-        "Market basket: product and category pairs A → B that sell in the same order, over a rolling window "
-        "(default the last 365 days), with at least the minimum support (run config).",
-    ),
+@_asset(
+    "mart_product_affinity",
+    basket.MART_PRODUCT_AFFINITY_SCHEMA,
+    "Market basket: product and category pairs A → B that sell in the same order, over a rolling window "
+    "(default the last 365 days), with at least the minimum support (run config).",
+    customer_level=False,
 )
 def mart_product_affinity(config: BasketConfig, fact_sales: pl.LazyFrame, dim_product: pl.DataFrame) -> dg.Output:
     window = window_of(fact_sales, config.window_days)
@@ -89,16 +90,11 @@ def mart_product_affinity(config: BasketConfig, fact_sales: pl.LazyFrame, dim_pr
     )
 
 
-@dg.asset(
-    metadata=_metadata(cross_sell.MART_CROSS_SELL_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description=kpis.describe(
-        "mart_cross_sell_opportunities",
-        "Per customer, the products they do not own with the highest cross-sell score from the product "
-        "affinity of what they bought in the window, and the products that drove it (top 20 per customer).",
-    ),
+@_asset(
+    "mart_cross_sell_opportunities",
+    cross_sell.MART_CROSS_SELL_SCHEMA,
+    "Per customer, the products they do not own with the highest cross-sell score from the product "
+    "affinity of what they bought in the window, and the products that drove it (top 20 per customer).",
     tags=PII,
 )
 def mart_cross_sell_opportunities(
@@ -119,16 +115,11 @@ def _affinity_window_days(affinity: pl.DataFrame) -> int:
     return (affinity["window_end"].max() - affinity["window_start"].min()).days + 1
 
 
-@dg.asset(
-    metadata=_metadata(cross_sell.MART_UPSELL_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description=kpis.describe(
-        "mart_upsell_candidates",
-        "Per customer and category they bought in the last 365 days: the next dearer catalogue product "
-        "(same subcategory first) above the dearest one they bought, with the price step.",
-    ),
+@_asset(
+    "mart_upsell_candidates",
+    cross_sell.MART_UPSELL_SCHEMA,
+    "Per customer and category they bought in the last 365 days: the next dearer catalogue product "
+    "(same subcategory first) above the dearest one they bought, with the price step.",
     tags=PII,
 )
 def mart_upsell_candidates(
@@ -138,16 +129,11 @@ def mart_upsell_candidates(
     return cross_sell.build_mart_upsell_candidates(window, dim_customer, dim_product)
 
 
-@dg.asset(
-    metadata=_metadata(category_spend.MART_CATEGORY_SPEND_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description=kpis.describe(
-        "mart_customer_category_spend",
-        "Purchase frequency and spend by product category, per identified customer and per customer segment, "
-        "over the last 365 days.",
-    ),
+@_asset(
+    "mart_customer_category_spend",
+    category_spend.MART_CATEGORY_SPEND_SCHEMA,
+    "Purchase frequency and spend by product category, per identified customer and per customer segment, "
+    "over the last 365 days.",
     tags=PII,
 )
 def mart_customer_category_spend(
@@ -157,18 +143,14 @@ def mart_customer_category_spend(
     return category_spend.build_mart_customer_category_spend(window, dim_customer, dim_product)
 
 
-@dg.asset(
-    metadata=_metadata(recommend.MART_RECOMMENDATIONS_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
+@_asset(
+    "mart_customer_recommendations",
+    recommend.MART_RECOMMENDATIONS_SCHEMA,
+    "Top-N products per customer (N = 10 by default, run config): the cross-sell scores or an implicit-feedback "
+    "ALS model (implicit), whichever wins the time-holdout evaluation (train to 30 days before the latest sale, "
+    "test on those 30 days; hit rate@10 and recall@10 in the materialization metadata), fused with "
+    "popularity; popularity alone for customers without purchases in the window.",
     kinds={"polars", "delta", "implicit"},
-    description=kpis.describe(
-        "mart_customer_recommendations",
-        "Top-N products per customer (N = 10 by default, run config): the cross-sell scores or an implicit-feedback "
-        "ALS model (implicit), whichever wins the time-holdout evaluation (train to 30 days before the latest sale, "
-        "test on those 30 days; hit rate@10 and recall@10 in the materialization metadata), fused with "
-        "popularity; popularity alone for customers without purchases in the window.",
-    ),
     tags=PII,
 )
 def mart_customer_recommendations(

@@ -20,6 +20,7 @@ from sales360_assets.partitions import (
 )
 from sales360_assets.raw.assets import RAW_SCHEMAS, SALESFORCE_RAW_ASSETS
 from sales360_assets.staging import pos, salesforce, warehouse
+from sales360_assets.staging.columns import staged_asset_tags, staged_descriptions, staged_sensitivity
 from sales360_assets.staging.dead_letters import write_dead_letters
 from sales360_assets.staging.quality import StagingResult
 
@@ -76,7 +77,8 @@ def _declared_schema(name: str, ins: dict[str, str], stage: Callable[..., Stagin
         return {}
     empty = {param: pl.DataFrame(schema=known[upstream]) for param, upstream in ins.items()}
     STAGED_SCHEMAS[name] = stage(**empty).staged.schema
-    return {"dagster/column_schema": table_schema(STAGED_SCHEMAS[name])}
+    schema = table_schema(STAGED_SCHEMAS[name], staged_descriptions(name), staged_sensitivity(name))
+    return {"dagster/column_schema": schema}
 
 
 def _pos_lines_staged_elsewhere(lake: DeltaLake, selection: PartitionSelection) -> dict[str, pl.DataFrame]:
@@ -112,6 +114,7 @@ def _staging_asset(
         kinds=KINDS,
         description=description,
         metadata=_declared_schema(name, ins, stage),
+        tags=staged_asset_tags(name),
         ins={param: dg.AssetIn(key=upstream) for param, upstream in ins.items()},
         partitions_def=date_region_partitions if partitioned else None,
         backfill_policy=single_run_backfill if partitioned else None,
@@ -139,6 +142,8 @@ def _history_asset(
         owners=OWNERS,
         kinds=KINDS,
         description=description,
+        metadata=_declared_schema(name, ins, stage),
+        tags=staged_asset_tags(name),
         ins={param: dg.AssetIn(key=upstream) for param, upstream in ins.items()},
     )
     def _history(**inputs: pl.DataFrame) -> dg.Output:

@@ -12,12 +12,25 @@ from __future__ import annotations
 import dagster as dg
 import polars as pl
 
-from sales360_assets.lake.io_manager import LakeResource
+from sales360_assets.lake.io_manager import LakeResource, table_schema
 from sales360_assets.staging.assets import GROUP, OWNERS, staging_assets
 from sales360_assets.staging.dead_letters import DEAD_LETTER_TABLE, read_dead_letters
+from sales360_assets.staging.quality import DEAD_LETTER_SCHEMA
 
 # The history assets re-read what the latest-version staging assets already dead-letter.
 WRITERS = [a.key for a in staging_assets if not a.key.to_user_string().endswith("_history")]
+# The table as the staging assets write it: the rejected rows plus the run that rejected them.
+COLUMNS: dict[str, tuple[pl.DataType, str]] = {
+    "source_table": (pl.String(), "The raw table the record came from."),
+    "source_key": (pl.String(), "The record's key in that table, its parts joined by '|' (<null> for a missing part)."),
+    "reason": (pl.String(), "The first staging rule the record broke."),
+    "raw_record": (pl.String(), "The raw record as JSON, without the ingestion run columns."),
+    "date": (pl.Date(), "The record's partition date (null for unpartitioned tables)."),
+    "region": (pl.String(), "The record's partition region (null for unpartitioned tables)."),
+    "run_id": (pl.String(), "The run that rejected the record."),
+    "rejected_at": (pl.Datetime("us", "UTC"), "When the record was rejected (UTC)."),
+}
+assert list(COLUMNS)[: len(DEAD_LETTER_SCHEMA)] == list(DEAD_LETTER_SCHEMA)
 
 
 @dg.asset(
@@ -26,6 +39,15 @@ WRITERS = [a.key for a in staging_assets if not a.key.to_user_string().endswith(
     owners=OWNERS,
     kinds={"polars", "delta"},
     deps=WRITERS,
+    # A rejected record is kept whole, so a contact's or shopper's name, email and phone are in raw_record.
+    metadata={
+        "dagster/column_schema": table_schema(
+            {name: dtype for name, (dtype, _) in COLUMNS.items()},
+            {name: text for name, (_, text) in COLUMNS.items()},
+            {"raw_record": "pii"},
+        )
+    },
+    tags={"sensitivity": "pii"},
     description="Every rejected record with its source table, key, raw record (JSON) and the first rule it "
     "broke; written by the staging assets, slice by slice. Materializing it records the rows by source "
     "table and by reason (docs/operations.md §5 says what to do about each reason).",
