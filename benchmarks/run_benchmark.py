@@ -176,7 +176,10 @@ def measure(
 
 def report(title: str, m: Measurement, top_steps: int = 12) -> dict[str, object]:
     print(f"\n== {title}: {m.wall_seconds:.1f} s wall, peak RSS {m.peak_rss / 2**30:.2f} GiB")
-    for layer in ("raw", "staging", "core", "marts", "other"):
+    # Every asset group, daily layers first: the reporting job's groups (identity, recommendations…)
+    # hold the largest steps, and "other" is the check steps.
+    main = ("raw", "staging", "core", "marts")
+    for layer in [*main, *sorted(k for k in m.layers if k not in main)]:
         if layer in m.layers:
             s = m.layers[layer]
             print(f"   {layer:<8} {s.seconds:8.1f} s in {s.steps:3d} steps   peak {s.peak_rss / 2**30:.2f} GiB")
