@@ -22,6 +22,7 @@ import os
 import tempfile
 import threading
 import time
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -74,8 +75,14 @@ class RssSampler:
         self._thread.join()
 
     def peak(self, start: float, end: float) -> int:
-        inside = [rss for t, rss in self.samples if start <= t <= end]
-        return max(inside, default=0)
+        # Samples are in time order: bisect instead of scanning them for each of hundreds of steps.
+        lo, hi = bisect_left(self.samples, (start, -1)), bisect_right(self.samples, (end, 2**63))
+        return max((rss for _, rss in self.samples[lo:hi]), default=0)
+
+    def at(self, moment: float) -> int:
+        """The last sample taken at or before ``moment``."""
+        i = bisect_right(self.samples, (moment, 2**63))
+        return self.samples[i - 1][1] if i else 0
 
 
 @dataclass
@@ -85,16 +92,32 @@ class LayerStats:
     steps: int = 0
 
 
+@dataclass(frozen=True)
+class StepStats:
+    """One step's memory: resident at its start, its peak, and what it left behind at its end."""
+
+    key: str
+    seconds: float
+    rss_at_start: int
+    peak_rss: int
+    rss_at_end: int
+
+
 @dataclass
 class Measurement:
     wall_seconds: float
     peak_rss: int
     layers: dict[str, LayerStats] = field(default_factory=dict)
+    steps: list[StepStats] = field(default_factory=list)
 
 
-def layer_stats(instance: dg.DagsterInstance, sampler: RssSampler, since: float) -> dict[str, LayerStats]:
-    """Per-layer step time and peak memory from the event log of runs started after ``since``."""
-    stats: dict[str, LayerStats] = defaultdict(LayerStats)
+def step_stats(instance: dg.DagsterInstance, sampler: RssSampler, since: float) -> list[StepStats]:
+    """Each step of the runs started after ``since``: time and memory, from the event log and the sampler.
+
+    In process, a step's peak includes whatever earlier steps left resident; ``rss_at_start`` and
+    ``rss_at_end`` show that accumulation (the layer peaks alone cannot tell a heavy step from a leak).
+    """
+    steps: list[StepStats] = []
     for run in instance.get_runs():
         starts: dict[str, float] = {}
         for entry in instance.all_logs(run.run_id):
@@ -104,11 +127,27 @@ def layer_stats(instance: dg.DagsterInstance, sampler: RssSampler, since: float)
             if event.event_type_value == "STEP_START":
                 starts[entry.step_key] = entry.timestamp
             elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and entry.step_key in starts:
-                layer = GROUP_OF.get(entry.step_key, "other")
-                begun = starts.pop(entry.step_key)
-                stats[layer].seconds += entry.timestamp - begun
-                stats[layer].steps += 1
-                stats[layer].peak_rss = max(stats[layer].peak_rss, sampler.peak(begun, entry.timestamp))
+                begun, ended = starts.pop(entry.step_key), entry.timestamp
+                steps.append(
+                    StepStats(
+                        entry.step_key,
+                        ended - begun,
+                        sampler.at(begun),
+                        sampler.peak(begun, ended),
+                        sampler.at(ended),
+                    )
+                )
+    return steps
+
+
+def layer_stats(steps: list[StepStats]) -> dict[str, LayerStats]:
+    """Per-layer step time and peak memory."""
+    stats: dict[str, LayerStats] = defaultdict(LayerStats)
+    for step in steps:
+        layer = GROUP_OF.get(step.key, "other")
+        stats[layer].seconds += step.seconds
+        stats[layer].steps += 1
+        stats[layer].peak_rss = max(stats[layer].peak_rss, step.peak_rss)
     return dict(stats)
 
 
@@ -131,15 +170,23 @@ def measure(
         began = time.perf_counter()
         materialize_window(defs, instance, start, end, regions, log=lambda _: None, executor=executor)
         wall = time.perf_counter() - began
-    return Measurement(wall, max(r for _, r in sampler.samples), layer_stats(instance, sampler, since))
+    steps = step_stats(instance, sampler, since)
+    return Measurement(wall, max(r for _, r in sampler.samples), layer_stats(steps), steps)
 
 
-def report(title: str, m: Measurement) -> dict[str, object]:
+def report(title: str, m: Measurement, top_steps: int = 12) -> dict[str, object]:
     print(f"\n== {title}: {m.wall_seconds:.1f} s wall, peak RSS {m.peak_rss / 2**30:.2f} GiB")
-    for layer in ("raw", "staging", "core", "marts", "other"):
+    # Every asset group, daily layers first: the reporting job's groups (identity, recommendations…)
+    # hold the largest steps, and "other" is the check steps.
+    main = ("raw", "staging", "core", "marts")
+    for layer in [*main, *sorted(k for k in m.layers if k not in main)]:
         if layer in m.layers:
             s = m.layers[layer]
             print(f"   {layer:<8} {s.seconds:8.1f} s in {s.steps:3d} steps   peak {s.peak_rss / 2**30:.2f} GiB")
+    print("   heaviest steps (GiB resident at start → peak → at end):")
+    for step in sorted(m.steps, key=lambda st: st.peak_rss, reverse=True)[:top_steps]:
+        figures = " → ".join(f"{v / 2**30:.2f}" for v in (step.rss_at_start, step.peak_rss, step.rss_at_end))
+        print(f"     {step.key:<55} {step.seconds:7.1f} s   {figures}")
     return {
         "wall_seconds": round(m.wall_seconds, 2),
         "peak_rss_gib": round(m.peak_rss / 2**30, 3),
@@ -147,6 +194,16 @@ def report(title: str, m: Measurement) -> dict[str, object]:
             k: {"seconds": round(v.seconds, 2), "peak_rss_gib": round(v.peak_rss / 2**30, 3)}
             for k, v in m.layers.items()
         },
+        "steps": [
+            {
+                "key": st.key,
+                "seconds": round(st.seconds, 2),
+                "rss_gib_at_start_peak_end": [
+                    round(v / 2**30, 3) for v in (st.rss_at_start, st.peak_rss, st.rss_at_end)
+                ],
+            }
+            for st in m.steps
+        ],
     }
 
 

@@ -24,6 +24,7 @@ from sales360_assets.analytics_cli import register as register_analytics_command
 from sales360_assets.cli_support import CliError, RunSummary, WindowFailedError, short_error, validate_window
 from sales360_assets.commissions.cli import register as register_commission_commands
 from sales360_assets.identity.cli import register as register_identity_commands
+from sales360_assets.in_process import execute_without_output_capture
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.reports.cli import register as register_report_command
 from sales360_assets.run_health import DeadRun, fail_dead_runs, worker_tags
@@ -61,8 +62,9 @@ def run_job(
     fail_dead_runs_of(defs, instance)
     tags = {**worker_tags(), **(tags or {})}
     if executor == "in_process":
-        result = defs.resolve_job_def(name).execute_in_process(
-            instance=instance, tags=tags, run_config=QUIET_CONSOLE, raise_on_error=True
+        # Not execute_in_process: it keeps every step's output frame alive until the run ends.
+        result = execute_without_output_capture(
+            defs.resolve_job_def(name), instance, tags=tags, run_config=QUIET_CONSOLE, raise_on_error=True
         )
         return result.success
     from sales360_assets.definitions import JOB_FACTORIES

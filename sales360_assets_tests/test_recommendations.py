@@ -211,3 +211,18 @@ def test_choose_model_takes_als_only_where_it_beats_the_cross_sell_scores() -> N
     assert evaluation.choose_model(table(0.7, 0.6)) == recommend.ALS
     assert evaluation.choose_model(table(0.6, 0.6)) == recommend.CROSS_SELL
     assert evaluation.choose_model(table(0.5, 0.6)) == recommend.CROSS_SELL
+
+
+def test_a_model_product_deep_in_popularity_keeps_its_exact_popularity_rank() -> None:
+    """Lists are built from each customer's first unowned popular products plus the model's, not a full
+    customer × product grid: a model product far down the popularity order still gets its exact rank."""
+    popular = pl.DataFrame({"product_key": [f"P{i:02d}" for i in range(30)], "score": [30.0 - i for i in range(30)]})
+    owned = pl.DataFrame({"customer_key": ["c1"] * 3, "product_key": ["P00", "P05", "P20"]})
+    model_scores = pl.DataFrame({"customer_key": ["c1"], "product_key": ["P25"], "score": [1.0]})
+    lists = recommend.top_n_lists(pl.DataFrame({"customer_key": ["c1"]}), owned, model_scores, popular, "als", 4)
+    k, w = recommend.RRF_K, recommend.MODEL_WEIGHT
+    # P25 is position 26; three owned products come before it, so it is the 23rd unowned one.
+    expected = {"P01": 1 / (k + 1), "P02": 1 / (k + 2), "P03": 1 / (k + 3), "P25": 1 / (k + 23) + w / (k + 1)}
+    ranked = lists.sort("rank")
+    assert ranked["product_key"].to_list() == ["P01", "P02", "P03", "P25"]
+    assert dict(zip(ranked["product_key"], ranked["score"], strict=True)) == pytest.approx(expected)
