@@ -58,3 +58,28 @@ def test_partition_materializations_keep_their_row_counts(materialized: Material
     rows = materialized.lake.read("fact_sales").height
     assert all(isinstance(e.metadata.get("dagster/row_count"), dg.IntMetadataValue) for e in events)
     assert max(e.metadata["dagster/row_count"].value for e in events) == rows
+
+
+def test_unpartitioned_materializations_keep_the_definitions_column_descriptions(
+    materialized: MaterializedLake,
+) -> None:
+    """The UI shows the latest materialization's column schema: it must not drop what the definition says."""
+    from sales360_assets.definitions import defs
+
+    checked = 0
+    for spec in defs.resolve_all_asset_specs():
+        declared = spec.metadata.get("dagster/column_schema")
+        if spec.partitions_def is not None or not isinstance(declared, dg.TableSchema):
+            continue
+        event = materialized.instance.get_latest_materialization_event(spec.key)
+        if event is None or event.asset_materialization is None:
+            continue
+        written = event.asset_materialization.metadata.get("dagster/column_schema")
+        if written is None:
+            continue
+        said = {c.name: (c.description, c.tags) for c in declared.columns}
+        for column in written.value.columns:
+            if column.name in said:
+                assert (column.description, column.tags) == said[column.name], (spec.key.to_user_string(), column.name)
+        checked += 1
+    assert checked >= 10

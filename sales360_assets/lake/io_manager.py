@@ -58,8 +58,28 @@ def table_schema(
     )
 
 
+def written_schema(schema: pl.Schema, declared: object) -> dg.TableSchema:
+    """The written columns, with the description and tags the definition gives each.
+
+    The UI shows the latest materialization's column schema in place of the definition's, so a
+    bare one would hide every description and sensitivity tag once the asset has run.
+    """
+    known = {c.name: c for c in declared.columns} if isinstance(declared, dg.TableSchema) else {}
+    return table_schema(
+        schema,
+        {n: c.description for n, c in known.items() if c.description},
+        {n: c.tags["sensitivity"] for n, c in known.items() if "sensitivity" in c.tags},
+    )
+
+
 def table_metadata(
-    lake: DeltaLake, name: str, df: pl.DataFrame, result: WriteResult, partitioned: bool, partitions_in_run: int = 1
+    lake: DeltaLake,
+    name: str,
+    df: pl.DataFrame,
+    result: WriteResult,
+    partitioned: bool,
+    partitions_in_run: int = 1,
+    declared_schema: object = None,
 ) -> dict[str, Any]:
     """Small figures only for partitioned writes: Dagster copies a range run's output metadata onto
     every partition's materialization event, so a column schema (kilobytes) there is stored once per
@@ -73,7 +93,7 @@ def table_metadata(
         "delta_version": result.version,
     }
     if not partitioned:
-        metadata["dagster/column_schema"] = table_schema(df.schema)
+        metadata["dagster/column_schema"] = written_schema(df.schema, declared_schema)
     if partitioned and partitions_in_run == 1:
         metadata["dagster/partition_row_count"] = df.height
     elif partitioned:
@@ -104,7 +124,15 @@ class DeltaPolarsIOManager(dg.ConfigurableIOManager):
             result = lake.overwrite(name, df)
         partitions_in_run = len(context.asset_partition_keys) if context.has_asset_partitions else 1
         context.add_output_metadata(
-            table_metadata(lake, name, df, result, context.has_asset_partitions, partitions_in_run)
+            table_metadata(
+                lake,
+                name,
+                df,
+                result,
+                context.has_asset_partitions,
+                partitions_in_run,
+                declared_schema=meta.get("dagster/column_schema"),
+            )
         )
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame | pl.LazyFrame:
