@@ -59,10 +59,18 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
         check.sequence_param(events, "events", of_type=EventLogEntry)
-        run_ids = {event.run_id for event in events}
-        if len(events) < 2 or len(run_ids) != 1 or not all(map(is_batchable_asset_event, events)):
+        # A run's planned batch mixes asset events with check-planned events: the asset events
+        # (the per-partition bulk) go together, anything else through Dagster's own path.
+        bulk = [e for e in events if is_batchable_asset_event(e)]
+        rest = [e for e in events if not is_batchable_asset_event(e)]
+        if len(bulk) < 2 or len({e.run_id for e in bulk}) != 1:
             super().store_event_batch(events)
             return
+        self._store_asset_events_of_one_run(bulk)
+        if rest:
+            super().store_event_batch(rest)
+
+    def _store_asset_events_of_one_run(self, events: Sequence[EventLogEntry]) -> None:
         statements = [self.prepare_insert_event(event) for event in events]
         with self.run_connection(events[0].run_id) as conn:
             for statement in statements:
