@@ -11,21 +11,23 @@ from typing import Any
 import polars as pl
 import pytest
 
-from sales360_assets.core.transforms import (
-    NO_SALES_REP_KEY,
-    UNIDENTIFIED_IN_STORE_CUSTOMER_KEY,
-    UNKNOWN_CUSTOMER_KEY,
-    UNMAPPED_PRODUCT_KEY,
+from sales360_assets.core.deals import build_fact_opportunity
+from sales360_assets.core.dimensions import (
     build_dim_customer,
     build_dim_date,
     build_dim_product,
     build_dim_region,
     build_dim_sales_rep,
-    build_fact_opportunity,
-    build_fact_sales,
+)
+from sales360_assets.core.keys import (
+    NO_SALES_REP_KEY,
+    UNIDENTIFIED_IN_STORE_CUSTOMER_KEY,
+    UNKNOWN_CUSTOMER_KEY,
+    UNMAPPED_PRODUCT_KEY,
     surrogate_key,
     surrogate_key_value,
 )
+from sales360_assets.core.sales import build_fact_sales
 
 START, END = date(2024, 3, 1), date(2024, 3, 31)
 REGIONS = ["emea", "na", "uk"]

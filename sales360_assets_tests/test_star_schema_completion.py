@@ -7,17 +7,12 @@ from datetime import date
 import polars as pl
 import pytest
 
+from sales360_assets.core.deals import build_fact_booking_line, build_fact_opportunity
+from sales360_assets.core.dimensions import build_bridge_account_team, build_dim_product, build_dim_sales_rep
 from sales360_assets.core.funnel import STAGE_MAPPING, UNMAPPED_STAGE, map_stages
 from sales360_assets.core.keys import NO_SALES_REP_KEY, surrogate_key_value
+from sales360_assets.core.sales import build_fact_sales
 from sales360_assets.core.scd import BEGINNING_OF_TIME, END_OF_TIME
-from sales360_assets.core.transforms import (
-    build_bridge_account_team,
-    build_dim_product,
-    build_dim_sales_rep,
-    build_fact_booking_line,
-    build_fact_opportunity,
-    build_fact_sales,
-)
 from sales360_assets.sample_sources.parameters import REGION_STAGE_NAMES, stage_names
 from sales360_assets_tests.builders import (
     OPPORTUNITIES_SCHEMA,

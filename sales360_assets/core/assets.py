@@ -1,4 +1,4 @@
-"""Core star schema assets: conformed dimensions and the two facts. Thin wrappers over transforms.py."""
+"""Core star schema assets: conformed dimensions and the two facts. Thin wrappers over dimensions.py, sales.py and deals.py."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -6,7 +6,7 @@ import dagster as dg
 import polars as pl
 
 from sales360_assets.checks import validate_before_write
-from sales360_assets.core import product_cost, transforms
+from sales360_assets.core import deals, dimensions, product_cost, sales, schemas
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.lake.io_manager import LakeResource, table_schema
 from sales360_assets.partitions import (
@@ -63,29 +63,29 @@ def lineage(columns: dict[str, list[tuple[str, str]]]) -> dict[str, object]:
 
 
 @dg.asset(
-    metadata=column_metadata(transforms.DIM_DATE_SCHEMA),
+    metadata=column_metadata(schemas.DIM_DATE_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
     description="Calendar from the first partition date to a year ahead: ISO week, quarter, weekend and holiday flags.",
 )
 def dim_date() -> pl.DataFrame:
-    return transforms.build_dim_date(partitions_start_date(), datetime.now(UTC).date() + timedelta(days=366))
+    return dimensions.build_dim_date(partitions_start_date(), datetime.now(UTC).date() + timedelta(days=366))
 
 
 @dg.asset(
-    metadata=column_metadata(transforms.DIM_REGION_SCHEMA),
+    metadata=column_metadata(schemas.DIM_REGION_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
     description="Sales regions with their currency, countries and the territories reps cover.",
 )
 def dim_region(stg_salesforce_users: pl.DataFrame) -> pl.DataFrame:
-    return transforms.build_dim_region(stg_salesforce_users)
+    return dimensions.build_dim_region(stg_salesforce_users)
 
 
 @dg.asset(
-    metadata=column_metadata(transforms.DIM_PRODUCT_SCHEMA, sensitivity={"standard_cost_usd": "confidential"}),
+    metadata=column_metadata(schemas.DIM_PRODUCT_SCHEMA, sensitivity={"standard_cost_usd": "confidential"}),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -94,7 +94,7 @@ def dim_region(stg_salesforce_users: pl.DataFrame) -> pl.DataFrame:
     "'Unmapped'; an unknown member catches sales of SKUs no catalogue knows.",
 )
 def dim_product(stg_warehouse_products: pl.DataFrame, stg_salesforce_products: pl.DataFrame) -> pl.DataFrame:
-    return transforms.build_dim_product(stg_warehouse_products, stg_salesforce_products)
+    return dimensions.build_dim_product(stg_warehouse_products, stg_salesforce_products)
 
 
 @dg.asset(
@@ -124,7 +124,7 @@ def dim_product_cost(stg_warehouse_product_cost_history: pl.DataFrame) -> pl.Dat
 
 
 @dg.asset(
-    metadata=column_metadata(transforms.DIM_CUSTOMER_SCHEMA, sensitivity=PII),
+    metadata=column_metadata(schemas.DIM_CUSTOMER_SCHEMA, sensitivity=PII),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -135,11 +135,11 @@ def dim_product_cost(stg_warehouse_product_cost_history: pl.DataFrame) -> pl.Dat
 def dim_customer(
     stg_warehouse_customers: pl.DataFrame, stg_salesforce_accounts: pl.DataFrame, stg_salesforce_contacts: pl.DataFrame
 ) -> pl.DataFrame:
-    return transforms.build_dim_customer(stg_warehouse_customers, stg_salesforce_accounts, stg_salesforce_contacts)
+    return dimensions.build_dim_customer(stg_warehouse_customers, stg_salesforce_accounts, stg_salesforce_contacts)
 
 
 @dg.asset(
-    metadata=column_metadata(transforms.DIM_SALES_REP_SCHEMA, sensitivity=PII),
+    metadata=column_metadata(schemas.DIM_SALES_REP_SCHEMA, sensitivity=PII),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -149,11 +149,11 @@ def dim_customer(
     "valid on the sale date.",
 )
 def dim_sales_rep(stg_salesforce_user_history: pl.DataFrame) -> pl.DataFrame:
-    return transforms.build_dim_sales_rep(stg_salesforce_user_history)
+    return dimensions.build_dim_sales_rep(stg_salesforce_user_history)
 
 
 @dg.asset(
-    metadata=column_metadata(transforms.BRIDGE_ACCOUNT_TEAM_SCHEMA),
+    metadata=column_metadata(schemas.BRIDGE_ACCOUNT_TEAM_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -162,7 +162,7 @@ def dim_sales_rep(stg_salesforce_user_history: pl.DataFrame) -> pl.DataFrame:
     "Commission credit flows through it.",
 )
 def bridge_account_team(stg_salesforce_account_team_members: pl.DataFrame, dim_customer: pl.DataFrame) -> dg.Output:
-    bridge = transforms.build_bridge_account_team(stg_salesforce_account_team_members, dim_customer)
+    bridge = dimensions.build_bridge_account_team(stg_salesforce_account_team_members, dim_customer)
     unbalanced = bridge.filter(~pl.col("is_balanced")).select("account_id", "valid_from").unique().height
     return dg.Output(bridge, metadata={"unbalanced_account_periods": unbalanced})
 
@@ -178,7 +178,7 @@ def known_web_orders(lake: DeltaLake) -> pl.DataFrame:
 
 @dg.asset(
     metadata={
-        **column_metadata(transforms.FACT_SALES_SCHEMA, FACT_SALES_COLUMNS, MARGIN),
+        **column_metadata(schemas.FACT_SALES_SCHEMA, FACT_SALES_COLUMNS, MARGIN),
         **lineage(
             {
                 "net_amount_usd": [
@@ -217,7 +217,7 @@ def fact_sales(
     lake: LakeResource,
 ) -> pl.DataFrame:
     selection = partition_selection(context)
-    fact = transforms.build_fact_sales(
+    fact = sales.build_fact_sales(
         stg_warehouse_order_lines,
         stg_pos_transactions,
         stg_salesforce_opportunities,
@@ -237,7 +237,7 @@ def fact_sales(
 
 
 @dg.asset(
-    metadata=column_metadata(transforms.FACT_OPPORTUNITY_SCHEMA),
+    metadata=column_metadata(schemas.FACT_OPPORTUNITY_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -252,7 +252,7 @@ def fact_opportunity(
     stg_salesforce_opportunity_history: pl.DataFrame,
     dim_customer: pl.DataFrame,
 ) -> pl.DataFrame:
-    fact = transforms.build_fact_opportunity(
+    fact = deals.build_fact_opportunity(
         stg_salesforce_opportunities, stg_salesforce_user_history, dim_customer, stg_salesforce_opportunity_history
     )
     validate_before_write("fact_opportunity", fact)
@@ -260,7 +260,7 @@ def fact_opportunity(
 
 
 @dg.asset(
-    metadata=column_metadata(transforms.FACT_BOOKING_LINE_SCHEMA),
+    metadata=column_metadata(schemas.FACT_BOOKING_LINE_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -282,7 +282,7 @@ def fact_booking_line(
     # The stage history dates each cancellation by its first change to the Cancelled stage: without
     # it, a deal lacking Cancelled_Date__c is dated by its last edit (SystemModstamp), so an
     # unrelated edit months later would move the cancellation, and the clawback with it.
-    return transforms.build_fact_booking_line(
+    return deals.build_fact_booking_line(
         stg_salesforce_opportunities,
         stg_salesforce_opportunity_line_items,
         stg_salesforce_user_history,

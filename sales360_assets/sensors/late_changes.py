@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 import dagster as dg
 import polars as pl
 
-from sales360_assets.core.transforms import crm_sale_partitions
+from sales360_assets.core.deals import crm_sale_partitions
 from sales360_assets.jobs import daily_sales_job
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.lake.io_manager import LakeResource
