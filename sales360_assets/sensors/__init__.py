@@ -39,7 +39,6 @@ from sales360_assets.sensors.run_requests import (
     RETRY_REASON_TAG,
     TRIGGER_TAG,
     partition_run_request,
-    run_partition_keys,
 )
 from sales360_assets.sensors.sla_alerts import alert_on_breaches, build_sla_alert_sensor
 
@@ -67,5 +66,4 @@ __all__ = [
     "plan_pos_runs",
     "pos_landing_job",
     "run_failure_kind",
-    "run_partition_keys",
 ]

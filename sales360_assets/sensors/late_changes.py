@@ -32,10 +32,10 @@ from sales360_assets.core.deals import crm_sale_partitions
 from sales360_assets.jobs import daily_sales_job
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.lake.io_manager import LakeResource
+from sales360_assets.partitions import partition_key
 from sales360_assets.sensors.run_requests import (
     TRIGGER_TAG,
     contiguous_ranges,
-    partition_key_of,
     partition_run_request,
     short_digest,
     truncate_tag,
@@ -163,13 +163,13 @@ def plan_change_reruns(
         .group_by("date", "region")
         .agg(pl.col("changed_at").max(), pl.col("reason").unique().sort())
     )
-    keys = [partition_key_of(d, r) for d, r in per_partition.select("date", "region").iter_rows()]
+    keys = [partition_key(d, r) for d, r in per_partition.select("date", "region").iter_rows()]
     materialized = last_materialized(keys)
     stale: dict[str, list[date]] = defaultdict(list)
     reasons: dict[str, set[str]] = defaultdict(set)
     identity: dict[str, list[str]] = defaultdict(list)
     for day, region, changed_at, why in per_partition.iter_rows():
-        key = partition_key_of(day, region)
+        key = partition_key(day, region)
         written = materialized.get(key)
         if written is None:
             notes.append(f"{key}: changed but never materialized; the schedule or a backfill covers it")

@@ -29,11 +29,11 @@ from pathlib import Path
 import dagster as dg
 
 from sales360_assets.jobs import partitioned_assets
+from sales360_assets.partitions import partition_key, split_key
 from sales360_assets.sensors.run_requests import (
     POS_FILES_TAG,
     TRIGGER_TAG,
     AssetJob,
-    partition_key_of,
     short_digest,
     truncate_tag,
 )
@@ -199,7 +199,7 @@ def plan_pos_runs(
     today = now.astimezone(UTC).date()
     oldest = max(today - timedelta(days=lookback_days), partitions_start_date())
     # Partitions older than the look-back are never looked at again: keep the cursor small.
-    states = {k: s for k, s in cursor.partitions.items() if date.fromisoformat(k.split("|")[0]) >= oldest}
+    states = {k: s for k, s in cursor.partitions.items() if split_key(k)[0] >= oldest}
     if not zone.pos_root.is_dir():
         return LandingPlan([], LandingCursor(states), [f"no landing folder at {zone.pos_root}"])
 
@@ -224,7 +224,7 @@ def plan_pos_runs(
             region = route_region_value(region_of[path.stem])  # the partition its run reads it in
             stat = path.stat()
             closes = business_day_closes_at(day, zone_of[path.stem])
-            by_partition[partition_key_of(day, region)].append(
+            by_partition[partition_key(day, region)].append(
                 LandingFile(rel, path, stat.st_size, stat.st_mtime_ns, closes)
             )
 
