@@ -24,15 +24,8 @@ from sales360_assets.sensors.failed_partitions import (
     plan_partition_retries,
     run_failure_kind,
 )
-from sales360_assets.sensors.pos_landing import (
-    LandingPlan,
-    SeenFile,
-    build_pos_landing_sensor,
-    dump_landing_cursor,
-    load_landing_cursor,
-    plan_pos_runs,
-    pos_landing_job,
-)
+from sales360_assets.sensors.pos_cursor import SeenFile, dump_landing_cursor, load_landing_cursor
+from sales360_assets.sensors.pos_landing import LandingPlan, build_pos_landing_sensor, plan_pos_runs, pos_landing_job
 from sales360_assets.sensors.run_requests import (
     RETRY_ATTEMPT_TAG,
     RETRY_OF_TAG,

@@ -31,8 +31,9 @@ def truncate_tag(value: object) -> str:
     return text if len(text) <= TAG_VALUE_LIMIT else text[: TAG_VALUE_LIMIT - 1] + "…"
 
 
-def short_digest(parts: Iterable[object]) -> str:
-    return hashlib.sha256("\n".join(map(str, parts)).encode()).hexdigest()[:16]
+def short_digest(parts: Iterable[object], chars: int = 16) -> str:
+    """A short SHA-256 of the parts, one a line: enough to tell two run keys or cursor states apart."""
+    return hashlib.sha256("\n".join(map(str, parts)).encode()).hexdigest()[:chars]
 
 
 def contiguous_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
