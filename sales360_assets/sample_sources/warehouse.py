@@ -47,7 +47,8 @@ from sales360_assets.sample_sources.vectors import (
     take,
     timestamps,
 )
-from sales360_assets.sources.contract import UTC_DATETIME, WAREHOUSE_TABLES, SourceTable
+from sales360_assets.sources.contract import UTC_DATETIME, SourceTable
+from sales360_assets.sources.contract_warehouse import WAREHOUSE_TABLES
 
 _FULFILLED_LINES_SCHEMA = {
     "opp": pl.Int64,
