@@ -634,7 +634,7 @@ def fact(dim_customer: pl.DataFrame, dim_product: pl.DataFrame) -> pl.DataFrame:
         pos_lines(),
         opportunities(),
         opportunity_lines(),
-        users(),
+        build_dim_sales_rep(users()),
         dim_customer,
         dim_product,
         START,
@@ -880,7 +880,7 @@ def test_won_deal_with_neither_owner_nor_account_region_is_booked_in_its_currenc
         pos_lines(),
         pl.concat([opportunities(), orphan]),
         pl.concat([opportunity_lines(), orphan_line]),
-        users(),
+        build_dim_sales_rep(users()),
         dim_customer,
         dim_product,
         START,
@@ -944,7 +944,7 @@ def test_fact_sales_handles_empty_inputs(dim_customer: pl.DataFrame, dim_product
         pos_lines().clear(),
         opportunities().clear(),
         opportunity_lines().clear(),
-        users(),
+        build_dim_sales_rep(users()),
         dim_customer,
         dim_product,
         START,
@@ -959,7 +959,7 @@ def test_fact_sales_handles_empty_inputs(dim_customer: pl.DataFrame, dim_product
 
 
 def test_fact_opportunity(dim_customer: pl.DataFrame) -> None:
-    fact = build_fact_opportunity(opportunities(), users(), dim_customer)
+    fact = build_fact_opportunity(opportunities(), build_dim_sales_rep(users()), dim_customer)
     assert fact["opportunity_id"].to_list() == ["OP1", "OP2", "OP3", "OP4", "OP6", "OP7", "OP8"]  # OP5 is deleted
     rows = {r["opportunity_id"]: r for r in fact.to_dicts()}
     op1 = rows["OP1"]

@@ -189,6 +189,7 @@ def known_web_orders(lake: DeltaLake) -> pl.DataFrame:
                 "cost_usd": [("dim_product_cost", "standard_cost_usd")],
                 "customer_key": [("dim_customer", "customer_key")],
                 "product_key": [("dim_product", "product_key")],
+                "sales_rep_key": [("dim_sales_rep", "sales_rep_key")],
             }
         ),
     },
@@ -210,7 +211,7 @@ def fact_sales(
     stg_pos_transactions: pl.DataFrame,
     stg_salesforce_opportunities: pl.DataFrame,
     stg_salesforce_opportunity_line_items: pl.DataFrame,
-    stg_salesforce_user_history: pl.DataFrame,
+    dim_sales_rep: pl.DataFrame,
     dim_customer: pl.DataFrame,
     dim_product: pl.DataFrame,
     dim_product_cost: pl.DataFrame,
@@ -222,7 +223,7 @@ def fact_sales(
         stg_pos_transactions,
         stg_salesforce_opportunities,
         stg_salesforce_opportunity_line_items,
-        stg_salesforce_user_history,
+        dim_sales_rep,
         dim_customer,
         dim_product,
         selection.start,
@@ -248,12 +249,12 @@ def fact_sales(
 )
 def fact_opportunity(
     stg_salesforce_opportunities: pl.DataFrame,
-    stg_salesforce_user_history: pl.DataFrame,
+    dim_sales_rep: pl.DataFrame,
     stg_salesforce_opportunity_history: pl.DataFrame,
     dim_customer: pl.DataFrame,
 ) -> pl.DataFrame:
     fact = deals.build_fact_opportunity(
-        stg_salesforce_opportunities, stg_salesforce_user_history, dim_customer, stg_salesforce_opportunity_history
+        stg_salesforce_opportunities, dim_sales_rep, dim_customer, stg_salesforce_opportunity_history
     )
     validate_before_write("fact_opportunity", fact)
     return fact
@@ -274,7 +275,7 @@ def fact_opportunity(
 def fact_booking_line(
     stg_salesforce_opportunities: pl.DataFrame,
     stg_salesforce_opportunity_line_items: pl.DataFrame,
-    stg_salesforce_user_history: pl.DataFrame,
+    dim_sales_rep: pl.DataFrame,
     stg_salesforce_opportunity_history: pl.DataFrame,
     dim_customer: pl.DataFrame,
     dim_product: pl.DataFrame,
@@ -285,7 +286,7 @@ def fact_booking_line(
     return deals.build_fact_booking_line(
         stg_salesforce_opportunities,
         stg_salesforce_opportunity_line_items,
-        stg_salesforce_user_history,
+        dim_sales_rep,
         dim_customer,
         dim_product,
         stg_salesforce_opportunity_history,

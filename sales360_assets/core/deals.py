@@ -13,7 +13,7 @@ import polars as pl
 from sales360_assets.core.columns import blank_to_null, live, valid_region
 from sales360_assets.core.funnel import CANCELLED_STAGE, FUNNEL_BY_NAME, LOST_STAGE, WON_STAGE, map_stages
 from sales360_assets.core.keys import NO_SALES_REP_KEY, UNKNOWN_CUSTOMER_KEY, UNMAPPED_PRODUCT_KEY
-from sales360_assets.core.scd import attribute_to_version, build_rep_versions
+from sales360_assets.core.scd import attribute_to_version
 from sales360_assets.core.schemas import FACT_BOOKING_LINE_SCHEMA, FACT_OPPORTUNITY_SCHEMA, UNMAPPED_CATEGORY
 from sales360_assets.frames import conform
 from sales360_assets.settings import REGION_BY_CURRENCY
@@ -46,14 +46,16 @@ def _first_cancellation(deals: pl.DataFrame, stage_history: pl.DataFrame) -> pl.
 
 def crm_attribution(
     opportunities: pl.DataFrame,
-    users: pl.DataFrame,
+    dim_sales_rep: pl.DataFrame,
     dim_customer: pl.DataFrame,
     on_date: pl.Expr,
     stage_history: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Live opportunities with customer_key, sales_rep_key, region and funnel stage.
 
-    The rep is the owner's assignment valid on ``on_date`` (null: the current one), so a deal
+    The rep is the owner's version in ``dim_sales_rep`` (type 2) valid on ``on_date`` (null: the
+    current one): read from the dimension, not rebuilt from the User history, so every fact
+    attributes to the same versions the dimension publishes (and the lineage graph shows it). A deal
     counts for the territory and manager the owner had when it closed. Region is that
     assignment's region; when the owner is unknown or has none, the account's region, so that a
     deal is not silently dropped from every region partition. Stages map to the standard funnel
@@ -64,7 +66,6 @@ def crm_attribution(
     the current version (``SystemModstamp``) — the last is a guess: any later edit of the deal
     moves it, which is why the history comes first when it is available.
     """
-    versions = build_rep_versions(users)
     accounts = dim_customer.filter(pl.col("customer_source") == "crm").select(
         pl.col("source_customer_id").alias("account_id"), "customer_key", pl.col("region").alias("_account_region")
     )
@@ -73,7 +74,7 @@ def crm_attribution(
         current = current.with_columns(pl.lit(None, dtype=pl.Date).alias("cancelled_date"))
     attributed = attribute_to_version(
         current.with_columns(on_date.alias("_attributed_on")),
-        versions,
+        dim_sales_rep,
         "owner_id",
         pl.col("_attributed_on"),
         ["sales_rep_key", pl.col("region").alias("_owner_region")],
@@ -113,28 +114,30 @@ def crm_attribution(
 
 def booked_deals(
     opportunities: pl.DataFrame,
-    users: pl.DataFrame,
+    dim_sales_rep: pl.DataFrame,
     dim_customer: pl.DataFrame,
     stage_history: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Booked deals (won, or won and later cancelled), attributed to the owner's assignment on the close date."""
-    return crm_attribution(opportunities, users, dim_customer, pl.col("close_date"), stage_history).filter(
+    return crm_attribution(opportunities, dim_sales_rep, dim_customer, pl.col("close_date"), stage_history).filter(
         pl.col("booking_date").is_not_null()
     )
 
 
-def crm_sale_partitions(opportunities: pl.DataFrame, users: pl.DataFrame, dim_customer: pl.DataFrame) -> pl.DataFrame:
+def crm_sale_partitions(
+    opportunities: pl.DataFrame, dim_sales_rep: pl.DataFrame, dim_customer: pl.DataFrame
+) -> pl.DataFrame:
     """(opportunity_id, date, region) where each booked deal's lines sit in ``fact_sales`` (its close
     date, the owner's region on that date), whatever its status: the partitions a change to the deal
     touches. The same attribution ``fact_sales`` (core/sales.py) uses, so a re-run lands where this says."""
-    return booked_deals(opportunities, users, dim_customer).select(
+    return booked_deals(opportunities, dim_sales_rep, dim_customer).select(
         "opportunity_id", pl.col("close_date").alias("date"), "region"
     )
 
 
 def build_fact_opportunity(
     opportunities: pl.DataFrame,
-    users: pl.DataFrame,
+    dim_sales_rep: pl.DataFrame,
     dim_customer: pl.DataFrame,
     stage_history: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
@@ -148,7 +151,7 @@ def build_fact_opportunity(
     created_date = pl.col("created_at").dt.date()
     closed = pl.col("is_closed").fill_null(False)
     deals = crm_attribution(
-        opportunities, users, dim_customer, pl.when(closed).then(pl.col("close_date")), stage_history
+        opportunities, dim_sales_rep, dim_customer, pl.when(closed).then(pl.col("close_date")), stage_history
     ).with_columns(
         created_date.alias("created_date"),
         pl.col("amount").alias("amount_local"),
@@ -189,7 +192,7 @@ def _stage_rung(stage: pl.Expr, order: pl.Expr) -> pl.Expr:
 def build_fact_booking_line(
     opportunities: pl.DataFrame,
     opportunity_lines: pl.DataFrame,
-    users: pl.DataFrame,
+    dim_sales_rep: pl.DataFrame,
     dim_customer: pl.DataFrame,
     dim_product: pl.DataFrame,
     stage_history: pl.DataFrame | None = None,
@@ -208,7 +211,7 @@ def build_fact_booking_line(
     to the Cancelled stage; without it (None) the date falls back to ``Cancelled_Date__c``, then to
     the current version's ``SystemModstamp`` (see ``crm_attribution``).
     """
-    deals = booked_deals(opportunities, users, dim_customer, stage_history).select(
+    deals = booked_deals(opportunities, dim_sales_rep, dim_customer, stage_history).select(
         "opportunity_id",
         "account_id",
         "customer_key",

@@ -52,6 +52,21 @@ def _attach_product(
     )
 
 
+# A staged web or POS line's quantity and amounts as the fact names them: staging already converts
+# to USD, so both channels carry the same columns under a *_local name.
+_STAGED_AMOUNTS: list[str | pl.Expr] = [
+    "quantity",
+    pl.col("unit_price").alias("unit_price_local"),
+    pl.col("gross_amount").alias("gross_amount_local"),
+    pl.col("discount_amount").alias("discount_amount_local"),
+    pl.col("net_amount").alias("net_amount_local"),
+    "currency",
+    "fx_rate",
+    "fx_rate_date",
+    "net_amount_usd",
+]
+
+
 def _web_sales(web_lines: pl.DataFrame, dim_customer: pl.DataFrame) -> pl.DataFrame:
     # Cancelled orders never became revenue; only completed orders are sales.
     completed = web_lines.filter(pl.col("order_status") == "completed")
@@ -72,15 +87,7 @@ def _web_sales(web_lines: pl.DataFrame, dim_customer: pl.DataFrame) -> pl.DataFr
         "sku",
         pl.lit(NO_SALES_REP_KEY).alias("sales_rep_key"),
         pl.lit(None, dtype=pl.String).alias("store_id"),
-        "quantity",
-        pl.col("unit_price").alias("unit_price_local"),
-        pl.col("gross_amount").alias("gross_amount_local"),
-        pl.col("discount_amount").alias("discount_amount_local"),
-        pl.col("net_amount").alias("net_amount_local"),
-        "currency",
-        "fx_rate",
-        "fx_rate_date",
-        "net_amount_usd",
+        *_STAGED_AMOUNTS,
     )
 
 
@@ -103,15 +110,7 @@ def _pos_sales(pos_lines: pl.DataFrame, dim_customer: pl.DataFrame) -> pl.DataFr
             "sku",
             pl.lit(NO_SALES_REP_KEY).alias("sales_rep_key"),
             "store_id",
-            "quantity",
-            pl.col("unit_price").alias("unit_price_local"),
-            pl.col("gross_amount").alias("gross_amount_local"),
-            pl.col("discount_amount").alias("discount_amount_local"),
-            pl.col("net_amount").alias("net_amount_local"),
-            "currency",
-            "fx_rate",
-            "fx_rate_date",
-            "net_amount_usd",
+            *_STAGED_AMOUNTS,
         )
     )
 
@@ -119,7 +118,7 @@ def _pos_sales(pos_lines: pl.DataFrame, dim_customer: pl.DataFrame) -> pl.DataFr
 def _crm_sales(
     opportunities: pl.DataFrame,
     opportunity_lines: pl.DataFrame,
-    users: pl.DataFrame,
+    dim_sales_rep: pl.DataFrame,
     dim_customer: pl.DataFrame,
     start: date,
     end: date,
@@ -132,7 +131,7 @@ def _crm_sales(
         # never had would otherwise vanish from every channel.
         fulfilled_online = fulfilled_online & web_order.is_in(web_orders["order_id"].implode())
     deals = (
-        booked_deals(opportunities, users, dim_customer)
+        booked_deals(opportunities, dim_sales_rep, dim_customer)
         .filter(
             # Current state: a cancelled deal is no longer a sale (fact_booking_line keeps its history).
             ~pl.col("is_cancelled"),
@@ -184,7 +183,7 @@ def build_fact_sales(
     pos_lines: pl.DataFrame,
     opportunities: pl.DataFrame,
     opportunity_lines: pl.DataFrame,
-    users: pl.DataFrame,
+    dim_sales_rep: pl.DataFrame,
     dim_customer: pl.DataFrame,
     dim_product: pl.DataFrame,
     start: date,
@@ -199,8 +198,8 @@ def build_fact_sales(
     - pos: every staged line; the customer is the web customer with the receipt's email
       (case/whitespace-insensitive), else the "Unidentified in-store customer" member.
     - crm: line items of won, live deals closed in [start, end], dated on the close date and
-      placed in the region of the owner's assignment on that date (``users`` may be the User
-      record history: the rep dimension is type 2). Deals with a ``web_order_id`` are left out:
+      placed in the region of the owner's assignment on that date (the ``dim_sales_rep`` version
+      valid then: the rep dimension is type 2). Deals with a ``web_order_id`` are left out:
       they were fulfilled as a web order, which the web channel already counts — this is what
       keeps a B2B deal from being counted twice. With ``web_orders`` (``order_id`` of every
       staged web order, any date) only deals whose web order exists are left out; a deal pointing
@@ -219,7 +218,7 @@ def build_fact_sales(
     channels = [
         _web_sales(web_lines, dim_customer),
         _pos_sales(pos_lines, dim_customer),
-        _crm_sales(opportunities, opportunity_lines, users, dim_customer, start, end, web_orders),
+        _crm_sales(opportunities, opportunity_lines, dim_sales_rep, dim_customer, start, end, web_orders),
     ]
     columns = [c for c in FACT_SALES_SCHEMA if c not in _PRODUCT_DERIVED_COLUMNS]
     lines = pl.concat(

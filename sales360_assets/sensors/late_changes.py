@@ -114,10 +114,10 @@ def crm_changes(lake: DeltaLake, since: datetime | None) -> tuple[pl.DataFrame, 
         return _empty_changes(), since
     ids = versions["Id"].to_list()
     touched = []
-    if all(lake.exists(t) for t in ("stg_salesforce_opportunities", "stg_salesforce_user_history", "dim_customer")):
+    if all(lake.exists(t) for t in ("stg_salesforce_opportunities", "dim_sales_rep", "dim_customer")):
         current = lake.scan("stg_salesforce_opportunities").filter(pl.col("opportunity_id").is_in(ids)).collect()
         touched.append(
-            crm_sale_partitions(current, lake.read("stg_salesforce_user_history"), lake.read("dim_customer")).select(
+            crm_sale_partitions(current, lake.read("dim_sales_rep"), lake.read("dim_customer")).select(
                 "opportunity_id",
                 "date",
                 "region",
