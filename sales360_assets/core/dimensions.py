@@ -40,6 +40,7 @@ from sales360_assets.core.schemas import (
 )
 from sales360_assets.frames import conform
 from sales360_assets.settings import REGIONS
+from sales360_assets.staging.warehouse import CATALOGUE_COLUMNS
 
 # --- dim_date ---------------------------------------------------------------------------------
 
@@ -116,16 +117,7 @@ def build_dim_product(products: pl.DataFrame, crm_products: pl.DataFrame) -> pl.
     sells get a row too (category "Unmapped", subcategory "Unmapped (CRM only)", no cost) so
     their deals have a real product; they are the catalogue gap to close.
     """
-    catalogue = products.select(
-        "sku",
-        "product_name",
-        "category",
-        "subcategory",
-        "brand",
-        "list_price_usd",
-        "standard_cost_usd",
-        pl.lit(True).alias("in_catalogue"),
-    )
+    catalogue = products.select(*CATALOGUE_COLUMNS, pl.lit(True).alias("in_catalogue"))
     # Several Product2 records can share a ProductCode; the active, most recently modified wins.
     crm = (
         live(crm_products)

@@ -285,26 +285,20 @@ class SalesforceLiveClient:
     ) -> Iterator[dict[str, Any]]:
         describe = self.describe(object_name)
         # Build (and so validate) before any record request goes out.
-        build_window_soql(object_name, fields, describe, since, until)
+        soql = build_window_soql(object_name, fields, describe, since, until)
         if self.bulk_threshold is not None and self.count(object_name, since, until) > self.bulk_threshold:
             self._last_path = "bulk2"
-            records = self._extract_bulk(object_name, fields, describe, since, until)
+            # Unordered: ORDER BY switches off PK chunking in Bulk API 2.0 (see soql.py).
+            unordered = build_window_soql(object_name, fields, describe, since, until, order_by=False)
+            records = self._extract_bulk(object_name, unordered)
         else:
             self._last_path = "rest"
-            records = self._extract_rest(object_name, fields, describe, since, until)
+            records = self._extract_rest(object_name, soql)
         for record in records:
             self._records += 1
             yield record
 
-    def _extract_rest(
-        self,
-        object_name: str,
-        fields: list[str],
-        describe: Mapping[str, Any],
-        since: datetime | None,
-        until: datetime,
-    ) -> Iterator[dict[str, Any]]:
-        soql = build_window_soql(object_name, fields, describe, since, until)
+    def _extract_rest(self, object_name: str, soql: str) -> Iterator[dict[str, Any]]:
         # Page by page rather than query_all_iter: a failed page is retried alone, so the pages
         # already yielded are never fetched (and yielded) again.
         page = self._call(
@@ -322,15 +316,7 @@ class SalesforceLiveClient:
                 lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True, timeout=self.request_timeout),
             )
 
-    def _extract_bulk(
-        self,
-        object_name: str,
-        fields: list[str],
-        describe: Mapping[str, Any],
-        since: datetime | None,
-        until: datetime,
-    ) -> Iterator[dict[str, Any]]:
-        soql = build_window_soql(object_name, fields, describe, since, until, order_by=False)
+    def _extract_bulk(self, object_name: str, soql: str) -> Iterator[dict[str, Any]]:
         query = BulkQuery(
             self._call,
             object_name,
