@@ -21,8 +21,7 @@ from sales360_assets.sources.bigquery_live import (
     BigQueryPermanentError,
     BigQueryTransientError,
 )
-from sales360_assets.sources.contract import SchemaDriftError
-from sales360_assets.sources.contract_warehouse import WAREHOUSE_TABLES
+from sales360_assets.sources.contract import WAREHOUSE_TABLES, SchemaDriftError
 from sales360_assets.sources.resources import WarehouseResource, warehouse_resource_from_env
 from sales360_assets.sources.routing import CAST_ERROR, SOURCE_REGION
 from sales360_assets.sources.warehouse import LocalWarehouseClient

@@ -19,7 +19,7 @@ from sales360_assets.core.product_cost import build_dim_product_cost
 from sales360_assets.core.sales import _attach_product
 from sales360_assets.core.scd import BEGINNING_OF_TIME, END_OF_TIME
 from sales360_assets.settings import SOURCES_ENV
-from sales360_assets.sources.contract_warehouse import WAREHOUSE_TABLES
+from sales360_assets.sources.contract import WAREHOUSE_TABLES
 from sales360_assets.staging import warehouse
 from sales360_assets_tests.builders import fact_sales, sale
 from sales360_assets_tests.conftest import SampleSources, materialize_into

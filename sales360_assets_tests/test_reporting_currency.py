@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from sales360_assets.commissions.attainment import quotas_in_usd
-from sales360_assets.sources.contract_warehouse import WAREHOUSE_TABLES
+from sales360_assets.sources.contract import WAREHOUSE_TABLES
 from sales360_assets.sources.warehouse import LocalWarehouseClient
 from sales360_assets.staging.quality import attach_fx, missing_fx
 

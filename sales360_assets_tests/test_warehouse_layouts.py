@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from sales360_assets.settings import history_start_in
-from sales360_assets.sources.contract_warehouse import WAREHOUSE_TABLES
+from sales360_assets.sources.contract import WAREHOUSE_TABLES
 from sales360_assets.sources.warehouse import LocalWarehouseClient, WarehouseLayoutError
 
 ORDERS = WAREHOUSE_TABLES["orders"]

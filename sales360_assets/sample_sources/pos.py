@@ -43,7 +43,7 @@ from sales360_assets.sample_sources.vectors import (
     take,
 )
 from sales360_assets.settings import REGIONS
-from sales360_assets.sources.contract_pos import POS_STORES, POS_TRANSACTIONS
+from sales360_assets.sources.contract import POS_STORES, POS_TRANSACTIONS
 
 # How a till prints the customer: "First Last", "LAST, First" or family name first.
 _FIRST_LAST, _LAST_COMMA_FIRST, _FAMILY_FIRST = 0, 1, 2

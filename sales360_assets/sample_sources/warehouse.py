@@ -47,8 +47,7 @@ from sales360_assets.sample_sources.vectors import (
     take,
     timestamps,
 )
-from sales360_assets.sources.contract import UTC_DATETIME, SourceTable
-from sales360_assets.sources.contract_warehouse import WAREHOUSE_TABLES
+from sales360_assets.sources.contract import UTC_DATETIME, WAREHOUSE_TABLES, SourceTable
 
 _FULFILLED_LINES_SCHEMA = {
     "opp": pl.Int64,

@@ -41,7 +41,7 @@ from sales360_assets.sensors.run_requests import (
     truncate_tag,
 )
 from sales360_assets.settings import partitions_start_date
-from sales360_assets.sources.contract_warehouse import WAREHOUSE_TABLES
+from sales360_assets.sources.contract import WAREHOUSE_TABLES
 from sales360_assets.sources.resources import WarehouseResource
 from sales360_assets.sources.warehouse import WarehouseClient
 

@@ -194,7 +194,7 @@ class BigQueryLiveClient:
                 )
             return BigQueryPermanentError(
                 f"BigQuery rejected the query on {ref} ({reason or code}: {message}); check the table's "
-                "columns against sales360_assets/sources/contract_warehouse.py"
+                "columns against sales360_assets/sources/contract.py"
             )
         if isinstance(exc, requests.exceptions.SSLError):
             return BigQueryPermanentError(f"TLS verification failed talking to BigQuery for {ref}: {exc}")

@@ -1,10 +1,8 @@
 """The source contract: every table each source hands over, its columns and their types.
 
-This module holds what every source shares: ``SourceTable``, the layout below and the schema
-drift check. Each system's tables live next to it, one module a system: ``contract_salesforce``,
-``contract_warehouse`` and ``contract_pos``. Together they are the one definition the sample
-generator writes, the readers validate against (schema drift is detected here), and
-``docs/source_contract.md`` documents. To point the
+This module and ``contract_salesforce`` (the CRM objects, the largest part) are the one
+definition the sample generator writes, the readers validate against (schema drift is detected
+here), and ``docs/source_contract.md`` documents. To point the
 platform at your own export, produce files in the layout below and set
 ``SALES360_SOURCES_DIR``; no code change is needed.
 
@@ -59,6 +57,163 @@ class SourceTable:
         return self.required or tuple(self.columns)
 
 
+# --- Warehouse (BigQuery) ---------------------------------------------------------------------
+WAREHOUSE_TABLES: dict[str, SourceTable] = {
+    t.name: t
+    for t in [
+        SourceTable(
+            system="warehouse",
+            name="orders",
+            columns={
+                "order_id": pl.String,
+                "customer_id": pl.String,
+                "order_ts": UTC_DATETIME,
+                "order_date": pl.Date,
+                "region": pl.String,
+                "currency": pl.String,
+                "status": pl.String,  # completed | cancelled
+                "_loaded_at": UTC_DATETIME,
+            },
+            primary_key=("order_id",),
+            description="E-commerce order headers; partitioned on order_date, clustered by region.",
+            date_column="order_date",
+            region_column="region",
+            modified_column="_loaded_at",
+        ),
+        SourceTable(
+            system="warehouse",
+            name="order_lines",
+            columns={
+                "order_id": pl.String,
+                "line_number": pl.Int64,
+                "sku": pl.String,
+                "quantity": pl.Int64,
+                "unit_price": pl.Float64,
+                "discount_amount": pl.Float64,
+                "order_date": pl.Date,
+                "region": pl.String,
+                "_loaded_at": UTC_DATETIME,
+            },
+            primary_key=("order_id", "line_number"),
+            description="E-commerce order lines in the order's currency; partitioned on order_date.",
+            date_column="order_date",
+            region_column="region",
+            modified_column="_loaded_at",
+        ),
+        SourceTable(
+            system="warehouse",
+            name="customers",
+            columns={
+                "customer_id": pl.String,
+                "first_name": pl.String,
+                "last_name": pl.String,
+                "email": pl.String,
+                "phone": pl.String,
+                "country": pl.String,
+                "city": pl.String,
+                "segment": pl.String,  # Consumer | Small Business | Corporate
+                "created_at": UTC_DATETIME,
+                "updated_at": UTC_DATETIME,
+            },
+            primary_key=("customer_id",),
+            description="E-commerce customer accounts with their customer segment.",
+            required=("customer_id", "email", "segment"),
+            modified_column="updated_at",
+        ),
+        SourceTable(
+            system="warehouse",
+            name="products",
+            columns={
+                "sku": pl.String,
+                "product_name": pl.String,
+                "category": pl.String,
+                "subcategory": pl.String,
+                "brand": pl.String,
+                "list_price_usd": pl.Float64,
+                "standard_cost_usd": pl.Float64,
+                "updated_at": UTC_DATETIME,
+                # Optional: cost history. One row per SKU and date its standard cost took effect;
+                # absent or null, the row's cost holds for every sale (the catalogue as of today).
+                "cost_valid_from": pl.Date,
+            },
+            primary_key=("sku", "cost_valid_from"),
+            description="Master product catalogue: category -> subcategory -> product, price and cost (USD). "
+            "Several rows per SKU with cost_valid_from are its cost history; the latest is the current product.",
+            required=("sku", "product_name", "category", "subcategory", "standard_cost_usd"),
+            modified_column="updated_at",
+        ),
+        SourceTable(
+            system="warehouse",
+            name="fx_rates",
+            columns={
+                "rate_date": pl.Date,
+                "currency": pl.String,
+                "usd_per_unit": pl.Float64,
+            },
+            primary_key=("rate_date", "currency"),
+            description="Daily FX rates to USD, business days only (weekends use the last rate).",
+        ),
+    ]
+}
+
+# --- Offline POS / ERP logs (CSV drops) -------------------------------------------------------
+POS_STORES = SourceTable(
+    system="pos",
+    name="stores",
+    columns={
+        "store_id": pl.String,
+        "store_name": pl.String,
+        "region": pl.String,
+        "country": pl.String,
+        "city": pl.String,
+        "currency": pl.String,
+        "opened_on": pl.String,
+        # Optional IANA zone (Europe/Berlin). Empty or absent: derived from country
+        # (landing.COUNTRY_TIMEZONES). Decides when a store's business day is closed.
+        "timezone": pl.String,
+    },
+    primary_key=("store_id",),
+    description="Store registry: which region, currency and time zone each store reports in.",
+    required=("store_id", "store_name", "region", "country", "city", "currency", "opened_on"),
+)
+
+POS_TRANSACTIONS = SourceTable(
+    system="pos",
+    name="transactions",
+    columns={
+        "transaction_id": pl.String,
+        "line_no": pl.String,
+        "store_id": pl.String,
+        "transaction_ts": pl.String,  # ISO-8601 with UTC offset, e.g. 2026-11-01T14:03:12+01:00
+        "sku": pl.String,
+        "quantity": pl.String,
+        "unit_price": pl.String,
+        "discount": pl.String,
+        "currency": pl.String,
+        "loyalty_id": pl.String,  # empty for anonymous sales
+        "customer_name": pl.String,
+        "customer_email": pl.String,
+        "customer_phone": pl.String,
+    },
+    primary_key=("transaction_id", "line_no"),
+    description="Point-of-sale transaction lines, one CSV per store and business day.",
+    required=(
+        "transaction_id",
+        "line_no",
+        "store_id",
+        "transaction_ts",
+        "sku",
+        "quantity",
+        "unit_price",
+        "currency",
+    ),
+)
+
+
+# Where each system's tables are defined, for messages that say what to update.
+CONTRACT_MODULE = {"salesforce": "contract_salesforce.py", "warehouse": "contract.py", "pos": "contract.py"}
+
+
 class SchemaDriftError(ValueError):
     """A source stopped delivering a column the platform requires."""
 
@@ -74,6 +229,6 @@ def check_schema_drift(table: SourceTable, delivered_columns: list[str] | tuple[
         raise SchemaDriftError(
             f"{table.system} table {table.name!r} no longer delivers required column(s) "
             f"{', '.join(missing)}; refusing to ingest (nothing was written). "
-            f"Fix the source or update sales360_assets/sources/contract_{table.system}.py."
+            f"Fix the source or update sales360_assets/sources/{CONTRACT_MODULE[table.system]}."
         )
     return sorted(c for c in delivered if c not in table.columns and not c.startswith("_"))

@@ -18,8 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 
 from sales360_assets.settings import source_switched_off
-from sales360_assets.sources.contract import SchemaDriftError, check_schema_drift
-from sales360_assets.sources.contract_pos import POS_STORES, POS_TRANSACTIONS
+from sales360_assets.sources.contract import POS_STORES, POS_TRANSACTIONS, SchemaDriftError, check_schema_drift
 from sales360_assets.sources.routing import SOURCE_REGION, route_region_value
 
 LINEAGE_COLUMNS = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from sales360_assets.sources.contract_pos import POS_TRANSACTIONS
+from sales360_assets.sources.contract import POS_TRANSACTIONS
 from sales360_assets.sources.routing import normalized_region
 from sales360_assets.staging.quality import (
     Rule,
