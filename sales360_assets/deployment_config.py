@@ -99,7 +99,7 @@ def load_deployment_config(path: Path | None) -> DeploymentConfig:
         if region.code in regions:
             raise fail(f"{where}.code", f"{region.code!r} is already a region")
         if region.currency in by_currency:
-            # core.transforms derives a CRM deal's region from its currency (REGION_BY_CURRENCY).
+            # core.deals derives a CRM deal's region from its currency (REGION_BY_CURRENCY).
             raise fail(
                 f"{where}.currency",
                 f"{region.currency} is already the currency of region {by_currency[region.currency]!r}; "

@@ -52,7 +52,14 @@ date_region_partitions = DateRegionPartitionsDefinition({"date": daily_partition
 single_run_backfill = dg.BackfillPolicy.single_run()
 
 
+def partition_key(day: date, region: str) -> str:
+    """The key of one date × region partition, as Dagster spells it: ``2026-11-01|emea``."""
+    # Dagster orders multi-partition dimensions by name, so the date comes first.
+    return f"{day.isoformat()}|{region}"
+
+
 def split_key(key: str | dg.MultiPartitionKey) -> tuple[date, str]:
+    """The (date, region) of a partition key: the inverse of ``partition_key``."""
     if isinstance(key, dg.MultiPartitionKey):
         dims = key.keys_by_dimension
         return date.fromisoformat(dims["date"]), dims["region"]
@@ -83,6 +90,18 @@ def selection_from_keys(keys: Sequence[str]) -> PartitionSelection:
 def keys_for(start: date, end: date, regions: Sequence[str]) -> list[str]:
     sel = PartitionSelection(start, end, tuple(regions))
     return [dg.MultiPartitionKey({"date": d.isoformat(), "region": r}) for d in sel.dates for r in sel.regions]
+
+
+def run_partition_keys(tags: Mapping[str, str]) -> list[str]:
+    """The partition keys a run's tags name (one key or a range), without cross-checking them:
+    for looking back at runs that already happened (``run_partition_selection`` guards new writes)."""
+    if PARTITION_TAG in tags:
+        return [tags[PARTITION_TAG]]
+    if RANGE_START_TAG in tags and RANGE_END_TAG in tags:
+        return date_region_partitions.get_partition_keys_in_range(
+            dg.PartitionKeyRange(tags[RANGE_START_TAG], tags[RANGE_END_TAG])
+        )
+    return []
 
 
 def run_partition_selection(tags: Mapping[str, str]) -> PartitionSelection:

@@ -88,7 +88,7 @@ _TRANSIENT_TEXT = re.compile(
 # What to fix, for permanent errors whose own message does not already say it.
 _HINTS: dict[str, str] = {
     "SchemaDriftError": "the source dropped a required column: restore it at the source, or change "
-    "sales360_assets/sources/contract.py if the column is really gone",
+    "sales360_assets/sources/contract.py (contract_salesforce.py for a Salesforce object) if the column is really gone",
     "FileNotFoundError": "a source file, table or object is missing: check SALES360_SOURCES_DIR (or the live "
     "source's object/table names) and that the export for this date exists",
     "PermissionError": "the platform may not read or write here: fix file permissions, the IAM role or the "

@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from sales360_assets.core.transforms import (
+from sales360_assets.core.schemas import (
     DIM_CUSTOMER_SCHEMA,
     DIM_PRODUCT_SCHEMA,
     FACT_BOOKING_LINE_SCHEMA,

@@ -307,7 +307,7 @@ def test_case10_a_won_deal_whose_web_order_does_not_exist_stays_a_crm_sale() -> 
         cases.pos_lines(),
         pl.concat([cases.opportunities(), orphan]),
         pl.concat([cases.opportunity_lines(), orphan_line]),
-        cases.users(),
+        cases.build_dim_sales_rep(cases.users()),
         dim_customer_,
         cases.build_dim_product(cases.products(), cases.crm_products()),
         cases.START,

@@ -7,7 +7,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
-import sales360_assets.core.transforms as core_transforms
+import sales360_assets.core.sales as core_sales
 from sales360_assets.checks import DataQualityError, validate_before_write
 from sales360_assets.checks.asset_checks import build_all_checks
 from sales360_assets.checks.commission_credit import credits_add_back, team_splits_sum_to_100
@@ -18,7 +18,7 @@ from sales360_assets.checks.row_rules import ROW_RULES, row_rules
 from sales360_assets.commissions.assets import commission_assets
 from sales360_assets.commissions.credit import build_credit_lines
 from sales360_assets.core.assets import bridge_account_team
-from sales360_assets.core.transforms import build_bridge_account_team, build_dim_sales_rep
+from sales360_assets.core.dimensions import build_bridge_account_team, build_dim_sales_rep
 from sales360_assets.definitions import build_definitions, defs
 from sales360_assets.jobs import all_assets
 from sales360_assets.lake.delta import DeltaLake
@@ -207,7 +207,7 @@ def test_a_failing_blocking_check_stops_the_marts_and_shows_the_broken_rows(
 ) -> None:
     lake_uri = fresh_lake(sample_sources.root, tmp_path / "lake")
     lake = DeltaLake(lake_uri)
-    original = core_transforms.build_fact_sales
+    original = core_sales.build_fact_sales
 
     def dangling_customer(*args: object, **kwargs: object) -> pl.DataFrame:
         # A regression in identity resolution: one sale points at a customer no dimension row has.
@@ -220,7 +220,7 @@ def test_a_failing_blocking_check_stops_the_marts_and_shows_the_broken_rows(
             .alias("customer_key")
         )
 
-    monkeypatch.setattr(core_transforms, "build_fact_sales", dangling_customer)
+    monkeypatch.setattr(core_sales, "build_fact_sales", dangling_customer)
     versions = table_versions(lake_uri)
     defs_ = build_definitions(str(sample_sources.root), lake_uri)
     with project_instance() as instance:
@@ -251,7 +251,7 @@ def test_rows_that_break_the_rules_never_reach_the_table(
     tmp_path: Path, sample_sources: SampleSources, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lake_uri = fresh_lake(sample_sources.root, tmp_path / "lake")
-    original = core_transforms.build_fact_sales
+    original = core_sales.build_fact_sales
 
     def negative_quantity(*args: object, **kwargs: object) -> pl.DataFrame:
         fact = original(*args, **kwargs)
@@ -259,7 +259,7 @@ def test_rows_that_break_the_rules_never_reach_the_table(
             pl.when(pl.int_range(pl.len()) == 0).then(-1.0).otherwise(pl.col("quantity")).alias("quantity")
         )
 
-    monkeypatch.setattr(core_transforms, "build_fact_sales", negative_quantity)
+    monkeypatch.setattr(core_sales, "build_fact_sales", negative_quantity)
     versions = table_versions(lake_uri)
     defs_ = build_definitions(str(sample_sources.root), lake_uri)
     with project_instance() as instance:

@@ -19,7 +19,7 @@ import pytest
 
 from sales360_assets.commissions import periods
 from sales360_assets.commissions.assets import commission_assets
-from sales360_assets.core.transforms import build_bridge_account_team, build_dim_sales_rep
+from sales360_assets.core.dimensions import build_bridge_account_team, build_dim_sales_rep
 from sales360_assets.definitions import build_definitions
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets_tests.builders import FX_SCHEMA, QUOTAS_SCHEMA, TEAM_SCHEMA, booking_lines, dim_customer, frame, ts

@@ -17,7 +17,7 @@ import yaml
 from sales360_assets.commissions import credit as engine
 from sales360_assets.commissions import ledger, statements
 from sales360_assets.commissions.plan import DEFAULT_PLAN_PATH, CommissionPlan, parse_plan
-from sales360_assets.core.transforms import build_bridge_account_team, build_dim_sales_rep
+from sales360_assets.core.dimensions import build_bridge_account_team, build_dim_sales_rep
 from sales360_assets_tests.builders import TEAM_SCHEMA, booking_lines, dim_customer, frame, users
 
 JAN, FEB, MAR, APR = date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1), date(2024, 4, 1)

@@ -14,7 +14,7 @@ import yaml
 from sales360_assets.commissions import attainment as quota_attainment
 from sales360_assets.commissions import credit
 from sales360_assets.commissions.plan import DEFAULT_PLAN_PATH, PlanError, load_plan, parse_plan
-from sales360_assets.core.transforms import build_bridge_account_team, build_dim_sales_rep
+from sales360_assets.core.dimensions import build_bridge_account_team, build_dim_sales_rep
 from sales360_assets_tests.builders import (
     FX_SCHEMA,
     QUOTAS_SCHEMA,

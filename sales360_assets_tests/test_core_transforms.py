@@ -11,21 +11,23 @@ from typing import Any
 import polars as pl
 import pytest
 
-from sales360_assets.core.transforms import (
-    NO_SALES_REP_KEY,
-    UNIDENTIFIED_IN_STORE_CUSTOMER_KEY,
-    UNKNOWN_CUSTOMER_KEY,
-    UNMAPPED_PRODUCT_KEY,
+from sales360_assets.core.deals import build_fact_opportunity
+from sales360_assets.core.dimensions import (
     build_dim_customer,
     build_dim_date,
     build_dim_product,
     build_dim_region,
     build_dim_sales_rep,
-    build_fact_opportunity,
-    build_fact_sales,
+)
+from sales360_assets.core.keys import (
+    NO_SALES_REP_KEY,
+    UNIDENTIFIED_IN_STORE_CUSTOMER_KEY,
+    UNKNOWN_CUSTOMER_KEY,
+    UNMAPPED_PRODUCT_KEY,
     surrogate_key,
     surrogate_key_value,
 )
+from sales360_assets.core.sales import build_fact_sales
 
 START, END = date(2024, 3, 1), date(2024, 3, 31)
 REGIONS = ["emea", "na", "uk"]
@@ -632,7 +634,7 @@ def fact(dim_customer: pl.DataFrame, dim_product: pl.DataFrame) -> pl.DataFrame:
         pos_lines(),
         opportunities(),
         opportunity_lines(),
-        users(),
+        build_dim_sales_rep(users()),
         dim_customer,
         dim_product,
         START,
@@ -878,7 +880,7 @@ def test_won_deal_with_neither_owner_nor_account_region_is_booked_in_its_currenc
         pos_lines(),
         pl.concat([opportunities(), orphan]),
         pl.concat([opportunity_lines(), orphan_line]),
-        users(),
+        build_dim_sales_rep(users()),
         dim_customer,
         dim_product,
         START,
@@ -942,7 +944,7 @@ def test_fact_sales_handles_empty_inputs(dim_customer: pl.DataFrame, dim_product
         pos_lines().clear(),
         opportunities().clear(),
         opportunity_lines().clear(),
-        users(),
+        build_dim_sales_rep(users()),
         dim_customer,
         dim_product,
         START,
@@ -957,7 +959,7 @@ def test_fact_sales_handles_empty_inputs(dim_customer: pl.DataFrame, dim_product
 
 
 def test_fact_opportunity(dim_customer: pl.DataFrame) -> None:
-    fact = build_fact_opportunity(opportunities(), users(), dim_customer)
+    fact = build_fact_opportunity(opportunities(), build_dim_sales_rep(users()), dim_customer)
     assert fact["opportunity_id"].to_list() == ["OP1", "OP2", "OP3", "OP4", "OP6", "OP7", "OP8"]  # OP5 is deleted
     rows = {r["opportunity_id"]: r for r in fact.to_dicts()}
     op1 = rows["OP1"]

@@ -30,13 +30,8 @@ from sales360_assets.sample_sources.parameters import (
 )
 from sales360_assets.sample_sources.seasonality import seasonal_weight
 from sales360_assets.settings import KNOWN_CURRENCIES, REGION_CODES, REGIONS
-from sales360_assets.sources.contract import (
-    POS_STORES,
-    POS_TRANSACTIONS,
-    SALESFORCE_OBJECTS,
-    UTC_DATETIME,
-    WAREHOUSE_TABLES,
-)
+from sales360_assets.sources.contract import POS_STORES, POS_TRANSACTIONS, UTC_DATETIME, WAREHOUSE_TABLES
+from sales360_assets.sources.contract_salesforce import SALESFORCE_OBJECTS
 
 # Seven weeks across the holidays: December run-up, Christmas, the January slump.
 START = date(2026, 12, 1)

@@ -22,7 +22,8 @@ from polars.testing import assert_frame_equal
 
 from sales360_assets.lake.delta import DeltaLake, PartitionSelection
 from sales360_assets.settings import REGION_CODES
-from sales360_assets.sources.contract import SALESFORCE_OBJECTS, WAREHOUSE_TABLES
+from sales360_assets.sources.contract import WAREHOUSE_TABLES
+from sales360_assets.sources.contract_salesforce import SALESFORCE_OBJECTS
 from sales360_assets_tests.conftest import WINDOW_START, MaterializedLake, SampleSources, materialize_into
 from sales360_assets_tests.servers import project_instance
 from sales360_assets_tests.stubs.bigquery_stub import BigQueryStub

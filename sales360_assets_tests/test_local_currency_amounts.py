@@ -12,9 +12,10 @@ from decimal import Decimal
 
 import polars as pl
 
-from sales360_assets.core.transforms import FACT_BOOKING_LINE_SCHEMA, FACT_OPPORTUNITY_SCHEMA, FACT_SALES_SCHEMA
+from sales360_assets.core.schemas import FACT_BOOKING_LINE_SCHEMA, FACT_OPPORTUNITY_SCHEMA, FACT_SALES_SCHEMA
 from sales360_assets.money import LOCAL_AMOUNT, finer_than_currency, minor_units
-from sales360_assets.sources.contract import SALESFORCE_OBJECTS, WAREHOUSE_TABLES
+from sales360_assets.sources.contract import WAREHOUSE_TABLES
+from sales360_assets.sources.contract_salesforce import SALESFORCE_OBJECTS
 from sales360_assets.staging import pos, salesforce, warehouse
 from sales360_assets_tests.conftest import MaterializedLake
 from sales360_assets_tests.test_staging_transforms import pos_line, pos_raw, reasons

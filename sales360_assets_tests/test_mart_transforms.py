@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from sales360_assets.core.transforms import DIM_CUSTOMER_SCHEMA, DIM_PRODUCT_SCHEMA, FACT_SALES_SCHEMA
+from sales360_assets.core.schemas import DIM_CUSTOMER_SCHEMA, DIM_PRODUCT_SCHEMA, FACT_SALES_SCHEMA
 from sales360_assets.marts.customers import build_mart_customer_segment_performance
 from sales360_assets.marts.products import build_mart_product_performance
 from sales360_assets.marts.sales import build_mart_daily_sales

@@ -11,13 +11,8 @@ import pytest
 
 from sales360_assets.definitions import build_definitions, build_resources
 from sales360_assets.raw.assets import raw_pos_transactions
-from sales360_assets.sensors.pos_landing import (
-    LandingPlan,
-    build_pos_landing_sensor,
-    dump_landing_cursor,
-    load_landing_cursor,
-    plan_pos_runs,
-)
+from sales360_assets.sensors.pos_cursor import dump_landing_cursor, load_landing_cursor
+from sales360_assets.sensors.pos_landing import LandingPlan, build_pos_landing_sensor, plan_pos_runs
 from sales360_assets.sources.landing import LandingZone, business_day_closes_at, store_timezone
 from sales360_assets.sources.resources import LandingZoneResource
 from sales360_assets_tests.servers import project_instance

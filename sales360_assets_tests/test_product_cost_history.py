@@ -13,9 +13,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from sales360_assets.core.dimensions import build_dim_product
 from sales360_assets.core.product_cost import build_dim_product_cost
+from sales360_assets.core.sales import _attach_product
 from sales360_assets.core.scd import BEGINNING_OF_TIME, END_OF_TIME
-from sales360_assets.core.transforms import _attach_product, build_dim_product
 from sales360_assets.settings import SOURCES_ENV
 from sales360_assets.sources.contract import WAREHOUSE_TABLES
 from sales360_assets.staging import warehouse

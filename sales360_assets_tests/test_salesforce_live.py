@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from simple_salesforce import format_soql
 
-from sales360_assets.sources.contract import SALESFORCE_OBJECTS
+from sales360_assets.sources.contract_salesforce import SALESFORCE_OBJECTS
 from sales360_assets.sources.resources import SalesforceResource, salesforce_resource_from_env
 from sales360_assets.sources.salesforce import LocalCrmClient, extract_object, parse_records
 from sales360_assets.sources.salesforce_live import (

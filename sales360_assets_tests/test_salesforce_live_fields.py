@@ -16,7 +16,7 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from sales360_assets.sources.contract import SALESFORCE_OBJECTS
+from sales360_assets.sources.contract_salesforce import SALESFORCE_OBJECTS
 from sales360_assets.sources.salesforce import extract_object, parse_records
 from sales360_assets.sources.salesforce_live import SalesforceLiveClient, SalesforcePermanentError, build_window_soql
 from sales360_assets_tests.stubs.fixtures import SalesforceStub, salesforce_session, salesforce_stub, sf_record

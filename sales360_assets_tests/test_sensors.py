@@ -37,7 +37,7 @@ from sales360_assets.sensors import (
     plan_partition_retries,
     plan_pos_runs,
 )
-from sales360_assets.sensors.pos_landing import LandingCursor
+from sales360_assets.sensors.pos_cursor import LandingCursor
 from sales360_assets.sources.landing import LandingZone
 from sales360_assets.sources.resources import LandingZoneResource
 from sales360_assets.sources.salesforce_live import SalesforcePermanentError, SalesforceTransientError

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from sales360_assets.settings import SOURCES_ENV, enabled_sources
-from sales360_assets.sources.contract import POS_STORES, SALESFORCE_OBJECTS
+from sales360_assets.sources.contract import POS_STORES
+from sales360_assets.sources.contract_salesforce import SALESFORCE_OBJECTS
 from sales360_assets.sources.resources import LandingZoneResource, SalesforceResource
 from sales360_assets.sources.salesforce import extract_object
 from sales360_assets_tests.conftest import SampleSources

@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 import polars as pl
 import pytest
 
-from sales360_assets.sources.contract import POS_TRANSACTIONS, SALESFORCE_OBJECTS, WAREHOUSE_TABLES
+from sales360_assets.sources.contract import POS_TRANSACTIONS, WAREHOUSE_TABLES
+from sales360_assets.sources.contract_salesforce import SALESFORCE_OBJECTS
 from sales360_assets.staging import pos, salesforce, warehouse
 from sales360_assets.staging.quality import StagingResult
 

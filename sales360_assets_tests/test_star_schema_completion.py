@@ -7,17 +7,12 @@ from datetime import date
 import polars as pl
 import pytest
 
+from sales360_assets.core.deals import build_fact_booking_line, build_fact_opportunity
+from sales360_assets.core.dimensions import build_bridge_account_team, build_dim_product, build_dim_sales_rep
 from sales360_assets.core.funnel import STAGE_MAPPING, UNMAPPED_STAGE, map_stages
 from sales360_assets.core.keys import NO_SALES_REP_KEY, surrogate_key_value
+from sales360_assets.core.sales import build_fact_sales
 from sales360_assets.core.scd import BEGINNING_OF_TIME, END_OF_TIME
-from sales360_assets.core.transforms import (
-    build_bridge_account_team,
-    build_dim_product,
-    build_dim_sales_rep,
-    build_fact_booking_line,
-    build_fact_opportunity,
-    build_fact_sales,
-)
 from sales360_assets.sample_sources.parameters import REGION_STAGE_NAMES, stage_names
 from sales360_assets_tests.builders import (
     OPPORTUNITIES_SCHEMA,
@@ -179,7 +174,7 @@ def test_facts_attribute_each_sale_to_the_assignment_valid_on_the_sale_date() ->
         _empty(POS_LINES_SCHEMA),
         deals,
         _lines("OP-BEFORE", "OP-ON"),
-        history,
+        build_dim_sales_rep(history),
         dim_customer(),
         dim_product(),
         date(2024, 3, 1),
@@ -208,7 +203,7 @@ def test_fact_opportunity_attributes_closed_deals_at_close_and_open_deals_now() 
         ],
         OPPORTUNITIES_SCHEMA,
     )
-    fact = build_fact_opportunity(deals, user_history(), dim_customer())
+    fact = build_fact_opportunity(deals, build_dim_sales_rep(user_history()), dim_customer())
     rows = {r["opportunity_id"]: r for r in fact.to_dicts()}
     assert rows["OP-CLOSED"]["region"] == "na"
     assert rows["OP-OPEN"]["region"] == "emea"  # Rita's current assignment
@@ -273,7 +268,7 @@ def test_furthest_stage_comes_from_the_stage_history() -> None:
             "changed_at": [ts(2024, 2, 1), ts(2024, 2, 20), ts(2024, 3, 10), ts(2024, 2, 1), ts(2024, 3, 10)],
         }
     )
-    fact = build_fact_opportunity(deals, user_history(), dim_customer(), history)
+    fact = build_fact_opportunity(deals, build_dim_sales_rep(user_history()), dim_customer(), history)
     assert dict(fact.select("opportunity_id", "furthest_stage_order").rows()) == {"OP-LOST": 4, "OP-WON": 6}
 
 
@@ -385,7 +380,7 @@ def test_booking_ledger_keeps_cancelled_deals_and_fact_sales_keeps_current_state
         OPPORTUNITIES_SCHEMA,
     )
     lines = _lines("OP-KEPT", "OP-CANCELLED", "OP-WEB")
-    ledger = build_fact_booking_line(deals, lines, user_history(), dim_customer(), dim_product())
+    ledger = build_fact_booking_line(deals, lines, build_dim_sales_rep(user_history()), dim_customer(), dim_product())
     rows = {r["opportunity_id"]: r for r in ledger.to_dicts()}
     assert set(rows) == {"OP-KEPT", "OP-CANCELLED", "OP-WEB"}
     cancelled = rows["OP-CANCELLED"]
@@ -402,7 +397,7 @@ def test_booking_ledger_keeps_cancelled_deals_and_fact_sales_keeps_current_state
         _empty(POS_LINES_SCHEMA),
         deals,
         lines,
-        user_history(),
+        build_dim_sales_rep(user_history()),
         dim_customer(),
         dim_product(),
         date(2024, 3, 1),
@@ -457,8 +452,10 @@ def test_cancellation_date_is_the_first_cancelled_stage_change_not_the_last_edit
         }
     )  # fmt: skip
     lines = _lines("OP-HIST", "OP-FIELD", "OP-NONE")
-    old = build_fact_booking_line(deals, lines, user_history(), dim_customer(), dim_product())
-    new = build_fact_booking_line(deals, lines, user_history(), dim_customer(), dim_product(), history)
+    old = build_fact_booking_line(deals, lines, build_dim_sales_rep(user_history()), dim_customer(), dim_product())
+    new = build_fact_booking_line(
+        deals, lines, build_dim_sales_rep(user_history()), dim_customer(), dim_product(), history
+    )
     before = dict(old.select("opportunity_id", "cancelled_date").rows())
     after = dict(new.select("opportunity_id", "cancelled_date").rows())
     print(f"CASE 3: OP-HIST cancelled_date without history {before['OP-HIST']}, with history {after['OP-HIST']}")
@@ -466,5 +463,5 @@ def test_cancellation_date_is_the_first_cancelled_stage_change_not_the_last_edit
     assert after == {"OP-HIST": date(2024, 5, 10), "OP-FIELD": date(2024, 5, 30), "OP-NONE": date(2024, 9, 1)}
     assert new.filter(pl.col("opportunity_id") == "OP-HIST")["days_booked_to_cancelled"].item() == 69
     # fact_opportunity reads the same history and must tell the same story.
-    opportunity = build_fact_opportunity(deals, user_history(), dim_customer(), history)
+    opportunity = build_fact_opportunity(deals, build_dim_sales_rep(user_history()), dim_customer(), history)
     assert dict(opportunity.select("opportunity_id", "cancelled_date").rows()) == after

@@ -1,4 +1,4 @@
-"""Core star schema assets: conformed dimensions and the two facts. Thin wrappers over transforms.py."""
+"""Core star schema assets: conformed dimensions and the two facts. Thin wrappers over dimensions.py, sales.py and deals.py."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -6,7 +6,7 @@ import dagster as dg
 import polars as pl
 
 from sales360_assets.checks import validate_before_write
-from sales360_assets.core import product_cost, transforms
+from sales360_assets.core import deals, dimensions, product_cost, sales, schemas
 from sales360_assets.core.columns import SENSITIVITY, core_descriptions
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.lake.io_manager import LakeResource, table_schema
@@ -48,29 +48,29 @@ def _metadata(table: str, schema: dict[str, pl.DataType]) -> dict[str, object]:
 
 
 @dg.asset(
-    metadata=_metadata("dim_date", transforms.DIM_DATE_SCHEMA),
+    metadata=_metadata("dim_date", schemas.DIM_DATE_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
     description="Calendar from the first partition date to a year ahead: ISO week, quarter, weekend and holiday flags.",
 )
 def dim_date() -> pl.DataFrame:
-    return transforms.build_dim_date(partitions_start_date(), datetime.now(UTC).date() + timedelta(days=366))
+    return dimensions.build_dim_date(partitions_start_date(), datetime.now(UTC).date() + timedelta(days=366))
 
 
 @dg.asset(
-    metadata=_metadata("dim_region", transforms.DIM_REGION_SCHEMA),
+    metadata=_metadata("dim_region", schemas.DIM_REGION_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
     description="Sales regions with their currency, countries and the territories reps cover.",
 )
 def dim_region(stg_salesforce_users: pl.DataFrame) -> pl.DataFrame:
-    return transforms.build_dim_region(stg_salesforce_users)
+    return dimensions.build_dim_region(stg_salesforce_users)
 
 
 @dg.asset(
-    metadata=_metadata("dim_product", transforms.DIM_PRODUCT_SCHEMA),
+    metadata=_metadata("dim_product", schemas.DIM_PRODUCT_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -79,7 +79,7 @@ def dim_region(stg_salesforce_users: pl.DataFrame) -> pl.DataFrame:
     "'Unmapped'; an unknown member catches sales of SKUs no catalogue knows.",
 )
 def dim_product(stg_warehouse_products: pl.DataFrame, stg_salesforce_products: pl.DataFrame) -> pl.DataFrame:
-    return transforms.build_dim_product(stg_warehouse_products, stg_salesforce_products)
+    return dimensions.build_dim_product(stg_warehouse_products, stg_salesforce_products)
 
 
 @dg.asset(
@@ -97,7 +97,7 @@ def dim_product_cost(stg_warehouse_product_cost_history: pl.DataFrame) -> pl.Dat
 
 
 @dg.asset(
-    metadata=_metadata("dim_customer", transforms.DIM_CUSTOMER_SCHEMA),
+    metadata=_metadata("dim_customer", schemas.DIM_CUSTOMER_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -108,11 +108,11 @@ def dim_product_cost(stg_warehouse_product_cost_history: pl.DataFrame) -> pl.Dat
 def dim_customer(
     stg_warehouse_customers: pl.DataFrame, stg_salesforce_accounts: pl.DataFrame, stg_salesforce_contacts: pl.DataFrame
 ) -> pl.DataFrame:
-    return transforms.build_dim_customer(stg_warehouse_customers, stg_salesforce_accounts, stg_salesforce_contacts)
+    return dimensions.build_dim_customer(stg_warehouse_customers, stg_salesforce_accounts, stg_salesforce_contacts)
 
 
 @dg.asset(
-    metadata=_metadata("dim_sales_rep", transforms.DIM_SALES_REP_SCHEMA),
+    metadata=_metadata("dim_sales_rep", schemas.DIM_SALES_REP_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -123,11 +123,11 @@ def dim_customer(
     tags={"sensitivity": "pii"},
 )
 def dim_sales_rep(stg_salesforce_user_history: pl.DataFrame) -> pl.DataFrame:
-    return transforms.build_dim_sales_rep(stg_salesforce_user_history)
+    return dimensions.build_dim_sales_rep(stg_salesforce_user_history)
 
 
 @dg.asset(
-    metadata=_metadata("bridge_account_team", transforms.BRIDGE_ACCOUNT_TEAM_SCHEMA),
+    metadata=_metadata("bridge_account_team", schemas.BRIDGE_ACCOUNT_TEAM_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -136,7 +136,7 @@ def dim_sales_rep(stg_salesforce_user_history: pl.DataFrame) -> pl.DataFrame:
     "Commission credit flows through it.",
 )
 def bridge_account_team(stg_salesforce_account_team_members: pl.DataFrame, dim_customer: pl.DataFrame) -> dg.Output:
-    bridge = transforms.build_bridge_account_team(stg_salesforce_account_team_members, dim_customer)
+    bridge = dimensions.build_bridge_account_team(stg_salesforce_account_team_members, dim_customer)
     unbalanced = bridge.filter(~pl.col("is_balanced")).select("account_id", "valid_from").unique().height
     return dg.Output(bridge, metadata={"unbalanced_account_periods": unbalanced})
 
@@ -152,7 +152,7 @@ def known_web_orders(lake: DeltaLake) -> pl.DataFrame:
 
 @dg.asset(
     metadata={
-        **_metadata("fact_sales", transforms.FACT_SALES_SCHEMA),
+        **_metadata("fact_sales", schemas.FACT_SALES_SCHEMA),
         **lineage(
             {
                 "net_amount_usd": [
@@ -163,6 +163,7 @@ def known_web_orders(lake: DeltaLake) -> pl.DataFrame:
                 "cost_usd": [("dim_product_cost", "standard_cost_usd")],
                 "customer_key": [("dim_customer", "customer_key")],
                 "product_key": [("dim_product", "product_key")],
+                "sales_rep_key": [("dim_sales_rep", "sales_rep_key")],
             }
         ),
     },
@@ -184,19 +185,19 @@ def fact_sales(
     stg_pos_transactions: pl.DataFrame,
     stg_salesforce_opportunities: pl.DataFrame,
     stg_salesforce_opportunity_line_items: pl.DataFrame,
-    stg_salesforce_user_history: pl.DataFrame,
+    dim_sales_rep: pl.DataFrame,
     dim_customer: pl.DataFrame,
     dim_product: pl.DataFrame,
     dim_product_cost: pl.DataFrame,
     lake: LakeResource,
 ) -> pl.DataFrame:
     selection = partition_selection(context)
-    fact = transforms.build_fact_sales(
+    fact = sales.build_fact_sales(
         stg_warehouse_order_lines,
         stg_pos_transactions,
         stg_salesforce_opportunities,
         stg_salesforce_opportunity_line_items,
-        stg_salesforce_user_history,
+        dim_sales_rep,
         dim_customer,
         dim_product,
         selection.start,
@@ -211,7 +212,7 @@ def fact_sales(
 
 
 @dg.asset(
-    metadata=_metadata("fact_opportunity", transforms.FACT_OPPORTUNITY_SCHEMA),
+    metadata=_metadata("fact_opportunity", schemas.FACT_OPPORTUNITY_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -222,19 +223,19 @@ def fact_sales(
 )
 def fact_opportunity(
     stg_salesforce_opportunities: pl.DataFrame,
-    stg_salesforce_user_history: pl.DataFrame,
+    dim_sales_rep: pl.DataFrame,
     stg_salesforce_opportunity_history: pl.DataFrame,
     dim_customer: pl.DataFrame,
 ) -> pl.DataFrame:
-    fact = transforms.build_fact_opportunity(
-        stg_salesforce_opportunities, stg_salesforce_user_history, dim_customer, stg_salesforce_opportunity_history
+    fact = deals.build_fact_opportunity(
+        stg_salesforce_opportunities, dim_sales_rep, dim_customer, stg_salesforce_opportunity_history
     )
     validate_before_write("fact_opportunity", fact)
     return fact
 
 
 @dg.asset(
-    metadata=_metadata("fact_booking_line", transforms.FACT_BOOKING_LINE_SCHEMA),
+    metadata=_metadata("fact_booking_line", schemas.FACT_BOOKING_LINE_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -248,7 +249,7 @@ def fact_opportunity(
 def fact_booking_line(
     stg_salesforce_opportunities: pl.DataFrame,
     stg_salesforce_opportunity_line_items: pl.DataFrame,
-    stg_salesforce_user_history: pl.DataFrame,
+    dim_sales_rep: pl.DataFrame,
     stg_salesforce_opportunity_history: pl.DataFrame,
     dim_customer: pl.DataFrame,
     dim_product: pl.DataFrame,
@@ -256,10 +257,10 @@ def fact_booking_line(
     # The stage history dates each cancellation by its first change to the Cancelled stage: without
     # it, a deal lacking Cancelled_Date__c is dated by its last edit (SystemModstamp), so an
     # unrelated edit months later would move the cancellation, and the clawback with it.
-    return transforms.build_fact_booking_line(
+    return deals.build_fact_booking_line(
         stg_salesforce_opportunities,
         stg_salesforce_opportunity_line_items,
-        stg_salesforce_user_history,
+        dim_sales_rep,
         dim_customer,
         dim_product,
         stg_salesforce_opportunity_history,

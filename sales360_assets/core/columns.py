@@ -1,7 +1,7 @@
 """What each column of the star schema means, and which columns hold personal data or cost.
 
 The catalogue docs of the core tables, read by ``core/assets.py``; the columns are computed in
-``core/transforms.py``, ``core/scd.py`` and ``core/product_cost.py``. Declarative by design: one
+``core/dimensions.py``, ``core/sales.py``, ``core/deals.py``, ``core/scd.py`` and ``core/product_cost.py``. Declarative by design: one
 entry per column. ``KEYS`` are columns that mean the same in every core table that has them.
 """
 

@@ -35,10 +35,10 @@ from sales360_assets.freshness.verdicts import (
     Verdict,
     day_closes_at,
     judge_partition,
-    partition_key,
     worst,
 )
 from sales360_assets.freshness.wording import problem, sentence
+from sales360_assets.partitions import partition_key
 
 
 class SlaState(StrEnum):

@@ -61,11 +61,6 @@ class StatusReader(Protocol):
     def last_materialized_at(self, asset: str, before: datetime) -> datetime | None: ...
 
 
-def partition_key(day: date, region: str) -> str:
-    # Dagster orders multi-partition dimensions by name: date|region.
-    return f"{day.isoformat()}|{region}"
-
-
 def day_closes_at(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=UTC)
 

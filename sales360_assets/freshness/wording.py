@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from sales360_assets.freshness.config import Sla, hours_text
-from sales360_assets.freshness.verdicts import ALL_REGIONS, DELIVERED, PartitionState, Verdict, partition_key
+from sales360_assets.freshness.verdicts import ALL_REGIONS, DELIVERED, PartitionState, Verdict
+from sales360_assets.partitions import partition_key
 
 
 def problem(v: Verdict) -> str:

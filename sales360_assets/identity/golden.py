@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-from sales360_assets.core.transforms import COUNTRY_TO_REGION
+from sales360_assets.core.schemas import COUNTRY_TO_REGION
 from sales360_assets.frames import conform
 from sales360_assets.identity.records import ACCOUNT, CRM, POS, RECORD_SCHEMA, WEB
 

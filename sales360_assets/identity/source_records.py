@@ -15,7 +15,8 @@ import polars as pl
 
 from sales360_assets.identity.records import build_identity_records
 from sales360_assets.settings import REGION_CODES
-from sales360_assets.sources.contract import SALESFORCE_OBJECTS, WAREHOUSE_TABLES
+from sales360_assets.sources.contract import WAREHOUSE_TABLES
+from sales360_assets.sources.contract_salesforce import SALESFORCE_OBJECTS
 from sales360_assets.sources.landing import LandingZone
 from sales360_assets.sources.salesforce import LocalCrmClient, extract_object
 from sales360_assets.sources.warehouse import LocalWarehouseClient

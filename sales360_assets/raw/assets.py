@@ -30,7 +30,8 @@ from sales360_assets.partitions import (
 )
 from sales360_assets.raw.columns import SENSITIVITY, raw_asset_tags, raw_descriptions
 from sales360_assets.retries import EXTRACTION_RETRY_POLICY, classified_extraction
-from sales360_assets.sources.contract import POS_STORES, POS_TRANSACTIONS, SALESFORCE_OBJECTS, WAREHOUSE_TABLES
+from sales360_assets.sources.contract import POS_STORES, POS_TRANSACTIONS, WAREHOUSE_TABLES
+from sales360_assets.sources.contract_salesforce import SALESFORCE_OBJECTS
 from sales360_assets.sources.landing import LINEAGE_COLUMNS
 from sales360_assets.sources.resources import LandingZoneResource, SalesforceResource, WarehouseResource
 from sales360_assets.sources.salesforce import SwitchedOffCrmClient, extract_object, extraction_window

@@ -28,7 +28,7 @@ from sales360_assets.sample_sources.plan import Plan
 from sales360_assets.sample_sources.reference_data import LEAD_SOURCES, OPP_SUFFIXES
 from sales360_assets.sample_sources.salesforce_pages import write_sf_object
 from sales360_assets.sample_sources.vectors import SEC, component_rng, dates, round_money, sf_ids, take, timestamps
-from sales360_assets.sources.contract import SALESFORCE_OBJECTS
+from sales360_assets.sources.contract_salesforce import SALESFORCE_OBJECTS
 
 
 def finish_crm(plan: Plan, crm: Crm, linked: pl.DataFrame, out: Path, manifest: dict[str, Any]) -> None:

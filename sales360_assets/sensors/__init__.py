@@ -24,22 +24,14 @@ from sales360_assets.sensors.failed_partitions import (
     plan_partition_retries,
     run_failure_kind,
 )
-from sales360_assets.sensors.pos_landing import (
-    LandingPlan,
-    SeenFile,
-    build_pos_landing_sensor,
-    dump_landing_cursor,
-    load_landing_cursor,
-    plan_pos_runs,
-    pos_landing_job,
-)
+from sales360_assets.sensors.pos_cursor import SeenFile, dump_landing_cursor, load_landing_cursor
+from sales360_assets.sensors.pos_landing import LandingPlan, build_pos_landing_sensor, plan_pos_runs, pos_landing_job
 from sales360_assets.sensors.run_requests import (
     RETRY_ATTEMPT_TAG,
     RETRY_OF_TAG,
     RETRY_REASON_TAG,
     TRIGGER_TAG,
     partition_run_request,
-    run_partition_keys,
 )
 from sales360_assets.sensors.sla_alerts import alert_on_breaches, build_sla_alert_sensor
 
@@ -67,5 +59,4 @@ __all__ = [
     "plan_pos_runs",
     "pos_landing_job",
     "run_failure_kind",
-    "run_partition_keys",
 ]

@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 
 from sales360_assets.jobs import daily_sales_job
+from sales360_assets.partitions import run_partition_keys, split_key
 from sales360_assets.retries import FailureKind, classify_error_info, failure_kind_of_step
 from sales360_assets.sensors.dead_letter_replay import dead_letter_replay_job
 from sales360_assets.sensors.pos_landing import pos_landing_job
@@ -22,7 +23,6 @@ from sales360_assets.sensors.run_requests import (
     AssetJob,
     contiguous_ranges,
     partition_run_request,
-    run_partition_keys,
     truncate_tag,
 )
 
@@ -85,7 +85,7 @@ def plan_partition_retries(
     # Latest run per (job, partition): a later success of the same job resolves a failure.
     latest: dict[tuple[str, str], Any] = {}
     for record in sorted(records, key=lambda r: r.create_timestamp):
-        for key in run_partition_keys(record.dagster_run):
+        for key in run_partition_keys(record.dagster_run.tags):
             latest[(record.dagster_run.job_name, key)] = record
     failed: dict[str, list[str]] = defaultdict(list)
     by_id = {}
@@ -117,8 +117,8 @@ def plan_partition_retries(
             continue
         regions: dict[str, list[date]] = defaultdict(list)
         for key in keys:
-            day, region = key.split("|")
-            regions[region].append(date.fromisoformat(day))
+            day, region = split_key(key)
+            regions[region].append(day)
         for region, days in sorted(regions.items()):
             for start, end in contiguous_ranges(days):
                 if len(plan.requests) >= settings.max_requests_per_tick:

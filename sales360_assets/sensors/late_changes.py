@@ -28,14 +28,14 @@ from datetime import UTC, date, datetime, timedelta
 import dagster as dg
 import polars as pl
 
-from sales360_assets.core.transforms import crm_sale_partitions
+from sales360_assets.core.deals import crm_sale_partitions
 from sales360_assets.jobs import daily_sales_job
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.lake.io_manager import LakeResource
+from sales360_assets.partitions import partition_key
 from sales360_assets.sensors.run_requests import (
     TRIGGER_TAG,
     contiguous_ranges,
-    partition_key_of,
     partition_run_request,
     short_digest,
     truncate_tag,
@@ -114,10 +114,10 @@ def crm_changes(lake: DeltaLake, since: datetime | None) -> tuple[pl.DataFrame, 
         return _empty_changes(), since
     ids = versions["Id"].to_list()
     touched = []
-    if all(lake.exists(t) for t in ("stg_salesforce_opportunities", "stg_salesforce_user_history", "dim_customer")):
+    if all(lake.exists(t) for t in ("stg_salesforce_opportunities", "dim_sales_rep", "dim_customer")):
         current = lake.scan("stg_salesforce_opportunities").filter(pl.col("opportunity_id").is_in(ids)).collect()
         touched.append(
-            crm_sale_partitions(current, lake.read("stg_salesforce_user_history"), lake.read("dim_customer")).select(
+            crm_sale_partitions(current, lake.read("dim_sales_rep"), lake.read("dim_customer")).select(
                 "opportunity_id",
                 "date",
                 "region",
@@ -163,13 +163,13 @@ def plan_change_reruns(
         .group_by("date", "region")
         .agg(pl.col("changed_at").max(), pl.col("reason").unique().sort())
     )
-    keys = [partition_key_of(d, r) for d, r in per_partition.select("date", "region").iter_rows()]
+    keys = [partition_key(d, r) for d, r in per_partition.select("date", "region").iter_rows()]
     materialized = last_materialized(keys)
     stale: dict[str, list[date]] = defaultdict(list)
     reasons: dict[str, set[str]] = defaultdict(set)
     identity: dict[str, list[str]] = defaultdict(list)
     for day, region, changed_at, why in per_partition.iter_rows():
-        key = partition_key_of(day, region)
+        key = partition_key(day, region)
         written = materialized.get(key)
         if written is None:
             notes.append(f"{key}: changed but never materialized; the schedule or a backfill covers it")

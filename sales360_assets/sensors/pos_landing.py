@@ -18,10 +18,8 @@ Three rules keep it quiet on a deployment that already holds data:
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -29,11 +27,20 @@ from pathlib import Path
 import dagster as dg
 
 from sales360_assets.jobs import partitioned_assets
+from sales360_assets.partitions import partition_key, split_key
+from sales360_assets.sensors.pos_cursor import (
+    LandingCursor,
+    PartitionState,
+    SeenFile,
+    digest,
+    dump_landing_cursor,
+    file_sha256,
+    load_landing_cursor,
+)
 from sales360_assets.sensors.run_requests import (
     POS_FILES_TAG,
     TRIGGER_TAG,
     AssetJob,
-    partition_key_of,
     short_digest,
     truncate_tag,
 )
@@ -51,67 +58,8 @@ pos_landing_job = dg.define_asset_job(
 )
 
 RAW_POS_ASSET = dg.AssetKey("raw_pos_transactions")
-CURSOR_VERSION = 2
-# 48 bits per digest: a digest is only ever compared with the previous one of the same
-# partition, so a false "unchanged" needs a 1-in-2^48 collision.
-DIGEST_CHARS = 12
 # How many waiting partitions the skip reason names before it summarizes the rest.
 SKIP_REASON_PARTITIONS = 8
-
-
-# --- cursor --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SeenFile:
-    """One file of the version-1 cursor (per-file JSON); read once to migrate, never written."""
-
-    size: int
-    mtime_ns: int
-    sha256: str
-
-
-@dataclass(frozen=True)
-class PartitionState:
-    stat: str  # digest of (file, size, mtime_ns) of every file: equal → nothing changed, nothing hashed
-    content: str  # digest of (file, SHA-256) of every file: what the last run (or the lake) holds
-
-
-@dataclass
-class LandingCursor:
-    partitions: dict[str, PartitionState] = field(default_factory=dict)
-    # A version-1 cursor's files: consulted for partitions not yet in ``partitions``, then dropped.
-    legacy: dict[str, SeenFile] = field(default_factory=dict)
-
-
-def load_landing_cursor(cursor: str | None) -> LandingCursor:
-    if not cursor:
-        return LandingCursor()
-    data = json.loads(cursor)
-    if data.get("v") == 1:
-        return LandingCursor(legacy={path: SeenFile(*values) for path, values in data.get("files", {}).items()})
-    return LandingCursor(
-        partitions={key: PartitionState(value[:DIGEST_CHARS], value[DIGEST_CHARS:]) for key, value in data["p"].items()}
-    )
-
-
-def dump_landing_cursor(seen: LandingCursor) -> str:
-    return json.dumps(
-        {"v": CURSOR_VERSION, "p": {key: s.stat + s.content for key, s in sorted(seen.partitions.items())}},
-        separators=(",", ":"),
-    )
-
-
-def _digest(parts: Iterable[object]) -> str:
-    return hashlib.sha256("\n".join(map(str, parts)).encode()).hexdigest()[:DIGEST_CHARS]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # --- plan ----------------------------------------------------------------------------------------
@@ -199,10 +147,33 @@ def plan_pos_runs(
     today = now.astimezone(UTC).date()
     oldest = max(today - timedelta(days=lookback_days), partitions_start_date())
     # Partitions older than the look-back are never looked at again: keep the cursor small.
-    states = {k: s for k, s in cursor.partitions.items() if date.fromisoformat(k.split("|")[0]) >= oldest}
+    states = {k: s for k, s in cursor.partitions.items() if split_key(k)[0] >= oldest}
     if not zone.pos_root.is_dir():
         return LandingPlan([], LandingCursor(states), [f"no landing folder at {zone.pos_root}"])
 
+    by_partition = _landed_files(zone, oldest, notes)
+    waiting: list[WaitingPartition] = []
+    candidates: dict[str, _Candidate] = {}
+    for partition, files in sorted(by_partition.items()):
+        wait = _waiting(partition, files, now, settle)
+        if wait is not None:
+            waiting.append(wait)
+            continue
+        candidate = _changed(partition, files, states, cursor.legacy, notes)
+        if candidate is not None:
+            candidates[partition] = candidate
+
+    loaded = dict(loaded_since(list(candidates))) if loaded_since and candidates else {}
+    requests, already_loaded = _run_requests(candidates, states, loaded, job_name)
+    for w in waiting:
+        notes.append(f"{w.partition}: waits until {w.until.astimezone(UTC):%Y-%m-%d %H:%M} UTC ({w.reason})")
+    if already_loaded:
+        notes.append(f"recorded as already loaded, no run: {', '.join(already_loaded)}")
+    return LandingPlan(requests, LandingCursor(states), notes, waiting, already_loaded)
+
+
+def _landed_files(zone: LandingZone, oldest: date, notes: list[str]) -> dict[str, list[LandingFile]]:
+    """The files of registered stores in day folders from ``oldest`` on, by the partition that reads them."""
     folders = []
     for folder in sorted(p for p in zone.pos_root.iterdir() if p.is_dir()):
         try:
@@ -212,9 +183,10 @@ def plan_pos_runs(
         if day >= oldest:
             folders.append((day, folder))
     by_partition: dict[str, list[LandingFile]] = defaultdict(list)
-    if folders:
-        region_of = zone.store_regions()
-        zone_of = zone.read_pos_store_timezones()
+    if not folders:
+        return by_partition
+    region_of = zone.store_regions()
+    zone_of = zone.read_pos_store_timezones()
     for day, folder in folders:
         for path in sorted(folder.glob("*.csv")):
             rel = str(path.relative_to(zone.root))
@@ -224,73 +196,94 @@ def plan_pos_runs(
             region = route_region_value(region_of[path.stem])  # the partition its run reads it in
             stat = path.stat()
             closes = business_day_closes_at(day, zone_of[path.stem])
-            by_partition[partition_key_of(day, region)].append(
+            by_partition[partition_key(day, region)].append(
                 LandingFile(rel, path, stat.st_size, stat.st_mtime_ns, closes)
             )
+    return by_partition
 
-    waiting: list[WaitingPartition] = []
-    candidates: dict[str, tuple[list[LandingFile], PartitionState, PartitionState | None]] = {}
-    for partition, files in sorted(by_partition.items()):
-        closes = max(f.closes_at for f in files)
-        if now < closes:
-            late = max(files, key=lambda f: f.closes_at)
-            waiting.append(
-                WaitingPartition(partition, closes, f"the business day of {Path(late.rel).stem} is not over yet")
-            )
-            continue
-        newest = max(f.mtime_ns for f in files)
-        if settle and now.timestamp() - newest / 1e9 < settle.total_seconds():
-            waiting.append(
-                WaitingPartition(
-                    partition, datetime.fromtimestamp(newest / 1e9, UTC) + settle, "a file is still being written"
-                )
-            )
-            continue
-        stat_digest = _digest((f.rel, f.size, f.mtime_ns) for f in files)
-        previous = states.get(partition)
-        if previous is not None and previous.stat == stat_digest:
-            continue
-        shas = [_legacy_sha(cursor.legacy, f) or _sha256(f.path) for f in files]
-        state = PartitionState(stat_digest, _digest(f"{f.rel}:{sha}" for f, sha in zip(files, shas, strict=True)))
-        if previous is not None and previous.content == state.content:
-            # Re-dropped identical files: remember the new mtimes, process nothing.
-            states[partition] = state
-            notes.append(f"{partition}: identical content re-dropped, skipped")
-            continue
-        if previous is None and all(
-            cursor.legacy.get(f.rel, SeenFile(0, 0, "")).sha256 == sha for f, sha in zip(files, shas, strict=True)
-        ):
-            # Migrating from the per-file cursor: every file was already processed as it is.
-            states[partition] = state
-            continue
-        candidates[partition] = (files, state, previous)
 
-    loaded = dict(loaded_since(list(candidates))) if loaded_since and candidates else {}
+def _waiting(partition: str, files: list[LandingFile], now: datetime, settle: timedelta) -> WaitingPartition | None:
+    """Why the partition is not ready yet (a store's day is not over, a file is still being written), or None."""
+    closes = max(f.closes_at for f in files)
+    if now < closes:
+        late = max(files, key=lambda f: f.closes_at)
+        return WaitingPartition(partition, closes, f"the business day of {Path(late.rel).stem} is not over yet")
+    newest = max(f.mtime_ns for f in files)
+    if settle and now.timestamp() - newest / 1e9 < settle.total_seconds():
+        return WaitingPartition(
+            partition, datetime.fromtimestamp(newest / 1e9, UTC) + settle, "a file is still being written"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A partition whose files changed since the cursor last saw it: it runs unless the lake holds them."""
+
+    files: list[LandingFile]
+    state: PartitionState
+    previous: PartitionState | None
+
+
+def _changed(
+    partition: str,
+    files: list[LandingFile],
+    states: dict[str, PartitionState],
+    legacy: Mapping[str, SeenFile],
+    notes: list[str],
+) -> _Candidate | None:
+    """The partition as a candidate when its content changed; else None, recording new mtimes in ``states``."""
+    stat_digest = digest((f.rel, f.size, f.mtime_ns) for f in files)
+    previous = states.get(partition)
+    if previous is not None and previous.stat == stat_digest:
+        return None
+    shas = [_legacy_sha(legacy, f) or file_sha256(f.path) for f in files]
+    state = PartitionState(stat_digest, digest(f"{f.rel}:{sha}" for f, sha in zip(files, shas, strict=True)))
+    if previous is not None and previous.content == state.content:
+        # Re-dropped identical files: remember the new mtimes, process nothing.
+        states[partition] = state
+        notes.append(f"{partition}: identical content re-dropped, skipped")
+        return None
+    if previous is None and all(
+        legacy.get(f.rel, SeenFile(0, 0, "")).sha256 == sha for f, sha in zip(files, shas, strict=True)
+    ):
+        # Migrating from the per-file cursor: every file was already processed as it is.
+        states[partition] = state
+        return None
+    return _Candidate(files, state, previous)
+
+
+def _run_requests(
+    candidates: Mapping[str, _Candidate],
+    states: dict[str, PartitionState],
+    loaded: Mapping[str, float],
+    job_name: str,
+) -> tuple[list[dg.RunRequest], list[str]]:
+    """A run per candidate the lake does not hold yet, and the candidates it already holds."""
     already_loaded: list[str] = []
     requests: list[dg.RunRequest] = []
-    for partition, (files, state, previous) in candidates.items():
-        states[partition] = state
+    for partition, candidate in candidates.items():
+        states[partition] = candidate.state
         run_started = loaded.get(partition)
-        if run_started is not None and max(f.mtime_ns for f in files) / 1e9 < run_started:
+        if run_started is not None and max(f.mtime_ns for f in candidate.files) / 1e9 < run_started:
             # The run that last wrote this partition started after every file's last change,
             # so it read exactly these files: nothing to load.
             already_loaded.append(partition)
             continue
         # The key covers old → new content, so A → B → A still runs the third time.
-        old = previous.content if previous else "new"
+        old = candidate.previous.content if candidate.previous else "new"
         requests.append(
             dg.RunRequest(
-                run_key=f"pos:{partition}:{short_digest([old, state.content])}",
+                run_key=f"pos:{partition}:{short_digest([old, candidate.state.content])}",
                 job_name=job_name,
                 partition_key=partition,
-                tags={TRIGGER_TAG: "pos_landing", POS_FILES_TAG: truncate_tag(", ".join(f.rel for f in files))},
+                tags={
+                    TRIGGER_TAG: "pos_landing",
+                    POS_FILES_TAG: truncate_tag(", ".join(f.rel for f in candidate.files)),
+                },
             )
         )
-    for w in waiting:
-        notes.append(f"{w.partition}: waits until {w.until.astimezone(UTC):%Y-%m-%d %H:%M} UTC ({w.reason})")
-    if already_loaded:
-        notes.append(f"recorded as already loaded, no run: {', '.join(already_loaded)}")
-    return LandingPlan(requests, LandingCursor(states), notes, waiting, already_loaded)
+    return requests, already_loaded
 
 
 def _legacy_sha(legacy: Mapping[str, SeenFile], f: LandingFile) -> str | None:

@@ -18,7 +18,8 @@ from typing import Any, Protocol
 
 import polars as pl
 
-from sales360_assets.sources.contract import SALESFORCE_OBJECTS, UTC_DATETIME, SourceTable, check_schema_drift
+from sales360_assets.sources.contract import UTC_DATETIME, SourceTable, check_schema_drift
+from sales360_assets.sources.contract_salesforce import SALESFORCE_OBJECTS
 
 logger = logging.getLogger(__name__)
 

@@ -10,23 +10,20 @@ what to fix without ever carrying a credential.
 
 from __future__ import annotations
 
-import csv
-import html
-import io
 import logging
 import random
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import requests
 from simple_salesforce import Salesforce, SalesforceLogin
 from simple_salesforce.api import DEFAULT_API_VERSION
-from simple_salesforce.bulk2 import JobState, Operation
 from simple_salesforce.util import Usage
 
+from sales360_assets.sources.salesforce_auth import AuthMode, auth_mode, login_domain, maskable
+from sales360_assets.sources.salesforce_bulk import BulkQuery
 from sales360_assets.sources.salesforce_errors import (
     SalesforceLiveError,
     SalesforcePermanentError,
@@ -49,37 +46,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-AuthMode = Literal["password", "client_credentials", "session"]
-
-# simple-salesforce logs in at https://{domain}.salesforce.com, so the setting is spliced into the
-# URL that receives the password and token: only these forms keep it on a Salesforce host. A My
-# Domain is <name>.my, <name>--<sandbox>.sandbox.my or <name>.<partition>.my (enhanced domains).
-_MY_DOMAIN = re.compile(
-    r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,78}[A-Za-z0-9])?"
-    r"(?:\.(?:sandbox|develop|scratch|patch|demo|trailblaze|free))?\.my$"
-)
-
-
-def login_domain(domain: str) -> str:
-    """SALESFORCE_DOMAIN as simple-salesforce takes it; refuses anything that could leave Salesforce.
-
-    ``login`` and ``test`` are taken in any case (and lowered); a My Domain host as the browser shows it
-    (``acme.my.salesforce.com``) is cut to the ``acme.my`` the library expects.
-    """
-    value = domain.strip() if isinstance(domain, str) else ""
-    if value.lower().endswith(".salesforce.com"):
-        value = value[: -len(".salesforce.com")]
-    if value.lower() in ("login", "test"):
-        return value.lower()
-    if _MY_DOMAIN.fullmatch(value):
-        return value
-    shown = repr(domain)[:80] if isinstance(domain, str) else type(domain).__name__
-    raise SalesforcePermanentError(
-        f"SALESFORCE_DOMAIN={shown} is not a Salesforce login domain; nothing was sent. Set 'login' "
-        "(production), 'test' (sandbox) or your My Domain without https:// and .salesforce.com, "
-        "e.g. 'acme.my', 'acme--uat.sandbox.my' or 'acme-dev-ed.develop.my'"
-    )
 
 
 class SalesforceLiveClient:
@@ -116,24 +82,12 @@ class SalesforceLiveClient:
     ) -> None:
         # Checked first: the domain decides where credentials are sent.
         domain = login_domain(domain)
-        self._mode: AuthMode
-        if username and password:
-            self._mode = "password"
-        elif consumer_key and consumer_secret:
-            self._mode = "client_credentials"
-            if domain in ("login", "test"):
-                raise SalesforcePermanentError(
-                    "OAuth client credentials need your My Domain: set SALESFORCE_DOMAIN to e.g. "
-                    "'acme.my' (or 'acme--sandbox.sandbox.my'), not 'login'/'test'"
-                )
-        elif instance_url and session_id:
-            self._mode = "session"
-        else:
-            raise SalesforcePermanentError(
-                "no usable Salesforce credentials: set SALESFORCE_USERNAME + SALESFORCE_PASSWORD "
-                "(+ SALESFORCE_SECURITY_TOKEN), or SALESFORCE_CONSUMER_KEY + SALESFORCE_CONSUMER_SECRET "
-                "(+ SALESFORCE_DOMAIN), or SALESFORCE_INSTANCE_URL + SALESFORCE_SESSION_ID"
-            )
+        self._mode: AuthMode = auth_mode(
+            domain,
+            password_login=bool(username and password),
+            client_credentials=bool(consumer_key and consumer_secret),
+            session=bool(instance_url and session_id),
+        )
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
         self._username = username
@@ -179,11 +133,11 @@ class SalesforceLiveClient:
         if self._password and self._security_token:
             values.append(self._password + self._security_token)
         values += self._issued_sessions
-        # Real secrets are long; masking 1-3 character strings would only garble messages.
-        found = [v for v in values if v and len(v) >= 4]
-        found += [html.escape(v) for v in found]
-        # Longest first so a secret containing another is masked whole.
-        return sorted(set(found), key=len, reverse=True)
+        return maskable(values)
+
+    def _login_target(self) -> dict[str, Any]:
+        """Where and how a login goes: the checked domain, the API version and our HTTP session."""
+        return {"domain": self.domain, "sf_version": self.api_version, "session": self._http}
 
     def _redact(self, text: str) -> str:
         for secret in self._secrets():
@@ -208,17 +162,11 @@ class SalesforceLiveClient:
                 username=self._username,
                 password=self._password,
                 security_token=self._security_token or "",
-                domain=self.domain,
-                sf_version=self.api_version,
-                session=self._http,
+                **self._login_target(),
             )
         else:
             session_id, instance = SalesforceLogin(
-                consumer_key=self._consumer_key,
-                consumer_secret=self._consumer_secret,
-                domain=self.domain,
-                sf_version=self.api_version,
-                session=self._http,
+                consumer_key=self._consumer_key, consumer_secret=self._consumer_secret, **self._login_target()
             )
         self._issued_sessions.add(session_id)
         return Salesforce(
@@ -251,47 +199,59 @@ class SalesforceLiveClient:
                 kind, detail = verdict
                 detail = self._redact(detail)
                 if kind == "expired":
-                    if self._mode == "session":
-                        raise SalesforceSessionExpiredError(
-                            f"Salesforce session expired during {operation} ({detail}); a session id "
-                            "cannot be renewed: set a fresh SALESFORCE_SESSION_ID, or configure "
-                            "username/password or client credentials so the platform can log in again"
-                        ) from None
-                    if renewed:
-                        raise SalesforceSessionExpiredError(
-                            f"Salesforce rejected the session again right after re-authenticating "
-                            f"during {operation} ({detail}); check the integration user's session "
-                            "settings (IP restrictions, session timeout, 'Lock sessions to the IP')"
-                        ) from None
+                    self._renew_session(operation, detail, renewed)
                     renewed = True
-                    self._sf = None
-                    logger.info("Salesforce session expired during %s; re-authenticating once", operation)
                     continue
                 if kind == "transient":
                     attempt += 1
-                    if attempt > self.max_retries:
-                        raise SalesforceTransientError(
-                            f"Salesforce {operation} still failing after {attempt} attempts ({detail}); "
-                            "this is transient (rate limit, outage or network): run again later, "
-                            "REQUEST_LIMIT_EXCEEDED clears as the 24-hour API window rolls"
-                        ) from None
-                    delay = self._backoff(attempt)
-                    self._retries += 1
-                    logger.warning(
-                        "Salesforce %s failed transiently (%s); retry %d/%d in %.2fs",
-                        operation,
-                        detail,
-                        attempt,
-                        self.max_retries,
-                        delay,
-                    )
-                    self._sleep(delay)
+                    self._wait_to_retry(operation, detail, attempt)
                     continue
                 raise SalesforcePermanentError(f"Salesforce {operation} failed: {detail}") from None
             usage = sf.api_usage.get("api-usage")
             if isinstance(usage, Usage):
                 self._api_usage = usage
             return result
+
+    def _renew_session(self, operation: str, detail: str, renewed: bool) -> None:
+        """Drop the expired session so the next attempt logs in again: once, and never for a given session id.
+
+        Called while the request's exception is handled: ``from None`` keeps its text (which may
+        quote the request) out of the error, as in ``_call``.
+        """
+        if self._mode == "session":
+            raise SalesforceSessionExpiredError(
+                f"Salesforce session expired during {operation} ({detail}); a session id "
+                "cannot be renewed: set a fresh SALESFORCE_SESSION_ID, or configure "
+                "username/password or client credentials so the platform can log in again"
+            ) from None
+        if renewed:
+            raise SalesforceSessionExpiredError(
+                f"Salesforce rejected the session again right after re-authenticating "
+                f"during {operation} ({detail}); check the integration user's session "
+                "settings (IP restrictions, session timeout, 'Lock sessions to the IP')"
+            ) from None
+        self._sf = None
+        logger.info("Salesforce session expired during %s; re-authenticating once", operation)
+
+    def _wait_to_retry(self, operation: str, detail: str, attempt: int) -> None:
+        """Back off before retry ``attempt`` of a transient failure; give up past ``max_retries``."""
+        if attempt > self.max_retries:
+            raise SalesforceTransientError(
+                f"Salesforce {operation} still failing after {attempt} attempts ({detail}); "
+                "this is transient (rate limit, outage or network): run again later, "
+                "REQUEST_LIMIT_EXCEEDED clears as the 24-hour API window rolls"
+            ) from None
+        delay = self._backoff(attempt)
+        self._retries += 1
+        logger.warning(
+            "Salesforce %s failed transiently (%s); retry %d/%d in %.2fs",
+            operation,
+            detail,
+            attempt,
+            self.max_retries,
+            delay,
+        )
+        self._sleep(delay)
 
     # --- CrmClient ------------------------------------------------------------------------------
 
@@ -325,26 +285,20 @@ class SalesforceLiveClient:
     ) -> Iterator[dict[str, Any]]:
         describe = self.describe(object_name)
         # Build (and so validate) before any record request goes out.
-        build_window_soql(object_name, fields, describe, since, until)
+        soql = build_window_soql(object_name, fields, describe, since, until)
         if self.bulk_threshold is not None and self.count(object_name, since, until) > self.bulk_threshold:
             self._last_path = "bulk2"
-            records = self._extract_bulk(object_name, fields, describe, since, until)
+            # Unordered: ORDER BY switches off PK chunking in Bulk API 2.0 (see soql.py).
+            unordered = build_window_soql(object_name, fields, describe, since, until, order_by=False)
+            records = self._extract_bulk(object_name, unordered)
         else:
             self._last_path = "rest"
-            records = self._extract_rest(object_name, fields, describe, since, until)
+            records = self._extract_rest(object_name, soql)
         for record in records:
             self._records += 1
             yield record
 
-    def _extract_rest(
-        self,
-        object_name: str,
-        fields: list[str],
-        describe: Mapping[str, Any],
-        since: datetime | None,
-        until: datetime,
-    ) -> Iterator[dict[str, Any]]:
-        soql = build_window_soql(object_name, fields, describe, since, until)
+    def _extract_rest(self, object_name: str, soql: str) -> Iterator[dict[str, Any]]:
         # Page by page rather than query_all_iter: a failed page is retried alone, so the pages
         # already yielded are never fetched (and yielded) again.
         page = self._call(
@@ -362,59 +316,20 @@ class SalesforceLiveClient:
                 lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True, timeout=self.request_timeout),
             )
 
-    def _extract_bulk(
-        self,
-        object_name: str,
-        fields: list[str],
-        describe: Mapping[str, Any],
-        since: datetime | None,
-        until: datetime,
-    ) -> Iterator[dict[str, Any]]:
-        soql = build_window_soql(object_name, fields, describe, since, until, order_by=False)
-
-        # The job-level client rather than bulk2.<Obj>.query_all(): that generator cannot resume
-        # at a results locator after a failed page, so a retry would restart and duplicate pages.
-        def bulk(sf: Salesforce) -> Any:
-            return getattr(sf.bulk2, object_name)._client
-
-        job = self._call(
-            f"Bulk API 2.0 job creation for {object_name}",
-            lambda sf: bulk(sf).create_job(Operation.query_all, soql),
+    def _extract_bulk(self, object_name: str, soql: str) -> Iterator[dict[str, Any]]:
+        query = BulkQuery(
+            self._call,
+            object_name,
+            self.bulk_page_size,
+            self.bulk_poll_interval,
+            self.bulk_timeout,
+            self._sleep,
+            self._redact,
         )
-        job_id = str(job["id"])
+        job_id = query.create(soql)
         self._bulk_jobs += 1
-        waited = 0.0
-        while True:
-            info = self._call(
-                f"Bulk API 2.0 job status for {object_name}",
-                lambda sf: bulk(sf).get_job(job_id, True),
-            )
-            state = info.get("state")
-            if state == JobState.job_complete:
-                break
-            if state in (JobState.failed, JobState.aborted):
-                raise SalesforcePermanentError(
-                    f"Bulk API 2.0 query job {job_id} for {object_name} ended {state}: "
-                    f"{self._redact(str(info.get('errorMessage') or ''))}"
-                )
-            if waited >= self.bulk_timeout:
-                raise SalesforceTransientError(
-                    f"Bulk API 2.0 query job {job_id} for {object_name} still {state} after "
-                    f"{waited:.0f}s; run again later or raise the bulk timeout"
-                )
-            self._sleep(self.bulk_poll_interval)
-            waited += self.bulk_poll_interval
-        locator = ""
-        while True:
-            result = self._call(
-                f"Bulk API 2.0 results for {object_name}",
-                lambda sf, loc=locator: bulk(sf).get_query_results(job_id, loc, self.bulk_page_size),
-            )
-            # newline="" keeps line breaks inside quoted CSV values intact.
-            yield from csv.DictReader(io.StringIO(result["records"], newline=""))
-            locator = result["locator"]
-            if not locator:
-                return
+        query.await_completion(job_id)
+        yield from query.results(job_id)
 
     def usage_metadata(self) -> dict[str, Any]:
         """API usage for asset metadata; reads /limits/ only if no response carried the header."""

@@ -31,7 +31,7 @@ def validate_object_name(object_name: str) -> str:
     if not isinstance(object_name, str) or not API_NAME.fullmatch(object_name):
         raise SalesforcePermanentError(
             f"{object_name!r} is not a Salesforce object API name (letters, digits and underscores); "
-            "check the object names in sales360_assets/sources/contract.py"
+            "check the object names in sales360_assets/sources/contract_salesforce.py"
         )
     return object_name
 

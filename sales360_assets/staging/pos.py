@@ -11,6 +11,7 @@ import polars as pl
 from sales360_assets.sources.contract import POS_TRANSACTIONS
 from sales360_assets.sources.routing import normalized_region
 from sales360_assets.staging.quality import (
+    Rule,
     StagingResult,
     attach_fx,
     collapse_duplicates,
@@ -70,7 +71,18 @@ def stage_pos_transactions(
     ``staged_elsewhere``: keys (``transaction_id``, ``line_no``, ``date``) already staged for
     partitions outside this run, so a line re-sent into another day's folder is not counted twice.
     """
-    parsed = raw.with_columns(
+    parsed = attach_fx(_parsed(raw), fx_rates)
+    valid, rejected = split_rejects(
+        parsed, _line_rules(raw), SOURCE_TABLE, ["_source_file", "transaction_id", "line_no"], raw.columns
+    )
+    valid, repeated = _split_repeats(valid, raw, staged_elsewhere)
+    staged, dups = collapse_duplicates(valid, ["transaction_id", "_line_no"])
+    return StagingResult(_staged_columns(staged), pl.concat([rejected, repeated]), raw.height, dups)
+
+
+def _parsed(raw: pl.DataFrame) -> pl.DataFrame:
+    """The text columns cast next to the originals (``_``-prefixed), so a rule can quote what was sent."""
+    return raw.with_columns(
         _blank_to_null("line_no").cast(pl.Int64, strict=False).alias("_line_no"),
         _blank_to_null("quantity").cast(pl.Int64, strict=False).alias("_quantity"),
         _blank_to_null("unit_price").cast(pl.Float64, strict=False).alias("_unit_price"),
@@ -87,48 +99,51 @@ def stage_pos_transactions(
         .str.to_date("%Y-%m-%d", strict=False)
         .alias("_business_date"),
     )
-    parsed = attach_fx(parsed, fx_rates)
+
+
+def _line_rules(raw: pl.DataFrame) -> list[Rule]:
+    """(condition, reason) per way a parsed POS line is unusable; the first that holds rejects it."""
     gross = pl.col("_quantity") * pl.col("_unit_price")
-    valid, rejected = split_rejects(
-        parsed,
-        [
-            missing("transaction_id"),
-            missing("line_no", "line number"),
-            _malformed("line_no", "_line_no"),
-            delivered_region(raw),
-            missing("sku"),
-            missing("quantity"),
-            _whole_number_text("quantity", "_quantity"),
-            _malformed("quantity", "_quantity"),
-            missing("unit_price", "unit price"),
-            _malformed("unit_price", "_unit_price"),
-            _malformed("discount", "_discount"),
-            missing("transaction_ts", "transaction timestamp"),
-            _malformed("transaction_ts", "_transaction_ts"),
-            (
-                pl.col("_business_date") != pl.col("date"),
-                pl.format(
-                    "transaction date {} (transaction_ts {}) is not the folder date {}",
-                    pl.col("_business_date"),
-                    pl.col("transaction_ts"),
-                    pl.col("date"),
-                ),
+    return [
+        missing("transaction_id"),
+        missing("line_no", "line number"),
+        _malformed("line_no", "_line_no"),
+        delivered_region(raw),
+        missing("sku"),
+        missing("quantity"),
+        _whole_number_text("quantity", "_quantity"),
+        _malformed("quantity", "_quantity"),
+        missing("unit_price", "unit price"),
+        _malformed("unit_price", "_unit_price"),
+        _malformed("discount", "_discount"),
+        missing("transaction_ts", "transaction timestamp"),
+        _malformed("transaction_ts", "_transaction_ts"),
+        (
+            pl.col("_business_date") != pl.col("date"),
+            pl.format(
+                "transaction date {} (transaction_ts {}) is not the folder date {}",
+                pl.col("_business_date"),
+                pl.col("transaction_ts"),
+                pl.col("date"),
             ),
-            unknown_currency(),
-            (pl.col("_quantity") < 0, pl.format("negative quantity {}", pl.col("_quantity"))),
-            (pl.col("_quantity") == 0, "zero quantity"),
-            not_finite("_unit_price", "unit_price"),
-            (pl.col("_unit_price") < 0, "negative unit price"),
-            not_finite("_discount", "discount"),
-            finer_than_currency_rule("_unit_price", label="unit price"),
-            finer_than_currency_rule("_discount", label="discount"),
-            *discount_outside_gross("_discount", gross),
-            missing_fx(),
-        ],
-        SOURCE_TABLE,
-        ["_source_file", "transaction_id", "line_no"],
-        raw.columns,
-    )
+        ),
+        unknown_currency(),
+        (pl.col("_quantity") < 0, pl.format("negative quantity {}", pl.col("_quantity"))),
+        (pl.col("_quantity") == 0, "zero quantity"),
+        not_finite("_unit_price", "unit_price"),
+        (pl.col("_unit_price") < 0, "negative unit price"),
+        not_finite("_discount", "discount"),
+        finer_than_currency_rule("_unit_price", label="unit price"),
+        finer_than_currency_rule("_discount", label="discount"),
+        *discount_outside_gross("_discount", gross),
+        missing_fx(),
+    ]
+
+
+def _split_repeats(
+    valid: pl.DataFrame, raw: pl.DataFrame, staged_elsewhere: pl.DataFrame | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(lines to stage, dead letters): later copies of a line already staged, and conflicting versions of one."""
     dead_key = ["_source_file", "transaction_id", "line_no"]
     key = ["transaction_id", "_line_no"]
     elsewhere = (
@@ -140,11 +155,14 @@ def stage_pos_transactions(
     # Retries repeat a line verbatim; the same transaction and line with other values is a conflict.
     values = [*(c for c in POS_TRANSACTIONS.columns if c in raw.columns), "date"]
     valid, conflicts = split_conflicts(valid, key, values, SOURCE_TABLE, dead_key, raw.columns)
-    rejected = pl.concat([rejected, copies, conflicts])
-    staged, dups = collapse_duplicates(valid, ["transaction_id", "_line_no"])
+    return valid, pl.concat([copies, conflicts])
+
+
+def _staged_columns(staged: pl.DataFrame) -> pl.DataFrame:
+    """The published stg_pos_transactions row: typed values, amounts in local currency and USD."""
     gross = pl.col("_quantity") * pl.col("_unit_price")
     discount = pl.col("_discount").fill_null(0.0)
-    staged = staged.select(
+    return staged.select(
         "transaction_id",
         pl.col("_line_no").alias("line_no"),
         "store_id",
@@ -167,4 +185,3 @@ def stage_pos_transactions(
         _blank_to_null("customer_phone").alias("customer_phone"),
         pl.col("_source_file").alias("source_file"),
     )
-    return StagingResult(staged, rejected, raw.height, dups)

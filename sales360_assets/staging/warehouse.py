@@ -23,6 +23,16 @@ from sales360_assets.staging.quality import (
 )
 
 ORDER_STATUSES = ("completed", "cancelled")
+# What stg_warehouse_products publishes about a product (dim_product reads exactly these).
+CATALOGUE_COLUMNS = (
+    "sku",
+    "product_name",
+    "category",
+    "subcategory",
+    "brand",
+    "list_price_usd",
+    "standard_cost_usd",
+)
 # An order line loaded more than this long after its order date arrived late: it is kept, and
 # flagged, because the daily run for its date may already have happened (re-run that partition).
 LATE_ARRIVAL_DAYS = 1
@@ -109,17 +119,7 @@ def stage_products(raw: pl.DataFrame, as_of: date | None = None) -> StagingResul
     """
     valid, rejected = _valid_products(raw)
     staged, dups = collapse_duplicates(_in_force_first(valid, as_of or datetime.now(UTC).date()), ["sku"])
-    staged = staged.select(
-        "sku",
-        "product_name",
-        "category",
-        "subcategory",
-        "brand",
-        "list_price_usd",
-        "standard_cost_usd",
-        "cost_valid_from",
-        "updated_at",
-    )
+    staged = staged.select(*CATALOGUE_COLUMNS, "cost_valid_from", "updated_at")
     return StagingResult(staged, rejected, raw.height, dups)
 
 

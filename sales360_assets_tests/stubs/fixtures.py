@@ -32,7 +32,8 @@ import polars as pl
 import requests
 from requests.adapters import HTTPAdapter
 
-from sales360_assets.sources.contract import SALESFORCE_OBJECTS, UTC_DATETIME
+from sales360_assets.sources.contract import UTC_DATETIME
+from sales360_assets.sources.contract_salesforce import SALESFORCE_OBJECTS
 from sales360_assets_tests.stubs import RecordedRequest
 from sales360_assets_tests.stubs.bigquery_stub import BigQueryStub, StubTable, table_from_contract
 from sales360_assets_tests.stubs.salesforce_stub import SalesforceStub, parse_sf_datetime, rest_datetime

@@ -50,7 +50,8 @@ from urllib.parse import parse_qs
 import polars as pl
 import trustme
 
-from sales360_assets.sources.contract import SALESFORCE_OBJECTS, UTC_DATETIME
+from sales360_assets.sources.contract import UTC_DATETIME
+from sales360_assets.sources.contract_salesforce import SALESFORCE_OBJECTS
 from sales360_assets_tests.stubs import RecordedRequest, StubRequest, StubResponse, StubServer
 
 _SELECT = re.compile(
