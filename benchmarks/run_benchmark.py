@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -38,6 +39,11 @@ from sales360_assets.definitions import build_definitions
 from sales360_assets.jobs import all_assets
 from sales360_assets.sample_sources.generator import generate_sources
 from sales360_assets.settings import REGION_CODES
+
+# The instance every scenario runs on is the embedded default's storage (dagster.yaml), as the
+# tests use it; the helper lives with the tests (benchmarks run from the repository).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from sales360_assets_tests.servers import project_instance
 
 GROUP_OF = {spec.key.to_user_string(): spec.group_name for a in all_assets for spec in a.specs}
 END = date(2026, 10, 31)
@@ -222,7 +228,7 @@ def generate(root: Path, days: int, order_lines: int) -> float:
 
 
 def scenario_window(args: argparse.Namespace) -> dict[str, object]:
-    with workspace() as tmp, dg.instance_for_test() as instance:
+    with workspace() as tmp, project_instance() as instance:
         gen = generate(tmp, args.days, args.order_lines)
         print(f"generated {args.order_lines:,} order lines over {args.days + 7} days in {gen:.1f} s")
         defs = use_workspace(tmp)
@@ -232,7 +238,7 @@ def scenario_window(args: argparse.Namespace) -> dict[str, object]:
 
 
 def scenario_backfill(args: argparse.Namespace) -> dict[str, object]:
-    with workspace() as tmp, dg.instance_for_test() as instance:
+    with workspace() as tmp, project_instance() as instance:
         generate(tmp, args.days, args.order_lines)
         defs = use_workspace(tmp)
         start = END - timedelta(days=args.days - 1)
@@ -263,7 +269,7 @@ def scenario_backfill(args: argparse.Namespace) -> dict[str, object]:
 def scenario_incremental(args: argparse.Namespace) -> dict[str, object]:
     results: dict[str, object] = {}
     for history in (30, args.history_days):
-        with workspace() as tmp, dg.instance_for_test() as instance:
+        with workspace() as tmp, project_instance() as instance:
             generate(tmp, history + 1, max(args.order_lines, 200 * (history + 1)))
             defs = use_workspace(tmp)
             materialize_window(
