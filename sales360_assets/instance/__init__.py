@@ -16,7 +16,7 @@ import os
 
 # Dagster reads this environment variable (not a dagster.yaml key) whenever it stores an event.
 # Every process that loads an instance configured with these classes (CLI, webserver, daemon, run
-# workers) imports this package first, so setting a default here turns batching on exactly where
+# workers) runs this package's __init__ first (Python imports a package before its modules), so setting a default here turns batching on exactly where
 # the storage can use it. An explicit value in the environment still wins.
 BATCH_SIZE_ENV = "DAGSTER_EVENT_BATCH_SIZE"
 DEFAULT_BATCH_SIZE = "1000"

@@ -15,8 +15,6 @@ from dagster._serdes import ConfigurableClassData
 from dagster_postgres.event_log.event_log import PostgresEventLogStorage
 from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
 
-import sales360_assets.instance  # noqa: F401  (turns DAGSTER_EVENT_BATCH_SIZE on)
-
 
 class BatchedPostgresEventLogStorage(PostgresEventLogStorage):
     """dagster-postgres 0.29 batches materializations and observations; this adds planned events.

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 import dagster._check as check
 from dagster import EventLogEntry
-from dagster._config import StringSource
 from dagster._core.events import ASSET_EVENTS
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlalchemy_compat import db_result
@@ -22,8 +21,6 @@ from dagster._serdes import ConfigurableClassData
 
 if TYPE_CHECKING:
     from dagster import DagsterInstance
-
-import sales360_assets.instance  # noqa: F401  (turns DAGSTER_EVENT_BATCH_SIZE on)
 
 
 def is_batchable_asset_event(event: EventLogEntry) -> bool:
@@ -98,11 +95,8 @@ class BatchedSqliteStorage(DagsterSqliteStorage):
         self._event_log_storage = BatchedSqliteEventLogStorage(_event_logs_directory(base_dir))
 
     @classmethod
-    def config_type(cls) -> Mapping[str, Any]:
-        return {"base_dir": StringSource}
-
-    @classmethod
     def from_config_value(  # type: ignore[override]
         cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
     ) -> BatchedSqliteStorage:
+        # As DagsterSqliteStorage.from_config_value (same base_dir config), which hard-codes its class.
         return cls.from_local(inst_data=inst_data, **config_value)
