@@ -3,13 +3,14 @@ except those of the versions a check still reads by time travel."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
+from deltalake import write_deltalake
 
-from sales360_assets.lake.delta import DeltaLake
+from sales360_assets.lake.delta import LEAN_STATISTICS, PARTITION_COLUMNS, DeltaLake, PartitionSelection
 from sales360_assets.lake.maintenance import maintain_table
 from sales360_assets_tests.conftest import WINDOW_START, SampleSources, materialize_into
 from sales360_assets_tests.servers import project_instance
@@ -62,3 +63,40 @@ def test_the_maintenance_job_keeps_what_the_ledger_check_reads(sample_sources: S
         checks = rerun.get_asset_check_evaluations()
         ledger_check = next(c for c in checks if c.check_name == "ledger_keeps_every_event")
         assert ledger_check.passed
+
+
+def _day(day: str, region: str, rows: int) -> pl.DataFrame:
+    return pl.DataFrame({"date": [date.fromisoformat(day)] * rows, "region": [region] * rows, "amount": [1.5] * rows})
+
+
+def test_date_region_tables_log_row_counts_but_no_column_statistics(tmp_path: Path) -> None:
+    """Loading a date × region table's log must not grow with per-column statistics of every file;
+    the row counts dagster/row_count reads stay logged."""
+    lake = DeltaLake(str(tmp_path / "lake"))
+    lake.write_partitions("facts", _day("2026-10-01", "na", 3), PartitionSelection.single(date(2026, 10, 1), "na"))
+    result = lake.write_partitions(
+        "facts", _day("2026-10-02", "uk", 2), PartitionSelection.single(date(2026, 10, 2), "uk")
+    )
+
+    adds = pl.DataFrame(lake.table("facts").get_add_actions(flatten=True))
+    assert not [c for c in adds.columns if c.startswith(("min.", "max.", "null_count."))]
+    assert adds["num_records"].to_list() and adds["num_records"].null_count() == 0
+    assert result.total_rows == lake.row_count("facts") == 5
+    assert lake.read("facts", PartitionSelection.single(date(2026, 10, 2), "uk")).height == 2
+
+
+def test_maintenance_makes_a_date_region_table_written_with_statistics_lean(tmp_path: Path) -> None:
+    uri = str(tmp_path / "lake" / "facts")
+    for day in ("2026-10-01", "2026-10-02"):  # the layout lakes had before: statistics on every column
+        write_deltalake(uri, _day(day, "na", 2).to_arrow(), mode="append", partition_by=PARTITION_COLUMNS)
+    write_deltalake(uri, _day("2026-10-01", "na", 1).to_arrow(), mode="append", partition_by=PARTITION_COLUMNS)
+    lake = DeltaLake(str(tmp_path / "lake"))
+    assert "min.amount" in pl.DataFrame(lake.table("facts").get_add_actions(flatten=True)).columns
+
+    maintain_table(lake, "facts", retention_hours=0)
+
+    assert lake.table("facts").metadata().configuration == LEAN_STATISTICS
+    adds = pl.DataFrame(lake.table("facts").get_add_actions(flatten=True))
+    compacted = adds.filter(pl.col("partition.date") == date(2026, 10, 1))
+    assert compacted.height == 1 and compacted["num_records"].item() == 3
+    assert lake.row_count("facts") == 5

@@ -15,7 +15,7 @@ import polars as pl
 
 from sales360_assets.checks.commission_credit import TABLE_RULES
 from sales360_assets.checks.findings import Finding, sample_markdown
-from sales360_assets.checks.integrity import FOREIGN_KEYS, referential_integrity
+from sales360_assets.checks.integrity import FOREIGN_KEYS, ForeignKey, referential_integrity
 from sales360_assets.checks.reconciliation import MART_TOTALS, RECONCILIATIONS, mart_totals, reconcile
 from sales360_assets.checks.row_rules import ROW_RULES, row_rules
 from sales360_assets.lake.delta import DeltaLake, PartitionSelection
@@ -48,8 +48,10 @@ def _result(asset: str, finding: Finding, scope: str, columns: Sequence[str]) ->
     )
 
 
-def _read(lake: DeltaLake, table: str, selection: PartitionSelection | None) -> pl.DataFrame:
-    return lake.read(table, selection) if lake.exists(table) else pl.DataFrame()
+def _parent_keys(lake: DeltaLake, fk: ForeignKey, selection: PartitionSelection | None) -> pl.DataFrame:
+    """The parent table's key column; a parent not written yet has no keys (every child row then fails)."""
+    parent = lake.read_if_exists(fk.table, selection if fk.same_partitions else None)
+    return pl.DataFrame({fk.table_column: [None]}) if parent is None else parent.select(fk.table_column)
 
 
 def _findings_for(asset: str, partitioned: bool) -> Callable[[DeltaLake, PartitionSelection | None], list[Finding]]:
@@ -59,12 +61,7 @@ def _findings_for(asset: str, partitioned: bool) -> Callable[[DeltaLake, Partiti
         if asset in ROW_RULES:
             findings.append(row_rules(frame, ROW_RULES[asset]))
         if asset in FOREIGN_KEYS:
-            parents = {
-                fk: _read(lake, fk.table, selection if fk.same_partitions else None).select(
-                    pl.col(fk.table_column) if lake.exists(fk.table) else pl.lit(None).alias(fk.table_column)
-                )
-                for fk in FOREIGN_KEYS[asset]
-            }
+            parents = {fk: _parent_keys(lake, fk, selection) for fk in FOREIGN_KEYS[asset]}
             findings.append(referential_integrity(frame, parents))
         if asset in RECONCILIATIONS:
             spec = RECONCILIATIONS[asset]

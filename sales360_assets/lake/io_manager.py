@@ -73,7 +73,6 @@ def written_schema(schema: pl.Schema, declared: object) -> dg.TableSchema:
 
 
 def table_metadata(
-    lake: DeltaLake,
     name: str,
     df: pl.DataFrame,
     result: WriteResult,
@@ -85,7 +84,7 @@ def table_metadata(
     every partition's materialization event, so a column schema (kilobytes) there is stored once per
     partition; partitioned assets declare theirs on the definition instead. An unpartitioned
     write is one event per run, and its schema follows the data (``schema_mode="overwrite"``)."""
-    total_rows = lake.row_count(name) if partitioned else df.height
+    total_rows = result.total_rows if partitioned else df.height
     metadata: dict[str, Any] = {
         "dagster/table_name": name,
         "dagster/uri": dg.MetadataValue.path(result.table_uri),
@@ -125,7 +124,6 @@ class DeltaPolarsIOManager(dg.ConfigurableIOManager):
         partitions_in_run = len(context.asset_partition_keys) if context.has_asset_partitions else 1
         context.add_output_metadata(
             table_metadata(
-                lake,
                 name,
                 df,
                 result,
@@ -139,7 +137,8 @@ class DeltaPolarsIOManager(dg.ConfigurableIOManager):
         lake = self.lake.get_lake()
         asset_key = context.asset_key
         name = table_name_for(asset_key)
-        if not lake.exists(name):
+        table = lake.table(name)  # loaded once, then scanned: a load costs more as a table's files grow
+        if table is None:
             raise FileNotFoundError(
                 f"Delta table {lake.table_uri(name)} for asset {asset_key.to_user_string()} does not "
                 "exist yet: materialize that asset first"
@@ -149,4 +148,4 @@ class DeltaPolarsIOManager(dg.ConfigurableIOManager):
             selection = partition_selection(context)
         wants_lazy = context.dagster_type.typing_type is pl.LazyFrame
         # read() names the table and any damaged file when the collect fails.
-        return lake.scan(name, selection) if wants_lazy else lake.read(name, selection)
+        return lake.scan(name, selection, table) if wants_lazy else lake.read(name, selection, table)

@@ -2,6 +2,9 @@
 
 * ``optimize.compact``: daily runs leave one small file per date × region partition per write
   (and re-runs more); compaction bins each partition's small files into target-size files.
+* lean statistics on date × region tables written before they were created lean
+  (``LEAN_STATISTICS`` in ``delta.py``): files written from then on, compacted ones included, log
+  no per-column statistics, so loading the table stops growing with them.
 * a checkpoint: readers start from it instead of replaying every JSON commit since version 0.
 * ``cleanup_metadata``: drops log entries older than the table's log retention (30 days by default).
 * ``vacuum``: deletes files no version newer than the retention needs, except the files of
@@ -17,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sales360_assets.lake.delta import DeltaLake, with_commit_retry
+from sales360_assets.lake.delta import LEAN_STATISTICS, PARTITION_COLUMNS, DeltaLake, with_commit_retry
 
 DEFAULT_RETENTION_HOURS = 7 * 24
 
@@ -39,6 +42,10 @@ def maintain_table(
     if table is None:
         raise FileNotFoundError(f"Delta table {lake.table_uri(name)} does not exist")
     files_before = len(table.file_uris())
+    metadata = table.metadata()
+    lean = all(metadata.configuration.get(k) == v for k, v in LEAN_STATISTICS.items())
+    if metadata.partition_columns == PARTITION_COLUMNS and not lean:
+        table.alter.set_table_properties(LEAN_STATISTICS)
     # A run writing the same partitions meanwhile makes the compaction's commit conflict: retry it.
     with_commit_retry(lambda: table.optimize.compact())
     table.create_checkpoint()

@@ -44,9 +44,10 @@ def read_dead_letters(
     lake: DeltaLake, source_table: str | None = None, selection: PartitionSelection | None = None
 ) -> pl.DataFrame:
     """Dead letters, filtered in the scan to one source table and, optionally, its partitions."""
-    if not lake.exists(DEAD_LETTER_TABLE):
+    table = lake.table(DEAD_LETTER_TABLE)
+    if table is None:
         return pl.DataFrame()
-    scan = lake.scan(DEAD_LETTER_TABLE)
+    scan = lake.scan(DEAD_LETTER_TABLE, table=table)
     if source_table is not None:
         scan = scan.filter(pl.col("source_table") == source_table)
     if selection is not None:
