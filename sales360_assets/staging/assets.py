@@ -6,6 +6,7 @@ owns, refuses to publish when the counts do not reconcile, and reports the count
 
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -92,6 +93,23 @@ def _pos_lines_staged_elsewhere(lake: DeltaLake, selection: PartitionSelection) 
     return {"staged_elsewhere": keys.collect()}
 
 
+def _staged_table_args(
+    name: str, description: str, ins: dict[str, str], stage: Callable[..., StagingResult]
+) -> dict[str, Any]:
+    """What every staged table declares (latest version or history): group, owner, kinds, its declared
+    column schema and tags, and its upstream tables as the transform's keyword arguments."""
+    return {
+        "name": name,
+        "group_name": GROUP,
+        "owners": OWNERS,
+        "kinds": KINDS,
+        "description": description,
+        "metadata": _declared_schema(name, ins, stage),
+        "tags": staged_asset_tags(name),
+        "ins": {param: dg.AssetIn(key=upstream) for param, upstream in ins.items()},
+    }
+
+
 def _staging_asset(
     name: str,
     description: str,
@@ -108,14 +126,7 @@ def _staging_asset(
     """
 
     @dg.asset(
-        name=name,
-        group_name=GROUP,
-        owners=OWNERS,
-        kinds=KINDS,
-        description=description,
-        metadata=_declared_schema(name, ins, stage),
-        tags=staged_asset_tags(name),
-        ins={param: dg.AssetIn(key=upstream) for param, upstream in ins.items()},
+        **_staged_table_args(name, description, ins, stage),
         partitions_def=date_region_partitions if partitioned else None,
         backfill_policy=single_run_backfill if partitioned else None,
     )
@@ -136,16 +147,7 @@ def _history_asset(
     versions; writing them again from here would only race that asset for the same slice.
     """
 
-    @dg.asset(
-        name=name,
-        group_name=GROUP,
-        owners=OWNERS,
-        kinds=KINDS,
-        description=description,
-        metadata=_declared_schema(name, ins, stage),
-        tags=staged_asset_tags(name),
-        ins={param: dg.AssetIn(key=upstream) for param, upstream in ins.items()},
-    )
+    @dg.asset(**_staged_table_args(name, description, ins, stage))
     def _history(**inputs: pl.DataFrame) -> dg.Output:
         result = stage(**inputs)
         if not result.reconciles:
