@@ -115,32 +115,35 @@ def _affinity_window_days(affinity: pl.DataFrame) -> int:
     return (affinity["window_end"].max() - affinity["window_start"].min()).days + 1
 
 
-@_asset(
+def _last_year_customer_mart(
+    name: str,
+    schema: dict[str, pl.DataType],
+    summary: str,
+    build: Callable[[pl.DataFrame, pl.DataFrame, pl.DataFrame], pl.DataFrame],
+) -> dg.AssetsDefinition:
+    """A customer-level mart built from the sales of the default window (the last 365 days) and the dimensions."""
+
+    @_asset(name, schema, summary, tags=PII)
+    def _mart(fact_sales: pl.LazyFrame, dim_customer: pl.DataFrame, dim_product: pl.DataFrame) -> pl.DataFrame:
+        return build(window_of(fact_sales, basket.DEFAULT_WINDOW_DAYS), dim_customer, dim_product)
+
+    return _mart
+
+
+mart_upsell_candidates = _last_year_customer_mart(
     "mart_upsell_candidates",
     cross_sell.MART_UPSELL_SCHEMA,
     "Per customer and category they bought in the last 365 days: the next dearer catalogue product "
     "(same subcategory first) above the dearest one they bought, with the price step.",
-    tags=PII,
+    cross_sell.build_mart_upsell_candidates,
 )
-def mart_upsell_candidates(
-    fact_sales: pl.LazyFrame, dim_customer: pl.DataFrame, dim_product: pl.DataFrame
-) -> pl.DataFrame:
-    window = window_of(fact_sales, basket.DEFAULT_WINDOW_DAYS)
-    return cross_sell.build_mart_upsell_candidates(window, dim_customer, dim_product)
-
-
-@_asset(
+mart_customer_category_spend = _last_year_customer_mart(
     "mart_customer_category_spend",
     category_spend.MART_CATEGORY_SPEND_SCHEMA,
     "Purchase frequency and spend by product category, per identified customer and per customer segment, "
     "over the last 365 days.",
-    tags=PII,
+    category_spend.build_mart_customer_category_spend,
 )
-def mart_customer_category_spend(
-    fact_sales: pl.LazyFrame, dim_customer: pl.DataFrame, dim_product: pl.DataFrame
-) -> pl.DataFrame:
-    window = window_of(fact_sales, basket.DEFAULT_WINDOW_DAYS)
-    return category_spend.build_mart_customer_category_spend(window, dim_customer, dim_product)
 
 
 @_asset(
