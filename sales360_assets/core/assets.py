@@ -13,9 +13,8 @@ from sales360_assets.core.columns import SENSITIVITY, TABLE_DESCRIPTIONS, TABLE_
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.lake.io_manager import LakeResource, table_schema
 from sales360_assets.partitions import (
-    date_region_partitions,
+    DATE_REGION_PARTITIONED,
     partition_selection,
-    single_run_backfill,
 )
 from sales360_assets.settings import partitions_start_date
 
@@ -134,8 +133,7 @@ def known_web_orders(lake: DeltaLake) -> pl.DataFrame:
             "sales_rep_key": [("dim_sales_rep", "sales_rep_key")],
         }
     ),
-    partitions_def=date_region_partitions,
-    backfill_policy=single_run_backfill,
+    **DATE_REGION_PARTITIONED,
 )
 def fact_sales(
     context: dg.AssetExecutionContext,

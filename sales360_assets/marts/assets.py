@@ -18,12 +18,11 @@ from sales360_assets.catalogue import kpi_asset
 from sales360_assets.core.assets import lineage
 from sales360_assets.marts import campaigns, customers, pipeline, products, sales, seasonality
 from sales360_assets.marts.columns import describe_columns
-from sales360_assets.partitions import date_region_partitions, single_run_backfill
+from sales360_assets.partitions import DATE_REGION_PARTITIONED
 
 OWNERS = ["team:sales-analytics"]
 GROUP = "marts"
 CONFIDENTIAL = {"sensitivity": "confidential"}
-PARTITIONED = {"partitions_def": date_region_partitions, "backfill_policy": single_run_backfill}
 FACT_COLUMNS = (
     "date",
     "region",
@@ -65,7 +64,7 @@ def _mart(
         docs=describe_columns(name, list(schema)),
         metadata=lineage_metadata,
         tags=CONFIDENTIAL if confidential else None,
-        **(PARTITIONED if partitioned else {}),
+        **(DATE_REGION_PARTITIONED if partitioned else {}),
     )
 
 

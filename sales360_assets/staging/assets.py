@@ -15,9 +15,8 @@ from sales360_assets.checks import validate_before_write
 from sales360_assets.lake.delta import DeltaLake, PartitionSelection
 from sales360_assets.lake.io_manager import LakeResource, table_schema
 from sales360_assets.partitions import (
-    date_region_partitions,
+    DATE_REGION_PARTITIONED,
     partition_selection,
-    single_run_backfill,
 )
 from sales360_assets.raw.assets import RAW_SCHEMAS, SALESFORCE_RAW_ASSETS
 from sales360_assets.staging import pos, salesforce, warehouse
@@ -127,8 +126,7 @@ def _staging_asset(
 
     @dg.asset(
         **_staged_table_args(name, description, ins, stage),
-        partitions_def=date_region_partitions if partitioned else None,
-        backfill_policy=single_run_backfill if partitioned else None,
+        **(DATE_REGION_PARTITIONED if partitioned else {}),
     )
     def _stage(context: dg.AssetExecutionContext, lake: LakeResource, **inputs: pl.DataFrame) -> dg.Output:
         if lake_inputs is not None:
