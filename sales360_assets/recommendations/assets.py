@@ -14,26 +14,13 @@ import polars as pl
 
 from sales360_assets.catalogue import kpi_asset
 from sales360_assets.recommendations import basket, category_spend, cross_sell, evaluation, recommend
+from sales360_assets.recommendations.columns import COLUMN_DOCS
 
 GROUP = "recommendations"
 OWNERS = ["team:sales-analytics"]
 KINDS = {"polars", "delta"}
 PII = {"sensitivity": "pii"}  # customer-level: who bought what
 FACT_COLUMNS = ("date", "channel", "order_id", "customer_key", "product_key", "quantity", "net_amount_usd")
-
-COLUMN_DOCS = {
-    "level": "product | category (affinity); customer | segment (category spend).",
-    "antecedent": "A in the rule A → B: the product_key (product level) or category bought.",
-    "consequent": "B in the rule A → B: what A's baskets also contain.",
-    "baskets": "Orders (channel:order_id) in the window.",
-    "pair_baskets": "Orders with both A and B.",
-    "driving_products": "The customer's products behind the score, strongest rule (confidence) first.",
-    "rank": "1 = best for this customer.",
-    "source": "The recommender that placed the product: als | cross_sell | popularity.",
-    "model": "The customer's leading model (chosen on the time holdout); popularity for customers without history.",
-    "score": "Reciprocal-rank fusion of the model's and popularity's rankings (higher first).",
-    "customer_key": "dim_customer key (pseudonymous; with dim_customer it identifies a person).",
-}
 
 
 class BasketConfig(dg.Config):
@@ -43,10 +30,10 @@ class BasketConfig(dg.Config):
     min_support: float = basket.DEFAULT_MIN_SUPPORT
 
 
-class RecommendationConfig(dg.Config):
+class RecommendationConfig(BasketConfig):
+    """The basket's window and support for the cross-sell model, with the list length and the holdout."""
+
     top_n: int = recommend.DEFAULT_TOP_N
-    window_days: int = basket.DEFAULT_WINDOW_DAYS
-    min_support: float = basket.DEFAULT_MIN_SUPPORT
     holdout_days: int = evaluation.DEFAULT_TEST_DAYS
 
 
