@@ -51,6 +51,12 @@ date_region_partitions = DateRegionPartitionsDefinition({"date": daily_partition
 # whole date range (Dagster holds the smaller dimension constant) instead of one run per day.
 single_run_backfill = dg.BackfillPolicy.single_run()
 
+# The ``dg.asset`` arguments of every date × region asset: partitioned, and backfilled as above.
+DATE_REGION_PARTITIONED: dict[str, Any] = {
+    "partitions_def": date_region_partitions,
+    "backfill_policy": single_run_backfill,
+}
+
 
 def partition_key(day: date, region: str) -> str:
     """The key of one date × region partition, as Dagster spells it: ``2026-11-01|emea``."""

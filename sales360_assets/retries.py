@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 import dagster as dg
 
@@ -100,6 +100,20 @@ _HINTS: dict[str, str] = {
     "run's partitions or raise the limit",
 }
 _DEFAULT_HINT = "this error is not transient, so retrying will not help: fix the cause above, then re-run the partition"
+
+
+class SourceError(RuntimeError):
+    """Base of the errors a live source client raises: it says itself whether it is transient."""
+
+    #: Whether running the same extraction again later may succeed (``classify_exception`` reads
+    #: this rather than matching class names).
+    retryable: ClassVar[bool] = False
+
+
+class TransientSourceError(SourceError):
+    """The source kept failing in a way that clears by itself (rate limit, outage, network)."""
+
+    retryable = True
 
 
 @dataclass(frozen=True)

@@ -125,13 +125,9 @@ def find_dead_runs(
     return dead
 
 
-def fail_dead_runs(
-    instance: dg.DagsterInstance,
-    job_names: Collection[str] | None = None,
-    is_alive: Callable[[int, float | None], bool] = process_is_alive,
-) -> list[DeadRun]:
-    """Report every dead run failed (with the reason) and free the pool slots its steps held."""
-    dead = find_dead_runs(instance, job_names, is_alive)
+def fail_dead_runs(instance: dg.DagsterInstance, job_names: Collection[str] | None = None) -> list[DeadRun]:
+    """Report every dead run (``find_dead_runs``) failed, with the reason, and free the pool slots its steps held."""
+    dead = find_dead_runs(instance, job_names)
     for item in dead:
         run = instance.get_run_by_id(item.run_id)
         if run is None or run.status != dg.DagsterRunStatus.STARTED:

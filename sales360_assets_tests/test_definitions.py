@@ -75,6 +75,20 @@ def test_every_column_is_described_and_personal_data_is_tagged_on_the_definition
     assert untagged == [], f"personal data without a sensitivity tag: {untagged}"
 
 
+def test_every_margin_column_is_tagged_confidential_on_the_definition() -> None:
+    """Margin, and a rank by margin, tells what the company earns per product: confidential wherever it is."""
+    untagged = []
+    for spec in defs.resolve_all_asset_specs():
+        schema = spec.metadata.get("dagster/column_schema")
+        if isinstance(schema, dg.TableSchema):
+            untagged += [
+                f"{spec.key.to_user_string()}.{c.name}"
+                for c in schema.columns
+                if "margin" in c.name and c.tags.get("sensitivity") != "confidential"
+            ]
+    assert untagged == [], f"margin columns without the confidential tag: {untagged}"
+
+
 def test_nightly_schedule_requests_the_trailing_week_as_one_range_run_per_region() -> None:
     """Yesterday alone left late warehouse rows out for good; the last 7 days are re-run each night."""
     tick_time = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ money, rate and attainment column in their column schema.
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import dagster as dg
 import polars as pl
@@ -16,6 +16,7 @@ from sales360_assets.catalogue import kpi_asset, kpi_metadata
 from sales360_assets.commissions import attainment, credit, ledger, periods, statements
 from sales360_assets.commissions.plan import DEFAULT_PLAN_PATH, CommissionPlan, load_plan
 from sales360_assets.core.assets import lineage
+from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.lake.io_manager import LakeResource
 
 OWNERS = ["team:sales-comp"]
@@ -77,9 +78,15 @@ def _blocking_check(name: str, asset: str, description: str) -> list[dg.AssetChe
     return [dg.AssetCheckSpec(name, asset=asset, blocking=True, description=description)]
 
 
-def _quotas(mart_rep_quota_attainment: pl.DataFrame) -> dict[tuple[str, date], float]:
-    """(user_id, month) -> quota in USD: what the statements band attainment against."""
-    return statements.quota_lookup(monthly_rep_attainment(mart_rep_quota_attainment))
+def _as_issued(
+    computed: pl.DataFrame, frozen: pl.DataFrame | None, closed: list[date], *sort_by: str, **sort_options: Any
+) -> pl.DataFrame:
+    """Statement rows as issued: recomputed for the open months, each closed month its frozen copy. A closed
+    month is what was issued, whatever a recomputation says (the asset's check reports a difference)."""
+    open_months = computed.filter(~pl.col("statement_month").is_in(closed))
+    if frozen is None:
+        return open_months
+    return pl.concat([frozen.select(open_months.columns), open_months]).sort(*sort_by, **sort_options)
 
 
 class CommissionPlanConfig(dg.Config):
@@ -89,6 +96,23 @@ class CommissionPlanConfig(dg.Config):
 
     def load(self) -> CommissionPlan:
         return load_plan(self.plan_path or DEFAULT_PLAN_PATH)
+
+
+class _StatementRun(NamedTuple):
+    """What both statement assets work from."""
+
+    plan: CommissionPlan
+    lake: DeltaLake
+    quotas: dict[tuple[str, date], float]  # (user_id, month) -> quota in USD, to band attainment against
+    closed: list[date]  # the closed (frozen) months
+
+
+def _statement_run(
+    config: CommissionPlanConfig, lake: LakeResource, mart_rep_quota_attainment: pl.DataFrame
+) -> _StatementRun:
+    delta = lake.get_lake()
+    quotas = statements.quota_lookup(monthly_rep_attainment(mart_rep_quota_attainment))
+    return _StatementRun(config.load(), delta, quotas, periods.closed_months(delta))
 
 
 @dg.asset(
@@ -245,17 +269,11 @@ def commission_statement_lines(
     commission_ledger: pl.DataFrame,
     mart_rep_quota_attainment: pl.DataFrame,
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
-    plan = config.load()
-    delta = lake.get_lake()
-    quotas = _quotas(mart_rep_quota_attainment)
+    plan, delta, quotas, closed = _statement_run(config, lake, mart_rep_quota_attainment)
     computed = statements.build_statement_lines(commission_ledger, quotas, plan)
-    closed = periods.closed_months(delta)
     frozen = periods.frozen_lines(delta)
     differing = _closed_month_differences(computed, frozen, closed)
-    lines = computed.filter(~pl.col("statement_month").is_in(closed))
-    if frozen is not None:
-        # A closed month is what was issued, whatever a recomputation says (the check reports it).
-        lines = pl.concat([frozen.select(lines.columns), lines]).sort("statement_month", "user_id", maintain_order=True)
+    lines = _as_issued(computed, frozen, closed, "statement_month", "user_id", maintain_order=True)
     yield dg.Output(
         lines, metadata={"plan": plan.summary(), "closed_months": ", ".join(f"{m:%Y-%m}" for m in closed) or "none"}
     )
@@ -291,17 +309,10 @@ def commission_statements(
     mart_rep_quota_attainment: pl.DataFrame,
     dim_sales_rep: pl.DataFrame,
 ) -> Iterator[dg.Output | dg.AssetCheckResult]:
-    plan = config.load()
-    delta = lake.get_lake()
-    quotas = _quotas(mart_rep_quota_attainment)
-    closed = periods.closed_months(delta)
+    plan, delta, quotas, closed = _statement_run(config, lake, mart_rep_quota_attainment)
     computed = statements.build_statements(commission_statement_lines, quotas, dim_sales_rep, plan)
-    result = computed.filter(~pl.col("statement_month").is_in(closed))
     frozen = periods.frozen_statements(delta)
-    if frozen is not None:
-        result = pl.concat([frozen.select(result.columns), result]).sort(
-            "statement_month", "region", "user_id", nulls_last=True
-        )
+    result = _as_issued(computed, frozen, closed, "statement_month", "region", "user_id", nulls_last=True)
     by_lines = commission_statement_lines.group_by("user_id", "statement_month").agg(
         pl.col("commission_usd").sum().alias("_lines")
     )

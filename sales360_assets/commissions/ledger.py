@@ -35,6 +35,7 @@ from typing import Any
 import polars as pl
 
 from sales360_assets.money import CENT, MONEY
+from sales360_assets.months import month_start, next_month
 
 BOOKED, CHANGED, CANCELLED, CANCELLED_LATE = "booked", "changed", "cancelled", "cancelled_late"
 REINSTATED, REMOVED, RESTORED = "reinstated", "removed", "restored"
@@ -79,15 +80,11 @@ def to_cents(value: Any) -> Decimal | None:
     return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
 def first_open_month(month: date, closed_months: Iterable[date]) -> date:
     """The first month at or after ``month`` that is not closed."""
     closed = set(closed_months)
     while month in closed:
-        month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+        month = next_month(month)
     return month
 
 

@@ -328,7 +328,7 @@ def build_statements(
             pl.when(pl.col("credited_bookings_usd") != 0)
             .then(pl.col("commission_usd").cast(pl.Float64) / pl.col("credited_bookings_usd").cast(pl.Float64) * 100)
             .alias("effective_rate_pct"),
-            (pl.col("statement_month").dt.offset_by("1mo") - pl.duration(days=1)).alias("_month_end"),
+            pl.col("statement_month").dt.month_end().alias("_month_end"),
         )
     )
     statements = attribute_to_version(

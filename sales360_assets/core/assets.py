@@ -1,19 +1,20 @@
 """Core star schema assets: conformed dimensions and the two facts. Thin wrappers over dimensions.py, sales.py and deals.py."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import dagster as dg
 import polars as pl
 
 from sales360_assets.checks import validate_before_write
 from sales360_assets.core import deals, dimensions, product_cost, sales, schemas
-from sales360_assets.core.columns import SENSITIVITY, core_descriptions
+from sales360_assets.core.columns import SENSITIVITY, TABLE_DESCRIPTIONS, TABLE_SENSITIVITY, core_descriptions
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.lake.io_manager import LakeResource, table_schema
 from sales360_assets.partitions import (
-    date_region_partitions,
+    DATE_REGION_PARTITIONED,
     partition_selection,
-    single_run_backfill,
 )
 from sales360_assets.settings import partitions_start_date
 
@@ -42,99 +43,65 @@ def lineage(columns: dict[str, list[tuple[str, str]]]) -> dict[str, object]:
     }
 
 
-def _metadata(table: str, schema: dict[str, pl.DataType]) -> dict[str, object]:
-    """The core table's column schema: every column described, personal data and cost tagged (core/columns.py)."""
-    return column_metadata(schema, core_descriptions(table), SENSITIVITY.get(table))
+def _core_asset(
+    name: str,
+    schema: dict[str, pl.DataType],
+    *,
+    metadata: dict[str, object] | None = None,
+    **asset_args: Any,
+) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+    """``dg.asset`` for a core table, its catalogue docs from core/columns.py: the table's description and
+    sensitivity tag, its column schema with every column described and personal data and cost tagged; the
+    core group, owner and kinds.
+
+    ``metadata`` adds to the column schema (lineage, for instance); ``asset_args`` go to ``dg.asset``.
+    """
+    sensitivity = TABLE_SENSITIVITY.get(name)
+    return dg.asset(
+        name=name,
+        metadata={**column_metadata(schema, core_descriptions(name), SENSITIVITY.get(name)), **(metadata or {})},
+        group_name=GROUP,
+        owners=OWNERS,
+        kinds=KINDS,
+        description=TABLE_DESCRIPTIONS[name],
+        tags={"sensitivity": sensitivity} if sensitivity else None,
+        **asset_args,
+    )
 
 
-@dg.asset(
-    metadata=_metadata("dim_date", schemas.DIM_DATE_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description="Calendar from the first partition date to a year ahead: ISO week, quarter, weekend and holiday flags.",
-)
+@_core_asset("dim_date", schemas.DIM_DATE_SCHEMA)
 def dim_date() -> pl.DataFrame:
     return dimensions.build_dim_date(partitions_start_date(), datetime.now(UTC).date() + timedelta(days=366))
 
 
-@dg.asset(
-    metadata=_metadata("dim_region", schemas.DIM_REGION_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description="Sales regions with their currency, countries and the territories reps cover.",
-)
+@_core_asset("dim_region", schemas.DIM_REGION_SCHEMA)
 def dim_region(stg_salesforce_users: pl.DataFrame) -> pl.DataFrame:
     return dimensions.build_dim_region(stg_salesforce_users)
 
 
-@dg.asset(
-    metadata=_metadata("dim_product", schemas.DIM_PRODUCT_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description="One row per real product, conformed across web, POS and CRM on SKU (CRM ProductCode), "
-    "with the category → subcategory hierarchy from the master catalogue. CRM-only SKUs are "
-    "'Unmapped'; an unknown member catches sales of SKUs no catalogue knows.",
-)
+@_core_asset("dim_product", schemas.DIM_PRODUCT_SCHEMA)
 def dim_product(stg_warehouse_products: pl.DataFrame, stg_salesforce_products: pl.DataFrame) -> pl.DataFrame:
     return dimensions.build_dim_product(stg_warehouse_products, stg_salesforce_products)
 
 
-@dg.asset(
-    metadata=_metadata("dim_product_cost", product_cost.DIM_PRODUCT_COST_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description="Product cost as a type 2 dimension: one row per SKU and standard-cost version with its validity "
-    "[valid_from, valid_to). fact_sales takes the cost valid on each sale's date, so margin on old sales uses "
-    "the cost of their day, not today's.",
-    tags={"sensitivity": "confidential"},
-)
+@_core_asset("dim_product_cost", product_cost.DIM_PRODUCT_COST_SCHEMA)
 def dim_product_cost(stg_warehouse_product_cost_history: pl.DataFrame) -> pl.DataFrame:
     return product_cost.build_dim_product_cost(stg_warehouse_product_cost_history)
 
 
-@dg.asset(
-    metadata=_metadata("dim_customer", schemas.DIM_CUSTOMER_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description="Customers conformed across channels (web customers by normalized email, CRM accounts as "
-    "B2B customers) with segment, country and region; unknown members for unidentified buyers.",
-    tags={"sensitivity": "pii"},
-)
+@_core_asset("dim_customer", schemas.DIM_CUSTOMER_SCHEMA)
 def dim_customer(
     stg_warehouse_customers: pl.DataFrame, stg_salesforce_accounts: pl.DataFrame, stg_salesforce_contacts: pl.DataFrame
 ) -> pl.DataFrame:
     return dimensions.build_dim_customer(stg_warehouse_customers, stg_salesforce_accounts, stg_salesforce_contacts)
 
 
-@dg.asset(
-    metadata=_metadata("dim_sales_rep", schemas.DIM_SALES_REP_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description="Sales reps and managers as a type 2 slowly changing dimension: one row per rep and "
-    "assignment period (title, region, territory, manager) valid from valid_from (inclusive) to valid_to "
-    "(exclusive), built from every Salesforce User record version. Facts carry the key of the version "
-    "valid on the sale date.",
-    tags={"sensitivity": "pii"},
-)
+@_core_asset("dim_sales_rep", schemas.DIM_SALES_REP_SCHEMA)
 def dim_sales_rep(stg_salesforce_user_history: pl.DataFrame) -> pl.DataFrame:
     return dimensions.build_dim_sales_rep(stg_salesforce_user_history)
 
 
-@dg.asset(
-    metadata=_metadata("bridge_account_team", schemas.BRIDGE_ACCOUNT_TEAM_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description="Bridge between accounts and sales team members (many-to-many): per account and period "
-    "[valid_from, valid_to) the members, their role and credit split, which sum to 100 (is_balanced). "
-    "Commission credit flows through it.",
-)
+@_core_asset("bridge_account_team", schemas.BRIDGE_ACCOUNT_TEAM_SCHEMA)
 def bridge_account_team(stg_salesforce_account_team_members: pl.DataFrame, dim_customer: pl.DataFrame) -> dg.Output:
     bridge = dimensions.build_bridge_account_team(stg_salesforce_account_team_members, dim_customer)
     unbalanced = bridge.filter(~pl.col("is_balanced")).select("account_id", "valid_from").unique().height
@@ -150,34 +117,23 @@ def known_web_orders(lake: DeltaLake) -> pl.DataFrame:
     return lake.scan("stg_warehouse_orders").select("order_id").unique().collect()
 
 
-@dg.asset(
-    metadata={
-        **_metadata("fact_sales", schemas.FACT_SALES_SCHEMA),
-        **lineage(
-            {
-                "net_amount_usd": [
-                    ("stg_warehouse_order_lines", "net_amount_usd"),
-                    ("stg_pos_transactions", "net_amount_usd"),
-                    ("stg_salesforce_opportunity_line_items", "total_price_usd"),
-                ],
-                "cost_usd": [("dim_product_cost", "standard_cost_usd")],
-                "customer_key": [("dim_customer", "customer_key")],
-                "product_key": [("dim_product", "product_key")],
-                "sales_rep_key": [("dim_sales_rep", "sales_rep_key")],
-            }
-        ),
-    },
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    partitions_def=date_region_partitions,
-    backfill_policy=single_run_backfill,
-    description="Sales at order-line grain across channels (web, POS, and CRM deals not fulfilled as web "
-    "orders — a won deal whose Web_Order_Id__c names a staged web order is already a web sale, so it is left "
-    "out; one naming no web order stays a CRM sale). CRM deals are "
-    "attributed to the rep assignment valid on the close date (type 2 dim_sales_rep). Amounts in USD with the "
-    "original amount, currency, rate and rate date kept for audit; cost and gross margin.",
-    tags={"sensitivity": "confidential"},
+@_core_asset(
+    "fact_sales",
+    schemas.FACT_SALES_SCHEMA,
+    metadata=lineage(
+        {
+            "net_amount_usd": [
+                ("stg_warehouse_order_lines", "net_amount_usd"),
+                ("stg_pos_transactions", "net_amount_usd"),
+                ("stg_salesforce_opportunity_line_items", "total_price_usd"),
+            ],
+            "cost_usd": [("dim_product_cost", "standard_cost_usd")],
+            "customer_key": [("dim_customer", "customer_key")],
+            "product_key": [("dim_product", "product_key")],
+            "sales_rep_key": [("dim_sales_rep", "sales_rep_key")],
+        }
+    ),
+    **DATE_REGION_PARTITIONED,
 )
 def fact_sales(
     context: dg.AssetExecutionContext,
@@ -211,16 +167,7 @@ def fact_sales(
     return fact
 
 
-@dg.asset(
-    metadata=_metadata("fact_opportunity", schemas.FACT_OPPORTUNITY_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description="Opportunities at deal grain (current state; deleted deals removed): stage and its standard "
-    "funnel stage and ordinal (regional stage names mapped in core/funnel.py), the furthest stage reached, the "
-    "owner's assignment on the close date, amounts in original currency and USD, expected value, days to "
-    "close, booking and cancellation dates.",
-)
+@_core_asset("fact_opportunity", schemas.FACT_OPPORTUNITY_SCHEMA)
 def fact_opportunity(
     stg_salesforce_opportunities: pl.DataFrame,
     dim_sales_rep: pl.DataFrame,
@@ -234,18 +181,7 @@ def fact_opportunity(
     return fact
 
 
-@dg.asset(
-    metadata=_metadata("fact_booking_line", schemas.FACT_BOOKING_LINE_SCHEMA),
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds=KINDS,
-    description="The bookings ledger: every line item of every booked deal (won, or won and later cancelled) "
-    "on its booking date, in USD, with the owner's assignment then, the product family, the campaign and — "
-    "for cancelled deals — the cancellation date (the first change to the Cancelled stage in "
-    "stg_salesforce_opportunity_history, else Cancelled_Date__c). A cancellation never removes a booking, so a "
-    "paid period never changes; commissions and quota attainment are computed from it.",
-    tags={"sensitivity": "confidential"},
-)
+@_core_asset("fact_booking_line", schemas.FACT_BOOKING_LINE_SCHEMA)
 def fact_booking_line(
     stg_salesforce_opportunities: pl.DataFrame,
     stg_salesforce_opportunity_line_items: pl.DataFrame,

@@ -1,4 +1,4 @@
-"""What each column of the star schema means, and which columns hold personal data or cost.
+"""What each table and column of the star schema means, and which hold personal data or cost.
 
 The catalogue docs of the core tables, read by ``core/assets.py``; the columns are computed in
 ``core/dimensions.py``, ``core/sales.py``, ``core/deals.py``, ``core/scd.py`` and ``core/product_cost.py``. Declarative by design: one
@@ -208,6 +208,51 @@ _OWN: dict[str, dict[str, str]] = {
     "fact_sales": FACT_SALES,
     "fact_opportunity": FACT_OPPORTUNITY,
     "fact_booking_line": FACT_BOOKING_LINE,
+}
+
+
+# What each core table is: its catalogue description, by table.
+TABLE_DESCRIPTIONS: dict[str, str] = {
+    "dim_date": "Calendar from the first partition date to a year ahead: ISO week, quarter, weekend and holiday flags.",
+    "dim_region": "Sales regions with their currency, countries and the territories reps cover.",
+    "dim_product": "One row per real product, conformed across web, POS and CRM on SKU (CRM ProductCode), "
+    "with the category → subcategory hierarchy from the master catalogue. CRM-only SKUs are "
+    "'Unmapped'; an unknown member catches sales of SKUs no catalogue knows.",
+    "dim_product_cost": "Product cost as a type 2 dimension: one row per SKU and standard-cost version with its validity "
+    "[valid_from, valid_to). fact_sales takes the cost valid on each sale's date, so margin on old sales uses "
+    "the cost of their day, not today's.",
+    "dim_customer": "Customers conformed across channels (web customers by normalized email, CRM accounts as "
+    "B2B customers) with segment, country and region; unknown members for unidentified buyers.",
+    "dim_sales_rep": "Sales reps and managers as a type 2 slowly changing dimension: one row per rep and "
+    "assignment period (title, region, territory, manager) valid from valid_from (inclusive) to valid_to "
+    "(exclusive), built from every Salesforce User record version. Facts carry the key of the version "
+    "valid on the sale date.",
+    "bridge_account_team": "Bridge between accounts and sales team members (many-to-many): per account and period "
+    "[valid_from, valid_to) the members, their role and credit split, which sum to 100 (is_balanced). "
+    "Commission credit flows through it.",
+    "fact_sales": "Sales at order-line grain across channels (web, POS, and CRM deals not fulfilled as web "
+    "orders — a won deal whose Web_Order_Id__c names a staged web order is already a web sale, so it is left "
+    "out; one naming no web order stays a CRM sale). CRM deals are "
+    "attributed to the rep assignment valid on the close date (type 2 dim_sales_rep). Amounts in USD with the "
+    "original amount, currency, rate and rate date kept for audit; cost and gross margin.",
+    "fact_opportunity": "Opportunities at deal grain (current state; deleted deals removed): stage and its standard "
+    "funnel stage and ordinal (regional stage names mapped in core/funnel.py), the furthest stage reached, the "
+    "owner's assignment on the close date, amounts in original currency and USD, expected value, days to "
+    "close, booking and cancellation dates.",
+    "fact_booking_line": "The bookings ledger: every line item of every booked deal (won, or won and later cancelled) "
+    "on its booking date, in USD, with the owner's assignment then, the product family, the campaign and — "
+    "for cancelled deals — the cancellation date (the first change to the Cancelled stage in "
+    "stg_salesforce_opportunity_history, else Cancelled_Date__c). A cancellation never removes a booking, so a "
+    "paid period never changes; commissions and quota attainment are computed from it.",
+}
+
+# Tables that are sensitive as a whole (their assets carry the tag): people, or cost and bookings.
+TABLE_SENSITIVITY: dict[str, str] = {
+    "dim_product_cost": CONFIDENTIAL,
+    "dim_customer": PII,
+    "dim_sales_rep": PII,
+    "fact_sales": CONFIDENTIAL,
+    "fact_booking_line": CONFIDENTIAL,
 }
 
 

@@ -40,10 +40,14 @@ def ratio(name: str) -> pl.Expr:
 
 
 def confidential_columns(columns: list[str] | tuple[str, ...]) -> dict[str, str]:
-    """Column -> "confidential" for the KPI columns (and their rank variants) that carry cost, margin or pay."""
+    """Column -> "confidential" for the KPI columns (and their rank variants) that carry cost, margin or pay.
+
+    A margin rank reveals the margin order as surely as the margin: rank_most/least_profitable (the
+    profitability marts) and margin_rank_desc/asc (product performance) are all the margin_rank KPI.
+    """
     tags = {}
     for column in columns:
-        base = "margin_rank" if column.startswith("rank_") else column
+        base = "margin_rank" if column.startswith(("rank_", "margin_rank_")) else column
         if base in KPIS and KPIS[base].confidential:
             tags[column] = "confidential"
     return tags

@@ -18,12 +18,11 @@ from sales360_assets.catalogue import kpi_asset
 from sales360_assets.core.assets import lineage
 from sales360_assets.marts import campaigns, customers, pipeline, products, sales, seasonality
 from sales360_assets.marts.columns import describe_columns
-from sales360_assets.partitions import date_region_partitions, single_run_backfill
+from sales360_assets.partitions import DATE_REGION_PARTITIONED
 
 OWNERS = ["team:sales-analytics"]
 GROUP = "marts"
 CONFIDENTIAL = {"sensitivity": "confidential"}
-PARTITIONED = {"partitions_def": date_region_partitions, "backfill_policy": single_run_backfill}
 FACT_COLUMNS = (
     "date",
     "region",
@@ -49,10 +48,11 @@ def _mart(
     *,
     owners: list[str] = OWNERS,
     confidential: bool = False,
-    partitioned: bool = False,
     revenue_lineage: bool = True,
+    **asset_args: Any,
 ) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
-    """``kpi_asset`` for a mart: its non-KPI columns described (``marts/columns.py``), revenue lineage."""
+    """``kpi_asset`` for a mart: its non-KPI columns described (``marts/columns.py``), revenue lineage;
+    ``asset_args`` go to ``dg.asset``."""
     lineage_metadata = {}
     if revenue_lineage and "revenue_usd" in schema:
         lineage_metadata = lineage({"revenue_usd": [("fact_sales", "net_amount_usd")]})
@@ -65,8 +65,35 @@ def _mart(
         docs=describe_columns(name, list(schema)),
         metadata=lineage_metadata,
         tags=CONFIDENTIAL if confidential else None,
-        **(PARTITIONED if partitioned else {}),
+        **asset_args,
     )
+
+
+def _daily_mart(
+    name: str,
+    schema: dict[str, pl.DataType],
+    summary: str,
+    build: Callable[..., pl.DataFrame],
+    dimensions: tuple[str, ...] = (),
+    *,
+    confidential: bool = False,
+) -> dg.AssetsDefinition:
+    """A date × region mart of the daily job: ``build`` over the run's fact_sales partitions, then the
+    named dimensions (whole), as its arguments in that order."""
+    inputs = ("fact_sales", *dimensions)
+
+    @_mart(
+        name,
+        schema,
+        summary,
+        confidential=confidential,
+        ins={table: dg.AssetIn(dagster_type=pl.DataFrame) for table in inputs},
+        **DATE_REGION_PARTITIONED,
+    )
+    def _build(**tables: pl.DataFrame) -> pl.DataFrame:
+        return build(*(tables[table] for table in inputs))
+
+    return _build
 
 
 def _facts(fact_sales: pl.LazyFrame) -> pl.DataFrame:
@@ -76,28 +103,23 @@ def _facts(fact_sales: pl.LazyFrame) -> pl.DataFrame:
 # --- sales -------------------------------------------------------------------------------------
 
 
-@_mart(
+mart_daily_sales = _daily_mart(
     "mart_daily_sales",
     sales.MART_DAILY_SALES_SCHEMA,
     "Daily sales by date × region × channel: revenue, units, orders, average order value, cost and gross margin (USD).",
+    sales.build_mart_daily_sales,
     confidential=True,
-    partitioned=True,
 )
-def mart_daily_sales(fact_sales: pl.DataFrame) -> pl.DataFrame:
-    return sales.build_mart_daily_sales(fact_sales)
 
 
-@_mart(
+mart_sales_performance = _daily_mart(
     "mart_sales_performance",
     sales.MART_SALES_PERFORMANCE_SCHEMA,
     "Sales by date × region × channel × product category × customer segment.",
+    sales.build_mart_sales_performance,
+    ("dim_customer", "dim_product"),
     confidential=True,
-    partitioned=True,
 )
-def mart_sales_performance(
-    fact_sales: pl.DataFrame, dim_customer: pl.DataFrame, dim_product: pl.DataFrame
-) -> pl.DataFrame:
-    return sales.build_mart_sales_performance(fact_sales, dim_customer, dim_product)
 
 
 @_mart(
@@ -112,14 +134,13 @@ def mart_promotion_effectiveness(fact_sales: pl.LazyFrame) -> pl.DataFrame:
 # --- customers ---------------------------------------------------------------------------------
 
 
-@_mart(
+mart_customer_segment_performance = _daily_mart(
     "mart_customer_segment_performance",
     customers.MART_CUSTOMER_SEGMENT_SCHEMA,
     "Customer-segment performance by date × region (KPIs below).",
-    partitioned=True,
+    customers.build_mart_customer_segment_performance,
+    ("dim_customer",),
 )
-def mart_customer_segment_performance(fact_sales: pl.DataFrame, dim_customer: pl.DataFrame) -> pl.DataFrame:
-    return customers.build_mart_customer_segment_performance(fact_sales, dim_customer)
 
 
 @_mart(
@@ -134,16 +155,15 @@ def mart_customer_segment_monthly(fact_sales: pl.LazyFrame, dim_customer: pl.Dat
 # --- products ----------------------------------------------------------------------------------
 
 
-@_mart(
+mart_product_performance = _daily_mart(
     "mart_product_performance",
     products.MART_PRODUCT_PERFORMANCE_SCHEMA,
     "Product performance by date × region: revenue, units, cost, gross margin, and margin ranks (most and "
     "least profitable).",
+    products.build_mart_product_performance,
+    ("dim_product",),
     confidential=True,
-    partitioned=True,
 )
-def mart_product_performance(fact_sales: pl.DataFrame, dim_product: pl.DataFrame) -> pl.DataFrame:
-    return products.build_mart_product_performance(fact_sales, dim_product)
 
 
 @_mart(

@@ -16,7 +16,9 @@ Partitioning, by source:
   small full snapshots, unpartitioned.
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -24,13 +26,12 @@ import polars as pl
 from sales360_assets.lake.delta import PartitionSelection
 from sales360_assets.lake.io_manager import LakeResource, table_schema
 from sales360_assets.partitions import (
-    date_region_partitions,
+    DATE_REGION_PARTITIONED,
     partition_selection,
-    single_run_backfill,
 )
 from sales360_assets.raw.columns import SENSITIVITY, raw_asset_tags, raw_descriptions
 from sales360_assets.retries import EXTRACTION_RETRY_POLICY, classified_extraction
-from sales360_assets.sources.contract import POS_STORES, POS_TRANSACTIONS, WAREHOUSE_TABLES
+from sales360_assets.sources.contract import POS_STORES, POS_TRANSACTIONS, WAREHOUSE_TABLES, SourceTable
 from sales360_assets.sources.contract_salesforce import SALESFORCE_OBJECTS
 from sales360_assets.sources.landing import LINEAGE_COLUMNS
 from sales360_assets.sources.resources import LandingZoneResource, SalesforceResource, WarehouseResource
@@ -103,25 +104,49 @@ def _schema_metadata(
     return {"dagster/column_schema": _column_schema(asset_name, RAW_SCHEMAS[asset_name], object_name)}
 
 
+def _raw_asset(
+    asset_name: str,
+    source: str,
+    description: str,
+    columns: dict[str, pl.DataType],
+    *,
+    object_name: str | None = None,
+    retry_policy: dg.RetryPolicy = EXTRACTION_RETRY_POLICY,
+    **asset_args: Any,
+) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+    """``dg.asset`` for a raw table: the raw group and owner, kinds naming its source system, the source's
+    columns with the ingestion columns as its schema, the sensitivity tag for personal data, and
+    retries for transient extraction errors."""
+    return dg.asset(
+        name=asset_name,
+        group_name=GROUP,
+        owners=OWNERS,
+        kinds={source, "polars", "delta"},
+        description=description,
+        metadata=_schema_metadata(asset_name, columns, object_name),
+        tags=raw_asset_tags(asset_name),
+        retry_policy=retry_policy,
+        **asset_args,
+    )
+
+
 def build_salesforce_raw_asset(
     object_name: str, asset_name: str, retry_policy: dg.RetryPolicy = EXTRACTION_RETRY_POLICY
 ) -> dg.AssetsDefinition:
     table = SALESFORCE_OBJECTS[object_name]
 
-    @dg.asset(
-        name=asset_name,
-        group_name=GROUP,
-        owners=OWNERS,
-        kinds={"salesforce", "polars", "delta"},
-        description=f"Salesforce {object_name}: every record version an extract has seen (append-only "
+    @_raw_asset(
+        asset_name,
+        "salesforce",
+        f"Salesforce {object_name}: every record version an extract has seen (append-only "
         f"snapshots keyed on Id + SystemModstamp; deleted records as tombstones), extracted incrementally "
         f"on SystemModstamp. {table.description}",
-        metadata=_schema_metadata(asset_name, table.columns, object_name),
-        tags=raw_asset_tags(asset_name),
-        # Caps concurrent Salesforce work across runs (API limits are per org).
-        pool="salesforce",
+        table.columns,
+        object_name=object_name,
         # Transient errors only: classified_extraction raises permanent ones with allow_retries=False.
         retry_policy=retry_policy,
+        # Caps concurrent Salesforce work across runs (API limits are per org).
+        pool="salesforce",
     )
     def _raw_salesforce(
         context: dg.AssetExecutionContext, salesforce: SalesforceResource, lake: LakeResource
@@ -176,22 +201,26 @@ def build_salesforce_raw_asset(
     return _raw_salesforce
 
 
+def _raw_warehouse_asset(
+    table: SourceTable, extract: str, extra_columns: dict[str, pl.DataType] | None = None, **asset_args: Any
+) -> Callable[[Callable[..., Any]], dg.AssetsDefinition]:
+    """``_raw_asset`` for a warehouse (BigQuery) table: ``raw_warehouse_<table>``, described by how it is
+    extracted and by the contract; ``extra_columns`` are the ones extraction adds."""
+    return _raw_asset(
+        f"raw_warehouse_{table.name}",
+        "bigquery",
+        f"Warehouse table `{table.name}`{extract}. {table.description}",
+        {**table.columns, **(extra_columns or {})},
+        **asset_args,
+    )
+
+
 def build_warehouse_snapshot_asset(
     table_name: str, retry_policy: dg.RetryPolicy = EXTRACTION_RETRY_POLICY
 ) -> dg.AssetsDefinition:
     table = WAREHOUSE_TABLES[table_name]
-    asset_name = f"raw_warehouse_{table_name}"
 
-    @dg.asset(
-        name=asset_name,
-        group_name=GROUP,
-        owners=OWNERS,
-        kinds={"bigquery", "polars", "delta"},
-        description=f"Warehouse table `{table_name}`, full snapshot. {table.description}",
-        metadata=_schema_metadata(asset_name, table.columns),
-        tags=raw_asset_tags(asset_name),
-        retry_policy=retry_policy,
-    )
+    @_raw_warehouse_asset(table, ", full snapshot", retry_policy=retry_policy)
     def _raw_warehouse_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> pl.DataFrame:
         with classified_extraction(f"warehouse table {table_name}"):
             client = warehouse.get_client()
@@ -206,21 +235,14 @@ def build_warehouse_partitioned_asset(
     table_name: str, retry_policy: dg.RetryPolicy = EXTRACTION_RETRY_POLICY
 ) -> dg.AssetsDefinition:
     table = WAREHOUSE_TABLES[table_name]
-    asset_name = f"raw_warehouse_{table_name}"
     assert table.date_column and table.region_column
 
-    @dg.asset(
-        name=asset_name,
-        group_name=GROUP,
-        owners=OWNERS,
-        kinds={"bigquery", "polars", "delta"},
-        description=f"Warehouse table `{table_name}` for the run's dates × regions (one parameterized "
-        f"query filtered on `{table.date_column}`). {table.description}",
-        metadata=_schema_metadata(asset_name, {**table.columns, "date": pl.Date}),
-        tags=raw_asset_tags(asset_name),
-        partitions_def=date_region_partitions,
-        backfill_policy=single_run_backfill,
+    @_raw_warehouse_asset(
+        table,
+        f" for the run's dates × regions (one parameterized query filtered on `{table.date_column}`)",
+        {"date": pl.Date},
         retry_policy=retry_policy,
+        **DATE_REGION_PARTITIONED,
     )
     def _raw_warehouse_partitioned(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> pl.DataFrame:
         selection = partition_selection(context)
@@ -239,13 +261,8 @@ def build_warehouse_partitioned_asset(
     return _raw_warehouse_partitioned
 
 
-@dg.asset(
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds={"csv", "polars", "delta"},
-    description=f"POS store registry from the landing zone. {POS_STORES.description}",
-    metadata=_schema_metadata("raw_pos_stores", POS_STORES.columns),
-    retry_policy=EXTRACTION_RETRY_POLICY,
+@_raw_asset(
+    "raw_pos_stores", "csv", f"POS store registry from the landing zone. {POS_STORES.description}", POS_STORES.columns
 )
 def raw_pos_stores(context: dg.AssetExecutionContext, landing: LandingZoneResource) -> pl.DataFrame:
     with classified_extraction("POS store registry"):
@@ -255,19 +272,13 @@ def raw_pos_stores(context: dg.AssetExecutionContext, landing: LandingZoneResour
     return with_ingestion_columns(frame, "landing:pos/stores.csv", context.run.run_id, datetime.now(UTC))
 
 
-@dg.asset(
-    group_name=GROUP,
-    owners=OWNERS,
-    kinds={"csv", "polars", "delta"},
-    description="POS/ERP transaction lines dropped as CSV per store and day, every line kept as text "
+@_raw_asset(
+    "raw_pos_transactions",
+    "csv",
+    "POS/ERP transaction lines dropped as CSV per store and day, every line kept as text "
     "(malformed lines too, with their original text and parse error) for staging to validate.",
-    metadata=_schema_metadata(
-        "raw_pos_transactions", {**POS_TRANSACTIONS.columns, **LINEAGE_COLUMNS, "date": pl.Date, "region": pl.String}
-    ),
-    tags=raw_asset_tags("raw_pos_transactions"),
-    partitions_def=date_region_partitions,
-    backfill_policy=single_run_backfill,
-    retry_policy=EXTRACTION_RETRY_POLICY,
+    {**POS_TRANSACTIONS.columns, **LINEAGE_COLUMNS, "date": pl.Date, "region": pl.String},
+    **DATE_REGION_PARTITIONED,
 )
 def raw_pos_transactions(context: dg.AssetExecutionContext, landing: LandingZoneResource) -> pl.DataFrame:
     selection = partition_selection(context)

@@ -14,26 +14,13 @@ import polars as pl
 
 from sales360_assets.catalogue import kpi_asset
 from sales360_assets.recommendations import basket, category_spend, cross_sell, evaluation, recommend
+from sales360_assets.recommendations.columns import COLUMN_DOCS
 
 GROUP = "recommendations"
 OWNERS = ["team:sales-analytics"]
 KINDS = {"polars", "delta"}
 PII = {"sensitivity": "pii"}  # customer-level: who bought what
 FACT_COLUMNS = ("date", "channel", "order_id", "customer_key", "product_key", "quantity", "net_amount_usd")
-
-COLUMN_DOCS = {
-    "level": "product | category (affinity); customer | segment (category spend).",
-    "antecedent": "A in the rule A → B: the product_key (product level) or category bought.",
-    "consequent": "B in the rule A → B: what A's baskets also contain.",
-    "baskets": "Orders (channel:order_id) in the window.",
-    "pair_baskets": "Orders with both A and B.",
-    "driving_products": "The customer's products behind the score, strongest rule (confidence) first.",
-    "rank": "1 = best for this customer.",
-    "source": "The recommender that placed the product: als | cross_sell | popularity.",
-    "model": "The customer's leading model (chosen on the time holdout); popularity for customers without history.",
-    "score": "Reciprocal-rank fusion of the model's and popularity's rankings (higher first).",
-    "customer_key": "dim_customer key (pseudonymous; with dim_customer it identifies a person).",
-}
 
 
 class BasketConfig(dg.Config):
@@ -43,10 +30,10 @@ class BasketConfig(dg.Config):
     min_support: float = basket.DEFAULT_MIN_SUPPORT
 
 
-class RecommendationConfig(dg.Config):
+class RecommendationConfig(BasketConfig):
+    """The basket's window and support for the cross-sell model, with the list length and the holdout."""
+
     top_n: int = recommend.DEFAULT_TOP_N
-    window_days: int = basket.DEFAULT_WINDOW_DAYS
-    min_support: float = basket.DEFAULT_MIN_SUPPORT
     holdout_days: int = evaluation.DEFAULT_TEST_DAYS
 
 
@@ -115,32 +102,35 @@ def _affinity_window_days(affinity: pl.DataFrame) -> int:
     return (affinity["window_end"].max() - affinity["window_start"].min()).days + 1
 
 
-@_asset(
+def _last_year_customer_mart(
+    name: str,
+    schema: dict[str, pl.DataType],
+    summary: str,
+    build: Callable[[pl.DataFrame, pl.DataFrame, pl.DataFrame], pl.DataFrame],
+) -> dg.AssetsDefinition:
+    """A customer-level mart built from the sales of the default window (the last 365 days) and the dimensions."""
+
+    @_asset(name, schema, summary, tags=PII)
+    def _mart(fact_sales: pl.LazyFrame, dim_customer: pl.DataFrame, dim_product: pl.DataFrame) -> pl.DataFrame:
+        return build(window_of(fact_sales, basket.DEFAULT_WINDOW_DAYS), dim_customer, dim_product)
+
+    return _mart
+
+
+mart_upsell_candidates = _last_year_customer_mart(
     "mart_upsell_candidates",
     cross_sell.MART_UPSELL_SCHEMA,
     "Per customer and category they bought in the last 365 days: the next dearer catalogue product "
     "(same subcategory first) above the dearest one they bought, with the price step.",
-    tags=PII,
+    cross_sell.build_mart_upsell_candidates,
 )
-def mart_upsell_candidates(
-    fact_sales: pl.LazyFrame, dim_customer: pl.DataFrame, dim_product: pl.DataFrame
-) -> pl.DataFrame:
-    window = window_of(fact_sales, basket.DEFAULT_WINDOW_DAYS)
-    return cross_sell.build_mart_upsell_candidates(window, dim_customer, dim_product)
-
-
-@_asset(
+mart_customer_category_spend = _last_year_customer_mart(
     "mart_customer_category_spend",
     category_spend.MART_CATEGORY_SPEND_SCHEMA,
     "Purchase frequency and spend by product category, per identified customer and per customer segment, "
     "over the last 365 days.",
-    tags=PII,
+    category_spend.build_mart_customer_category_spend,
 )
-def mart_customer_category_spend(
-    fact_sales: pl.LazyFrame, dim_customer: pl.DataFrame, dim_product: pl.DataFrame
-) -> pl.DataFrame:
-    window = window_of(fact_sales, basket.DEFAULT_WINDOW_DAYS)
-    return category_spend.build_mart_customer_category_spend(window, dim_customer, dim_product)
 
 
 @_asset(

@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from sales360_assets.months import month_start
+
 KINDS = ("week", "month", "quarter", "year")
 REQUEST_HELP = "latest, week, month, quarter, year, all, YYYY, YYYY-Qn or YYYY-MM"
 
@@ -66,17 +68,13 @@ class ReportPeriod:
         return f"{self.kind} requested"
 
 
-def _month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
 def _bounds(kind: str, day: date) -> tuple[date, date]:
     """The period of ``kind`` that contains ``day``."""
     if kind == "week":
         start = day - timedelta(days=day.weekday())
         return start, start + timedelta(days=6)
     if kind == "month":
-        start = _month_start(day)
+        start = month_start(day)
     elif kind == "quarter":
         start = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
     else:

@@ -9,14 +9,14 @@ all time. Every number goes to the figures table; what the outlook needs is retu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import polars as pl
 
+from sales360_assets import months
+from sales360_assets.marts.campaigns import NO_CAMPAIGN
 from sales360_assets.reports.figures import Figures
 from sales360_assets.reports.markdown import count, pct, table, usd
-
-NO_CAMPAIGN = "(no campaign)"
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,6 @@ class Pipeline:
     alerts: pl.DataFrame  # region × opportunity type segments with a low win-rate alert
     lowest_win_rate: float | None  # of the regions in the latest month
     threshold: float  # the alert's win-rate threshold, %
-
-
-def _month_end(month: date) -> date:
-    return (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
 
 
 def _manager_rows(fig: Figures, managers: pl.DataFrame) -> list[list[str]]:
@@ -58,7 +54,7 @@ def attainment(fig: Figures, att: pl.DataFrame, data_end: date) -> tuple[list[st
     reps = att.filter(pl.col("period_start") == month, pl.col("level") == "rep", pl.col("quota_usd").is_not_null())
     managers = att.filter(pl.col("period_start") == month, pl.col("level") == "manager").sort("region")
     # A month still running is judged against its pace: the share of its days already gone.
-    month_end = _month_end(month)
+    month_end = months.month_end(month)
     elapsed = (min(data_end, month_end) - month).days + 1
     pace = fig.add("sales_team", "month_elapsed_pct", elapsed / month_end.day * 100.0)
     on_pace = reps.filter(pl.col("attainment_pct") >= pace).height

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from sales360_assets.months import next_month
 from sales360_assets.sample_sources.catalogue import Catalogue
 from sales360_assets.sample_sources.crm_history import Move
 from sales360_assets.sample_sources.parameters import (
@@ -128,7 +129,7 @@ def build_quotas(
     m = date(plan.start.year, plan.start.month, 1)
     while m <= plan.end:
         months.append(m)
-        m = date(m.year + (m.month == 12), m.month % 12 + 1, 1)
+        m = next_month(m)
     rep_all = np.concatenate(reps)
     rep_region = np.concatenate([np.full(len(x), r) for r, x in enumerate(reps)])
     q_rep = np.repeat(rep_all, len(months))

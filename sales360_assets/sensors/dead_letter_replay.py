@@ -15,6 +15,7 @@ from sales360_assets.sensors.run_requests import (
     TRIGGER_TAG,
     partition_run_request,
     short_digest,
+    stopped_sensor,
     truncate_tag,
 )
 from sales360_assets.staging.dead_letters import read_dead_letters
@@ -167,13 +168,12 @@ def plan_dead_letter_replays(
 
 
 def build_dead_letter_replay_sensor(name: str = "dead_letter_replay_sensor") -> dg.SensorDefinition:
-    @dg.sensor(
-        name=name,
-        jobs=[dead_letter_replay_job, reference_data_job],
-        minimum_interval_seconds=300,
-        default_status=dg.DefaultSensorStatus.STOPPED,
-        description="Reprocesses partitions whose dead letters became fixable (a missing FX rate, order or "
+    @stopped_sensor(
+        name,
+        "Reprocesses partitions whose dead letters became fixable (a missing FX rate, order or "
         "opportunity now exists); the run key changes only when the fix does, so each fix replays once.",
+        minimum_interval_seconds=300,
+        jobs=[dead_letter_replay_job, reference_data_job],
     )
     def _sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> dg.SensorResult:
         plan = plan_dead_letter_replays(lake.get_lake())

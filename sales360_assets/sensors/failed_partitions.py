@@ -23,6 +23,7 @@ from sales360_assets.sensors.run_requests import (
     AssetJob,
     contiguous_ranges,
     partition_run_request,
+    stopped_sensor,
     truncate_tag,
 )
 
@@ -151,14 +152,13 @@ def build_failed_partition_retry_sensor(
     monitored_jobs = monitored_jobs or (daily_sales_job, pos_landing_job, dead_letter_replay_job)
     job_names = [job.name for job in monitored_jobs]
 
-    @dg.sensor(
-        name=name,
-        jobs=list(monitored_jobs),
-        minimum_interval_seconds=60,
-        default_status=dg.DefaultSensorStatus.STOPPED,
-        description=f"Relaunches failed date × region partitions of {', '.join(job_names)} after transient "
+    @stopped_sensor(
+        name,
+        f"Relaunches failed date × region partitions of {', '.join(job_names)} after transient "
         f"failures: up to {settings.max_attempts} attempts, {settings.base_delay} doubling each time; permanent "
         "failures are skipped. Tags each run with its attempt.",
+        minimum_interval_seconds=60,
+        jobs=list(monitored_jobs),
     )
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         plan = plan_partition_retries(context.instance, job_names, datetime.now(UTC), settings)

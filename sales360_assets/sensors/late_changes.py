@@ -38,6 +38,7 @@ from sales360_assets.sensors.run_requests import (
     contiguous_ranges,
     partition_run_request,
     short_digest,
+    stopped_sensor,
     truncate_tag,
 )
 from sales360_assets.settings import partitions_start_date
@@ -240,14 +241,13 @@ def plan_late_changes(
 
 
 def build_late_change_sensor(name: str = "late_change_sensor") -> dg.SensorDefinition:
-    @dg.sensor(
-        name=name,
-        job=daily_sales_job,
-        minimum_interval_seconds=300,
-        default_status=dg.DefaultSensorStatus.STOPPED,
-        description="Re-runs the date × region partitions that changed after they were materialized: warehouse rows "
+    @stopped_sensor(
+        name,
+        "Re-runs the date × region partitions that changed after they were materialized: warehouse rows "
         "loaded late (by _loaded_at) and CRM opportunities changed since (old and new close-date partitions). One "
         "range run per region; run tags say why. Starts watching from the moment it is turned on.",
+        minimum_interval_seconds=300,
+        job=daily_sales_job,
     )
     def _sensor(
         context: dg.SensorEvaluationContext, warehouse: WarehouseResource, lake: LakeResource

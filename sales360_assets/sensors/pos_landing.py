@@ -42,6 +42,7 @@ from sales360_assets.sensors.run_requests import (
     TRIGGER_TAG,
     AssetJob,
     short_digest,
+    stopped_sensor,
     truncate_tag,
 )
 from sales360_assets.settings import partitions_start_date
@@ -323,14 +324,13 @@ def build_pos_landing_sensor(
     lookback_days: int = 14,
     name: str = "pos_landing_sensor",
 ) -> dg.SensorDefinition:
-    @dg.sensor(
-        name=name,
-        job=job,
-        minimum_interval_seconds=60,
-        default_status=dg.DefaultSensorStatus.STOPPED,
-        description="Starts one run per POS/ERP partition when a file in the landing folder is new or its content "
+    @stopped_sensor(
+        name,
+        "Starts one run per POS/ERP partition when a file in the landing folder is new or its content "
         "changed; identical re-drops and partitions the lake already holds start nothing. A partition waits until "
         f"the business day of its stores is over in their own time zone. Looks back {lookback_days} days.",
+        minimum_interval_seconds=60,
+        job=job,
     )
     def _sensor(context: dg.SensorEvaluationContext, landing: LandingZoneResource) -> dg.SensorResult:
         plan = plan_pos_runs(

@@ -1,13 +1,28 @@
 """What every sensor shares: run tags that say why a run exists, and date × region run requests."""
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Any
 
 import dagster as dg
 
 from sales360_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, partition_key
+
+
+def stopped_sensor(
+    name: str, description: str, *, minimum_interval_seconds: int, **target: Any
+) -> Callable[[Callable[..., Any]], dg.SensorDefinition]:
+    """``dg.sensor`` as every sensor here is declared: stopped until a deployment turns it on, so a
+    code location never starts runs by itself; ``target`` is the ``job=`` or ``jobs=`` it may launch."""
+    return dg.sensor(
+        name=name,
+        minimum_interval_seconds=minimum_interval_seconds,
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        description=description,
+        **target,
+    )
+
 
 # What define_asset_job returns (its class is not exported by dagster) or a built job.
 AssetJob = Any

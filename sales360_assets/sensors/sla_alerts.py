@@ -22,6 +22,7 @@ from sales360_assets.freshness import (
     report_sla_check_evaluations,
 )
 from sales360_assets.freshness.notification import ALERT_MEMORY
+from sales360_assets.sensors.run_requests import stopped_sensor
 
 
 def _load_cursor(cursor: str | None) -> tuple[dict[str, str], dict[str, str]]:
@@ -74,13 +75,12 @@ def build_sla_alert_sensor(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     name: str = "sla_breach_alert_sensor",
 ) -> dg.SensorDefinition:
-    @dg.sensor(
-        name=name,
-        minimum_interval_seconds=300,
-        default_status=dg.DefaultSensorStatus.STOPPED,
-        description="Evaluates every commission SLA over its look-back window (every region of every due date "
+    @stopped_sensor(
+        name,
+        "Evaluates every commission SLA over its look-back window (every region of every due date "
         "delivered by a run started after the day closed, by the deadline), updates the sla_<name> checks the UI "
         "shows, and sends each breach and each recovery once: the log, plus SALES360_ALERT_WEBHOOK_URL if set.",
+        minimum_interval_seconds=300,
     )
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         now = clock()

@@ -11,10 +11,12 @@ import functools
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 
 from google.api_core import exceptions as api_exceptions
 from google.api_core.retry import Retry
+
+from sales360_assets.retries import SourceError, TransientSourceError
 
 logger = logging.getLogger(__name__)
 
@@ -29,17 +31,12 @@ DEFAULT_RETRY_DEADLINE = 120.0
 MAXIMUM_RETRY_DEADLINE = 3600.0
 
 
-class BigQueryLiveError(RuntimeError):
+class BigQueryLiveError(SourceError):
     """Base of every error the live BigQuery client raises."""
 
-    #: Whether running the same read again later may succeed.
-    retryable: ClassVar[bool] = False
 
-
-class BigQueryTransientError(BigQueryLiveError):
+class BigQueryTransientError(BigQueryLiveError, TransientSourceError):
     """BigQuery kept failing in a way that clears by itself (5xx, rate limits, network)."""
-
-    retryable = True
 
 
 class BigQueryPermanentError(BigQueryLiveError):

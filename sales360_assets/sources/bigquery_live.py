@@ -13,6 +13,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -118,10 +119,8 @@ class BigQueryLiveClient:
             DEFAULT_JOB_RETRY, self.retry_deadline, retry_initial_delay, retry_max_delay
         )
         self._schemas: dict[str, list[bigquery.SchemaField]] = {}
-        self._queries = 0
-        self._bytes_to_scan = 0
-        self._bytes_billed = 0
-        self._rows = 0
+        # What usage_metadata reports as bigquery_<count>: queries, bytes_to_scan, bytes_billed and rows.
+        self._counts: Counter[str] = Counter()
         self._last_job_id: str | None = None
 
     def __repr__(self) -> str:
@@ -253,7 +252,7 @@ class BigQueryLiveClient:
             return int(job.total_bytes_processed or 0)
 
         scan = self._guarded(table, dry_run)
-        self._bytes_to_scan += scan
+        self._counts["bytes_to_scan"] += scan
         if scan > self.maximum_bytes_billed:
             raise BigQueryCostLimitError(
                 f"BigQuery query on `{self.table_reference(table)}` would scan {scan} bytes, over "
@@ -266,18 +265,18 @@ class BigQueryLiveClient:
                 query_parameters=parameters, maximum_bytes_billed=self.maximum_bytes_billed, labels=self.labels
             )
             job = client.query(sql, job_config=config, retry=self._retry, job_retry=self._job_retry)
-            self._queries += 1
+            self._counts["queries"] += 1
             self._last_job_id = job.job_id
             rows = job.result(retry=self._retry, page_size=self.page_size, job_retry=self._job_retry)
             # Arrow straight from the REST pages: no pandas, and no Storage API client to install.
             arrow = rows.to_arrow(create_bqstorage_client=False)
-            self._bytes_billed += int(job.total_bytes_billed or 0)
+            self._counts["bytes_billed"] += int(job.total_bytes_billed or 0)
             frame = pl.from_arrow(arrow)
             assert isinstance(frame, pl.DataFrame)
             return frame
 
         frame = self._guarded(table, execute)
-        self._rows += frame.height
+        self._counts["rows"] += frame.height
         # A projection (whole_rows=False) is not the contract's row shape: cast what it has.
         return conform(table, frame) if whole_rows else frame.cast({c: table.columns[c] for c in frame.columns})
 
@@ -331,11 +330,9 @@ class BigQueryLiveClient:
         meta: dict[str, Any] = {
             "warehouse_backend": "bigquery",
             "bigquery_table_prefix": f"{self.project}.{self.dataset}",
-            "bigquery_queries": self._queries,
-            "bigquery_bytes_to_scan": self._bytes_to_scan,
-            "bigquery_bytes_billed": self._bytes_billed,
+            **{f"bigquery_{name}": self._counts[name] for name in ("queries", "bytes_to_scan", "bytes_billed")},
             "bigquery_maximum_bytes_billed": self.maximum_bytes_billed,
-            "bigquery_rows": self._rows,
+            "bigquery_rows": self._counts["rows"],
         }
         if self._last_job_id is not None:
             meta["bigquery_last_job_id"] = self._last_job_id

@@ -27,6 +27,7 @@ malformed line must survive ingestion to be dead-lettered with its reason.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
@@ -57,121 +58,116 @@ class SourceTable:
         return self.required or tuple(self.columns)
 
 
+def by_name(*tables: SourceTable) -> dict[str, SourceTable]:
+    """A system's tables, looked up by the name the source gives them."""
+    return {table.name: table for table in tables}
+
+
+def _warehouse(
+    name: str, columns: dict[str, pl.DataType], primary_key: tuple[str, ...], description: str, **options: Any
+) -> SourceTable:
+    return SourceTable("warehouse", name, columns, primary_key, description, **options)
+
+
+# Both order tables: BigQuery-partitioned on order_date, clustered by region, stamped at load.
+_ORDER_PARTITIONING = {"date_column": "order_date", "region_column": "region", "modified_column": "_loaded_at"}
+
 # --- Warehouse (BigQuery) ---------------------------------------------------------------------
-WAREHOUSE_TABLES: dict[str, SourceTable] = {
-    t.name: t
-    for t in [
-        SourceTable(
-            system="warehouse",
-            name="orders",
-            columns={
-                "order_id": pl.String,
-                "customer_id": pl.String,
-                "order_ts": UTC_DATETIME,
-                "order_date": pl.Date,
-                "region": pl.String,
-                "currency": pl.String,
-                "status": pl.String,  # completed | cancelled
-                "_loaded_at": UTC_DATETIME,
-            },
-            primary_key=("order_id",),
-            description="E-commerce order headers; partitioned on order_date, clustered by region.",
-            date_column="order_date",
-            region_column="region",
-            modified_column="_loaded_at",
-        ),
-        SourceTable(
-            system="warehouse",
-            name="order_lines",
-            columns={
-                "order_id": pl.String,
-                "line_number": pl.Int64,
-                "sku": pl.String,
-                "quantity": pl.Int64,
-                "unit_price": pl.Float64,
-                "discount_amount": pl.Float64,
-                "order_date": pl.Date,
-                "region": pl.String,
-                "_loaded_at": UTC_DATETIME,
-            },
-            primary_key=("order_id", "line_number"),
-            description="E-commerce order lines in the order's currency; partitioned on order_date.",
-            date_column="order_date",
-            region_column="region",
-            modified_column="_loaded_at",
-        ),
-        SourceTable(
-            system="warehouse",
-            name="customers",
-            columns={
-                "customer_id": pl.String,
-                "first_name": pl.String,
-                "last_name": pl.String,
-                "email": pl.String,
-                "phone": pl.String,
-                "country": pl.String,
-                "city": pl.String,
-                "segment": pl.String,  # Consumer | Small Business | Corporate
-                "created_at": UTC_DATETIME,
-                "updated_at": UTC_DATETIME,
-            },
-            primary_key=("customer_id",),
-            description="E-commerce customer accounts with their customer segment.",
-            required=("customer_id", "email", "segment"),
-            modified_column="updated_at",
-        ),
-        SourceTable(
-            system="warehouse",
-            name="products",
-            columns={
-                "sku": pl.String,
-                "product_name": pl.String,
-                "category": pl.String,
-                "subcategory": pl.String,
-                "brand": pl.String,
-                "list_price_usd": pl.Float64,
-                "standard_cost_usd": pl.Float64,
-                "updated_at": UTC_DATETIME,
-                # Optional: cost history. One row per SKU and date its standard cost took effect;
-                # absent or null, the row's cost holds for every sale (the catalogue as of today).
-                "cost_valid_from": pl.Date,
-            },
-            primary_key=("sku", "cost_valid_from"),
-            description="Master product catalogue: category -> subcategory -> product, price and cost (USD). "
-            "Several rows per SKU with cost_valid_from are its cost history; the latest is the current product.",
-            required=("sku", "product_name", "category", "subcategory", "standard_cost_usd"),
-            modified_column="updated_at",
-        ),
-        SourceTable(
-            system="warehouse",
-            name="fx_rates",
-            columns={
-                "rate_date": pl.Date,
-                "currency": pl.String,
-                "usd_per_unit": pl.Float64,
-            },
-            primary_key=("rate_date", "currency"),
-            description="Daily FX rates to USD, business days only (weekends use the last rate).",
-        ),
-    ]
-}
+WAREHOUSE_TABLES: dict[str, SourceTable] = by_name(
+    _warehouse(
+        "orders",
+        {
+            "order_id": pl.String,
+            "customer_id": pl.String,
+            "order_ts": UTC_DATETIME,
+            "order_date": pl.Date,
+            "region": pl.String,
+            "currency": pl.String,
+            "status": pl.String,  # completed | cancelled
+            "_loaded_at": UTC_DATETIME,
+        },
+        ("order_id",),
+        "E-commerce order headers; partitioned on order_date, clustered by region.",
+        **_ORDER_PARTITIONING,
+    ),
+    _warehouse(
+        "order_lines",
+        {
+            "order_id": pl.String,
+            "line_number": pl.Int64,
+            "sku": pl.String,
+            "quantity": pl.Int64,
+            "unit_price": pl.Float64,
+            "discount_amount": pl.Float64,
+            "order_date": pl.Date,
+            "region": pl.String,
+            "_loaded_at": UTC_DATETIME,
+        },
+        ("order_id", "line_number"),
+        "E-commerce order lines in the order's currency; partitioned on order_date.",
+        **_ORDER_PARTITIONING,
+    ),
+    _warehouse(
+        "customers",
+        {
+            "customer_id": pl.String,
+            "first_name": pl.String,
+            "last_name": pl.String,
+            "email": pl.String,
+            "phone": pl.String,
+            "country": pl.String,
+            "city": pl.String,
+            "segment": pl.String,  # Consumer | Small Business | Corporate
+            "created_at": UTC_DATETIME,
+            "updated_at": UTC_DATETIME,
+        },
+        ("customer_id",),
+        "E-commerce customer accounts with their customer segment.",
+        required=("customer_id", "email", "segment"),
+        modified_column="updated_at",
+    ),
+    _warehouse(
+        "products",
+        {
+            "sku": pl.String,
+            "product_name": pl.String,
+            "category": pl.String,
+            "subcategory": pl.String,
+            "brand": pl.String,
+            "list_price_usd": pl.Float64,
+            "standard_cost_usd": pl.Float64,
+            "updated_at": UTC_DATETIME,
+            # Optional: cost history. One row per SKU and date its standard cost took effect;
+            # absent or null, the row's cost holds for every sale (the catalogue as of today).
+            "cost_valid_from": pl.Date,
+        },
+        ("sku", "cost_valid_from"),
+        "Master product catalogue: category -> subcategory -> product, price and cost (USD). "
+        "Several rows per SKU with cost_valid_from are its cost history; the latest is the current product.",
+        required=("sku", "product_name", "category", "subcategory", "standard_cost_usd"),
+        modified_column="updated_at",
+    ),
+    _warehouse(
+        "fx_rates",
+        {"rate_date": pl.Date, "currency": pl.String, "usd_per_unit": pl.Float64},
+        ("rate_date", "currency"),
+        "Daily FX rates to USD, business days only (weekends use the last rate).",
+    ),
+)
+
+
+def _csv_text(*names: str) -> dict[str, pl.DataType]:
+    """A CSV feed's columns: all text as they arrive; staging casts them (see the module docstring)."""
+    return dict.fromkeys(names, pl.String)
+
 
 # --- Offline POS / ERP logs (CSV drops) -------------------------------------------------------
 POS_STORES = SourceTable(
     system="pos",
     name="stores",
-    columns={
-        "store_id": pl.String,
-        "store_name": pl.String,
-        "region": pl.String,
-        "country": pl.String,
-        "city": pl.String,
-        "currency": pl.String,
-        "opened_on": pl.String,
-        # Optional IANA zone (Europe/Berlin). Empty or absent: derived from country
-        # (landing.COUNTRY_TIMEZONES). Decides when a store's business day is closed.
-        "timezone": pl.String,
-    },
+    # timezone is optional (IANA, e.g. Europe/Berlin). Empty or absent: derived from country
+    # (landing.COUNTRY_TIMEZONES). It decides when a store's business day is closed.
+    columns=_csv_text("store_id", "store_name", "region", "country", "city", "currency", "opened_on", "timezone"),
     primary_key=("store_id",),
     description="Store registry: which region, currency and time zone each store reports in.",
     required=("store_id", "store_name", "region", "country", "city", "currency", "opened_on"),
@@ -180,24 +176,9 @@ POS_STORES = SourceTable(
 POS_TRANSACTIONS = SourceTable(
     system="pos",
     name="transactions",
-    columns={
-        "transaction_id": pl.String,
-        "line_no": pl.String,
-        "store_id": pl.String,
-        "transaction_ts": pl.String,  # ISO-8601 with UTC offset, e.g. 2026-11-01T14:03:12+01:00
-        "sku": pl.String,
-        "quantity": pl.String,
-        "unit_price": pl.String,
-        "discount": pl.String,
-        "currency": pl.String,
-        "loyalty_id": pl.String,  # empty for anonymous sales
-        "customer_name": pl.String,
-        "customer_email": pl.String,
-        "customer_phone": pl.String,
-    },
-    primary_key=("transaction_id", "line_no"),
-    description="Point-of-sale transaction lines, one CSV per store and business day.",
-    required=(
+    # transaction_ts is ISO-8601 with a UTC offset (2026-11-01T14:03:12+01:00); loyalty_id is empty
+    # for anonymous sales.
+    columns=_csv_text(
         "transaction_id",
         "line_no",
         "store_id",
@@ -205,8 +186,16 @@ POS_TRANSACTIONS = SourceTable(
         "sku",
         "quantity",
         "unit_price",
+        "discount",
         "currency",
+        "loyalty_id",
+        "customer_name",
+        "customer_email",
+        "customer_phone",
     ),
+    primary_key=("transaction_id", "line_no"),
+    description="Point-of-sale transaction lines, one CSV per store and business day.",
+    required=("transaction_id", "line_no", "store_id", "transaction_ts", "sku", "quantity", "unit_price", "currency"),
 )
 
 

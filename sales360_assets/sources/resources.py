@@ -23,6 +23,33 @@ from sales360_assets.sources.warehouse import LocalWarehouseClient, WarehouseCli
 
 GIB = 1024**3
 
+# The resource settings each live client takes under the same name.
+SALESFORCE_CLIENT_SETTINGS = (
+    "username",
+    "password",
+    "security_token",
+    "domain",
+    "consumer_key",
+    "consumer_secret",
+    "instance_url",
+    "session_id",
+    "api_version",
+    "bulk_threshold",
+    "max_retries",
+)
+WAREHOUSE_CLIENT_SETTINGS = (
+    "project",
+    "dataset",
+    "location",
+    "credentials_path",
+    "api_endpoint",
+    "maximum_bytes_billed",
+)
+
+
+def _settings(resource: dg.ConfigurableResource, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(resource, name) for name in names}
+
 
 class SalesforceResource(dg.ConfigurableResource):
     """Salesforce CRM. Embedded default: SOQL-shaped pages under ``<sources_dir>/crm``.
@@ -69,19 +96,7 @@ class SalesforceResource(dg.ConfigurableResource):
         # Imported here so the embedded default never loads the Salesforce client stack.
         from sales360_assets.sources.salesforce_live import SalesforceLiveClient
 
-        return SalesforceLiveClient(
-            username=self.username,
-            password=self.password,
-            security_token=self.security_token,
-            domain=self.domain,
-            consumer_key=self.consumer_key,
-            consumer_secret=self.consumer_secret,
-            instance_url=self.instance_url,
-            session_id=self.session_id,
-            api_version=self.api_version,
-            bulk_threshold=self.bulk_threshold,
-            max_retries=self.max_retries,
-        )
+        return SalesforceLiveClient(**_settings(self, SALESFORCE_CLIENT_SETTINGS))
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -115,13 +130,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
         assert self.project and self.dataset
         return BigQueryLiveClient(
-            project=self.project,
-            dataset=self.dataset,
-            location=self.location,
-            credentials_path=self.credentials_path,
-            api_endpoint=self.api_endpoint,
-            maximum_bytes_billed=self.maximum_bytes_billed,
-            retry_deadline=self.retry_deadline_seconds,
+            **_settings(self, WAREHOUSE_CLIENT_SETTINGS), retry_deadline=self.retry_deadline_seconds
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Literal
 
 from sales360_assets.sources.salesforce_errors import SalesforcePermanentError
@@ -63,6 +64,40 @@ def auth_mode(domain: str, *, password_login: bool, client_credentials: bool, se
         "(+ SALESFORCE_SECURITY_TOKEN), or SALESFORCE_CONSUMER_KEY + SALESFORCE_CONSUMER_SECRET "
         "(+ SALESFORCE_DOMAIN), or SALESFORCE_INSTANCE_URL + SALESFORCE_SESSION_ID"
     )
+
+
+@dataclass(frozen=True, repr=False)
+class SalesforceCredentials:
+    """What a login can use: username + password (+ security token), OAuth client credentials
+    (consumer key + secret) or a ready session (instance URL + session id). Any kind may be
+    incomplete; ``mode`` picks the usable one. The repr shows no value, whatever prints it."""
+
+    username: str | None = None
+    password: str | None = None
+    security_token: str | None = None
+    consumer_key: str | None = None
+    consumer_secret: str | None = None
+    instance_url: str | None = None
+    session_id: str | None = None
+
+    def __repr__(self) -> str:
+        return "SalesforceCredentials(***)"
+
+    def mode(self, domain: str) -> AuthMode:
+        """``auth_mode`` for these credentials (``domain`` already checked by ``login_domain``)."""
+        return auth_mode(
+            domain,
+            password_login=bool(self.username and self.password),
+            client_credentials=bool(self.consumer_key and self.consumer_secret),
+            session=bool(self.instance_url and self.session_id),
+        )
+
+    def secrets(self) -> list[str | None]:
+        """Every value a message must not show, the password + token the SOAP login sends included."""
+        values = [self.password, self.security_token, self.consumer_secret, self.session_id]
+        if self.password and self.security_token:
+            values.append(self.password + self.security_token)
+        return values
 
 
 def maskable(secrets: Iterable[str | None]) -> list[str]:

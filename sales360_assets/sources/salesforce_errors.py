@@ -7,7 +7,7 @@ and so the retry/re-login loop reads as a loop rather than a catalogue of HTTP s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import requests
 from simple_salesforce.exceptions import (
@@ -21,24 +21,20 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
+from sales360_assets.retries import SourceError, TransientSourceError
+
 # OAuth token endpoint errors worth retrying; everything else there is a credential problem.
 _TRANSIENT_OAUTH_ERRORS = frozenset({"server_error", "temporarily_unavailable"})
 
 Verdict = Literal["transient", "expired", "permanent"]
 
 
-class SalesforceLiveError(RuntimeError):
+class SalesforceLiveError(SourceError):
     """Base of every error the live Salesforce client raises."""
 
-    #: Whether running the same extraction again later may succeed (sensors and retry
-    #: policies read this rather than matching class names).
-    retryable: ClassVar[bool] = False
 
-
-class SalesforceTransientError(SalesforceLiveError):
+class SalesforceTransientError(SalesforceLiveError, TransientSourceError):
     """Salesforce kept failing in a way that clears by itself (rate limit, outage, network)."""
-
-    retryable = True
 
 
 class SalesforcePermanentError(SalesforceLiveError):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
@@ -22,7 +23,7 @@ from simple_salesforce import Salesforce, SalesforceLogin
 from simple_salesforce.api import DEFAULT_API_VERSION
 from simple_salesforce.util import Usage
 
-from sales360_assets.sources.salesforce_auth import AuthMode, auth_mode, login_domain, maskable
+from sales360_assets.sources.salesforce_auth import AuthMode, SalesforceCredentials, login_domain, maskable
 from sales360_assets.sources.salesforce_bulk import BulkQuery
 from sales360_assets.sources.salesforce_errors import (
     SalesforceLiveError,
@@ -46,6 +47,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+# What the client counts, reported by usage_metadata as salesforce_<count>.
+USAGE_COUNTS = ("requests", "retries", "logins", "bulk_jobs", "records")
 
 
 class SalesforceLiveClient:
@@ -82,21 +86,12 @@ class SalesforceLiveClient:
     ) -> None:
         # Checked first: the domain decides where credentials are sent.
         domain = login_domain(domain)
-        self._mode: AuthMode = auth_mode(
-            domain,
-            password_login=bool(username and password),
-            client_credentials=bool(consumer_key and consumer_secret),
-            session=bool(instance_url and session_id),
+        self._credentials = SalesforceCredentials(
+            username, password, security_token, consumer_key, consumer_secret, instance_url, session_id
         )
+        self._mode: AuthMode = self._credentials.mode(domain)
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
-        self._username = username
-        self._password = password
-        self._security_token = security_token
-        self._consumer_key = consumer_key
-        self._consumer_secret = consumer_secret
-        self._instance_url = instance_url
-        self._session_id = session_id
         self.domain = domain
         self.api_version = api_version or DEFAULT_API_VERSION
         self._http = session or requests.Session()
@@ -115,11 +110,7 @@ class SalesforceLiveClient:
         self._issued_sessions: set[str] = set()
         self._describes: dict[str, dict[str, Any]] = {}
         self._api_usage: Usage | None = None
-        self._requests = 0
-        self._retries = 0
-        self._logins = 0
-        self._bulk_jobs = 0
-        self._records = 0
+        self._counts: Counter[str] = Counter()
         self._last_path: str | None = None
 
     def __repr__(self) -> str:
@@ -129,11 +120,7 @@ class SalesforceLiveClient:
     # --- connection and error handling ---------------------------------------------------------
 
     def _secrets(self) -> list[str]:
-        values = [self._password, self._security_token, self._consumer_secret, self._session_id]
-        if self._password and self._security_token:
-            values.append(self._password + self._security_token)
-        values += self._issued_sessions
-        return maskable(values)
+        return maskable([*self._credentials.secrets(), *self._issued_sessions])
 
     def _login_target(self) -> dict[str, Any]:
         """Where and how a login goes: the checked domain, the API version and our HTTP session."""
@@ -145,28 +132,31 @@ class SalesforceLiveClient:
         return text
 
     def _connect(self) -> Salesforce:
+        credentials = self._credentials
         if self._mode == "session":
-            assert self._instance_url and self._session_id
+            assert credentials.instance_url and credentials.session_id
             return Salesforce(
-                instance_url=self._instance_url,
-                session_id=self._session_id,
+                instance_url=credentials.instance_url,
+                session_id=credentials.session_id,
                 session=self._http,
                 version=self.api_version,
             )
         # Log in ourselves and hand simple-salesforce a plain session: its own silent re-login on
         # 401 would retry up to four times, hiding the "re-authenticate once" rule we enforce.
-        self._logins += 1
-        self._requests += 1
+        self._counts["logins"] += 1
+        self._counts["requests"] += 1
         if self._mode == "password":
             session_id, instance = SalesforceLogin(
-                username=self._username,
-                password=self._password,
-                security_token=self._security_token or "",
+                username=credentials.username,
+                password=credentials.password,
+                security_token=credentials.security_token or "",
                 **self._login_target(),
             )
         else:
             session_id, instance = SalesforceLogin(
-                consumer_key=self._consumer_key, consumer_secret=self._consumer_secret, **self._login_target()
+                consumer_key=credentials.consumer_key,
+                consumer_secret=credentials.consumer_secret,
+                **self._login_target(),
             )
         self._issued_sessions.add(session_id)
         return Salesforce(
@@ -190,7 +180,7 @@ class SalesforceLiveClient:
                 if self._sf is None:
                     self._sf = self._connect()
                 sf = self._sf
-                self._requests += 1
+                self._counts["requests"] += 1
                 result = fn(sf)
             except Exception as exc:
                 verdict = classify(exc, password_login=self._mode == "password")
@@ -242,7 +232,7 @@ class SalesforceLiveClient:
                 "REQUEST_LIMIT_EXCEEDED clears as the 24-hour API window rolls"
             ) from None
         delay = self._backoff(attempt)
-        self._retries += 1
+        self._counts["retries"] += 1
         logger.warning(
             "Salesforce %s failed transiently (%s); retry %d/%d in %.2fs",
             operation,
@@ -295,7 +285,7 @@ class SalesforceLiveClient:
             self._last_path = "rest"
             records = self._extract_rest(object_name, soql)
         for record in records:
-            self._records += 1
+            self._counts["records"] += 1
             yield record
 
     def _extract_rest(self, object_name: str, soql: str) -> Iterator[dict[str, Any]]:
@@ -327,7 +317,7 @@ class SalesforceLiveClient:
             self._redact,
         )
         job_id = query.create(soql)
-        self._bulk_jobs += 1
+        self._counts["bulk_jobs"] += 1
         query.await_completion(job_id)
         yield from query.results(job_id)
 
@@ -345,11 +335,7 @@ class SalesforceLiveClient:
         meta: dict[str, Any] = {
             "crm_backend": "salesforce",
             "salesforce_auth": self._mode,
-            "salesforce_requests": self._requests,
-            "salesforce_retries": self._retries,
-            "salesforce_logins": self._logins,
-            "salesforce_bulk_jobs": self._bulk_jobs,
-            "salesforce_records": self._records,
+            **{f"salesforce_{name}": self._counts[name] for name in USAGE_COUNTS},
         }
         if self._last_path is not None:
             meta["salesforce_api_path"] = self._last_path

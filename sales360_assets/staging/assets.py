@@ -6,6 +6,7 @@ owns, refuses to publish when the counts do not reconcile, and reports the count
 
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -14,9 +15,8 @@ from sales360_assets.checks import validate_before_write
 from sales360_assets.lake.delta import DeltaLake, PartitionSelection
 from sales360_assets.lake.io_manager import LakeResource, table_schema
 from sales360_assets.partitions import (
-    date_region_partitions,
+    DATE_REGION_PARTITIONED,
     partition_selection,
-    single_run_backfill,
 )
 from sales360_assets.raw.assets import RAW_SCHEMAS, SALESFORCE_RAW_ASSETS
 from sales360_assets.staging import pos, salesforce, warehouse
@@ -92,6 +92,23 @@ def _pos_lines_staged_elsewhere(lake: DeltaLake, selection: PartitionSelection) 
     return {"staged_elsewhere": keys.collect()}
 
 
+def _staged_table_args(
+    name: str, description: str, ins: dict[str, str], stage: Callable[..., StagingResult]
+) -> dict[str, Any]:
+    """What every staged table declares (latest version or history): group, owner, kinds, its declared
+    column schema and tags, and its upstream tables as the transform's keyword arguments."""
+    return {
+        "name": name,
+        "group_name": GROUP,
+        "owners": OWNERS,
+        "kinds": KINDS,
+        "description": description,
+        "metadata": _declared_schema(name, ins, stage),
+        "tags": staged_asset_tags(name),
+        "ins": {param: dg.AssetIn(key=upstream) for param, upstream in ins.items()},
+    }
+
+
 def _staging_asset(
     name: str,
     description: str,
@@ -108,16 +125,8 @@ def _staging_asset(
     """
 
     @dg.asset(
-        name=name,
-        group_name=GROUP,
-        owners=OWNERS,
-        kinds=KINDS,
-        description=description,
-        metadata=_declared_schema(name, ins, stage),
-        tags=staged_asset_tags(name),
-        ins={param: dg.AssetIn(key=upstream) for param, upstream in ins.items()},
-        partitions_def=date_region_partitions if partitioned else None,
-        backfill_policy=single_run_backfill if partitioned else None,
+        **_staged_table_args(name, description, ins, stage),
+        **(DATE_REGION_PARTITIONED if partitioned else {}),
     )
     def _stage(context: dg.AssetExecutionContext, lake: LakeResource, **inputs: pl.DataFrame) -> dg.Output:
         if lake_inputs is not None:
@@ -136,16 +145,7 @@ def _history_asset(
     versions; writing them again from here would only race that asset for the same slice.
     """
 
-    @dg.asset(
-        name=name,
-        group_name=GROUP,
-        owners=OWNERS,
-        kinds=KINDS,
-        description=description,
-        metadata=_declared_schema(name, ins, stage),
-        tags=staged_asset_tags(name),
-        ins={param: dg.AssetIn(key=upstream) for param, upstream in ins.items()},
-    )
+    @dg.asset(**_staged_table_args(name, description, ins, stage))
     def _history(**inputs: pl.DataFrame) -> dg.Output:
         result = stage(**inputs)
         if not result.reconciles:

@@ -22,6 +22,21 @@ from sales360_assets.staging.quality import (
     unknown_currency,
 )
 
+# What stg_warehouse_customers publishes about a customer: the email also normalized (dim_customer
+# keys web customers on it) and a missing segment named, so segment reports have no null bucket.
+CUSTOMER_COLUMNS = (
+    "customer_id",
+    "first_name",
+    "last_name",
+    "email",
+    pl.col("email").str.strip_chars().str.to_lowercase().alias("email_normalized"),
+    "phone",
+    "country",
+    "city",
+    pl.col("segment").fill_null("Unknown"),
+    "created_at",
+    "updated_at",
+)
 ORDER_STATUSES = ("completed", "cancelled")
 # What stg_warehouse_products publishes about a product (dim_product reads exactly these).
 CATALOGUE_COLUMNS = (
@@ -66,20 +81,7 @@ def stage_fx_rates(raw: pl.DataFrame) -> StagingResult:
 def stage_customers(raw: pl.DataFrame) -> StagingResult:
     valid, rejected = split_rejects(raw, [missing("customer_id")], "raw_warehouse_customers", ["customer_id"])
     staged, dups = collapse_duplicates(valid, ["customer_id"], latest_by="updated_at")
-    staged = staged.select(
-        "customer_id",
-        "first_name",
-        "last_name",
-        "email",
-        pl.col("email").str.strip_chars().str.to_lowercase().alias("email_normalized"),
-        "phone",
-        "country",
-        "city",
-        pl.col("segment").fill_null("Unknown"),
-        "created_at",
-        "updated_at",
-    )
-    return StagingResult(staged, rejected, raw.height, dups)
+    return StagingResult(staged.select(CUSTOMER_COLUMNS), rejected, raw.height, dups)
 
 
 def _valid_products(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
