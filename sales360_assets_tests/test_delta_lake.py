@@ -138,3 +138,21 @@ def test_row_count_comes_from_the_log_and_matches_a_scan(lake: DeltaLake) -> Non
     lake.write_partitions("t", rows([D1], ["na"], 2.0), PartitionSelection.single(D1, "na"))
     lake.write_partitions("t", rows([], [], 0.0), PartitionSelection.single(D1 + timedelta(1), "emea"))
     assert lake.row_count("t") == lake.read("t").height == 5
+
+
+def test_last_date_is_the_latest_day_with_rows_read_from_the_log(lake: DeltaLake) -> None:
+    assert lake.last_date("t") is None  # no table yet
+    lake.write_partitions(
+        "t", rows(days(5), ["na", "uk"], 1.0), PartitionSelection(D1, D1 + timedelta(4), ("na", "uk"))
+    )
+    latest = D1 + timedelta(4)
+    assert lake.last_date("t") == lake.read("t")["date"].max() == latest
+
+    # The latest day re-run with no rows in one region, then in both: the day before is the latest with rows.
+    lake.write_partitions("t", rows([], [], 0.0), PartitionSelection.single(latest, "na"))
+    assert lake.last_date("t") == latest
+    lake.write_partitions("t", rows([], [], 0.0), PartitionSelection.single(latest, "uk"))
+    assert lake.last_date("t") == lake.read("t")["date"].max() == latest - timedelta(1)
+
+    lake.overwrite("flat", pl.DataFrame({"date": [D1, D1 + timedelta(9)], "amount": [1.0, 2.0]}))
+    assert lake.last_date("flat") == D1 + timedelta(9)  # not date-partitioned: read from the rows

@@ -1,7 +1,7 @@
 """Core star schema assets: conformed dimensions and the two facts. Thin wrappers over dimensions.py, sales.py and deals.py."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import dagster as dg
@@ -215,3 +215,11 @@ core_assets: list[dg.AssetsDefinition] = [
     fact_opportunity,
     fact_booking_line,
 ]
+
+
+def last_sale_date(lake: LakeResource) -> date | None:
+    """The latest day in ``fact_sales``, from its Delta log: the history-wide assets' "as of" date.
+
+    A max over the scan would open every fact_sales file, a cost that grows with history.
+    """
+    return lake.get_lake().last_date("fact_sales")

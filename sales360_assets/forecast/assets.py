@@ -13,8 +13,10 @@ import dagster as dg
 import polars as pl
 
 from sales360_assets.catalogue import kpi_asset, kpi_metadata
+from sales360_assets.core.assets import last_sale_date
 from sales360_assets.forecast import backtest, model, series, team
 from sales360_assets.forecast.columns import COLUMN_DOCS
+from sales360_assets.lake.io_manager import LakeResource
 
 GROUP = "forecast"
 OWNERS = ["team:sales-analytics"]
@@ -45,8 +47,10 @@ def _asset(
     description="Revenue per complete week (Monday–Sunday) by region, by customer segment and in total, over the "
     "last history_weeks (default 156); weeks without sales are 0. The series the forecast is fitted on.",
 )
-def mart_weekly_revenue(config: ForecastConfig, fact_sales: pl.LazyFrame, dim_customer: pl.DataFrame) -> pl.DataFrame:
-    end = fact_sales.select(pl.col("date").max()).collect().item()
+def mart_weekly_revenue(
+    config: ForecastConfig, lake: LakeResource, fact_sales: pl.LazyFrame, dim_customer: pl.DataFrame
+) -> pl.DataFrame:
+    end = last_sale_date(lake)
     scan = (
         fact_sales
         if end is None
@@ -96,10 +100,12 @@ def mart_forecast_vs_actual(config: ForecastConfig, mart_weekly_revenue: pl.Data
     owners=["team:sales-ops"],
     kinds={"polars", "delta"},
     tags={"sensitivity": "confidential"},
+    # Its "as of" day is fact_sales' latest, read from the Delta log rather than loaded as an input:
+    # the dependency stays on the graph, so a new day still re-runs it.
+    deps=["fact_sales"],
 )
-def mart_team_vs_target(mart_rep_quota_attainment: pl.DataFrame, fact_sales: pl.LazyFrame) -> pl.DataFrame:
-    as_of = fact_sales.select(pl.col("date").max()).collect().item()
-    return team.build_mart_team_vs_target(mart_rep_quota_attainment, as_of)
+def mart_team_vs_target(mart_rep_quota_attainment: pl.DataFrame, lake: LakeResource) -> pl.DataFrame:
+    return team.build_mart_team_vs_target(mart_rep_quota_attainment, last_sale_date(lake))
 
 
 forecast_assets: list[dg.AssetsDefinition] = [

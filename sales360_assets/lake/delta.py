@@ -26,10 +26,12 @@ REGION_COLUMN = "region"
 PARTITION_COLUMNS = [DATE_COLUMN, REGION_COLUMN]
 # Date × region tables hold one small file per partition (~4,400 after three years), and every
 # read or write first loads the table's log: with per-column statistics on each file that load took
-# 0.1-0.2 s at three years, the main reason one new day cost more as history grew. Readers find a
-# partition's files by their partition values, never by column statistics (one file per date ×
-# region leaves nothing to skip within it), so these tables record none: 0.02-0.04 s a load. The
-# row count per file (numRecords) is still logged, which is what dagster/row_count reads.
+# 0.1-0.2 s at three years, the main reason one new day cost more as history grew. The pipeline
+# reads these tables by partition (found by partition values, not statistics), so they record no
+# column statistics: 0.02-0.04 s a load. The row count per file (numRecords) is still logged, which
+# is what dagster/row_count reads. The cost: a filter on another column (the late-change sensor's
+# fact_sales lookup by order_id, an analyst's query) can no longer skip files by min/max and opens
+# every file it is not pruned from by date or region.
 LEAN_STATISTICS = {"delta.dataSkippingNumIndexedCols": "0"}
 
 
@@ -197,6 +199,21 @@ class DeltaLake:
             return 0
         return self._row_count(name, table)
 
+    def last_date(self, name: str) -> date | None:
+        """The latest ``date`` with rows in a date × region table, from the log's partition values.
+
+        ``scan(name).select(pl.col("date").max())`` opens every data file (1-2 s at three years);
+        the log already says which partitions hold rows. None for a missing or empty table.
+        """
+        table = self.table(name)
+        if table is None:
+            return None
+        adds = pl.DataFrame(table.get_add_actions(flatten=True))
+        partition = f"partition.{DATE_COLUMN}"
+        if partition not in adds.columns or adds["num_records"].null_count():  # not date-partitioned, or no counts
+            return self.scan(name, table=table).select(pl.col(DATE_COLUMN).max()).collect().item()
+        return adds.filter(pl.col("num_records") > 0).get_column(partition).cast(pl.Date).max()
+
     def _row_count(self, name: str, table: DeltaTable) -> int:
         counted = _logged_row_count(table)
         if counted is None:  # a writer that kept no statistics: count the slow way
@@ -210,7 +227,10 @@ class DeltaLake:
     def scan(
         self, name: str, selection: PartitionSelection | None = None, table: DeltaTable | None = None
     ) -> pl.LazyFrame:
-        """Lazy scan (of ``table`` when already loaded); with a selection only the needed partitions' files are read."""
+        """Lazy scan; with a selection only the needed partitions' files are read.
+
+        ``table``, when the caller already loaded it, is scanned as loaded (``name`` is then unused).
+        """
         if table is not None:
             lazy = pl.scan_delta(table)
         else:
@@ -333,7 +353,8 @@ class DeltaLake:
                     commit_properties=CommitProperties(max_commit_retries=0),
                 )
                 created = self.table(name)
-                assert created is not None  # just committed
+                if created is None:
+                    raise LakeReadError(f"Delta table {name} was created but cannot be loaded")
                 return created
             except (CommitFailedError, DeltaError):
                 table = self.table(name)
@@ -354,7 +375,7 @@ class DeltaLake:
 
     def merge(self, name: str, df: pl.DataFrame, keys: Iterable[str]) -> WriteResult:
         """Upsert by key with delta-rs MERGE (new keys inserted, existing ones updated)."""
-        table = self._merge_by_key(name, df, list(keys), update_matched=True)[1]
+        _, table = self._merge_by_key(name, df, list(keys), update_matched=True)
         return self._result(name, table, df.height)
 
     def insert_new(self, name: str, df: pl.DataFrame, keys: Iterable[str]) -> int:
@@ -364,7 +385,8 @@ class DeltaLake:
         re-delivered key is neither duplicated nor overwritten, and nothing is ever deleted.
         Returns the rows inserted.
         """
-        return self._merge_by_key(name, df, list(keys), update_matched=False)[0]
+        inserted, _ = self._merge_by_key(name, df, list(keys), update_matched=False)
+        return inserted
 
     def _merge_by_key(
         self, name: str, df: pl.DataFrame, keys: list[str], update_matched: bool

@@ -6,13 +6,15 @@ collected), so their cost stays flat as history grows.
 """
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import dagster as dg
 import polars as pl
 
 from sales360_assets.catalogue import kpi_asset
+from sales360_assets.core.assets import last_sale_date
+from sales360_assets.lake.io_manager import LakeResource
 from sales360_assets.recommendations import basket, category_spend, cross_sell, evaluation, recommend
 from sales360_assets.recommendations.columns import COLUMN_DOCS
 
@@ -48,9 +50,9 @@ def _asset(
     )
 
 
-def window_of(fact_sales: pl.LazyFrame, window_days: int) -> pl.DataFrame:
-    """The fact rows of the last ``window_days`` days with sales: filtered in the scan, not after it."""
-    end = fact_sales.select(pl.col("date").max()).collect().item()
+def window_of(fact_sales: pl.LazyFrame, window_days: int, end: date | None) -> pl.DataFrame:
+    """The fact rows of the ``window_days`` days up to ``end``, the latest day with sales (``last_sale_date``):
+    filtered in the scan, not after it."""
     if end is None:
         return fact_sales.select(FACT_COLUMNS).collect()
     start = end - timedelta(days=window_days - 1)
@@ -64,8 +66,10 @@ def window_of(fact_sales: pl.LazyFrame, window_days: int) -> pl.DataFrame:
     "(default the last 365 days), with at least the minimum support (run config).",
     customer_level=False,
 )
-def mart_product_affinity(config: BasketConfig, fact_sales: pl.LazyFrame, dim_product: pl.DataFrame) -> dg.Output:
-    window = window_of(fact_sales, config.window_days)
+def mart_product_affinity(
+    config: BasketConfig, lake: LakeResource, fact_sales: pl.LazyFrame, dim_product: pl.DataFrame
+) -> dg.Output:
+    window = window_of(fact_sales, config.window_days, last_sale_date(lake))
     mart = basket.build_mart_product_affinity(window, dim_product, None, config.window_days, config.min_support)
     return dg.Output(
         mart,
@@ -85,13 +89,14 @@ def mart_product_affinity(config: BasketConfig, fact_sales: pl.LazyFrame, dim_pr
     tags=PII,
 )
 def mart_cross_sell_opportunities(
+    lake: LakeResource,
     fact_sales: pl.LazyFrame,
     dim_customer: pl.DataFrame,
     dim_product: pl.DataFrame,
     mart_product_affinity: pl.DataFrame,
 ) -> pl.DataFrame:
     window_days = _affinity_window_days(mart_product_affinity)
-    window = window_of(fact_sales, window_days)
+    window = window_of(fact_sales, window_days, last_sale_date(lake))
     return cross_sell.build_mart_cross_sell_opportunities(window, dim_customer, dim_product, mart_product_affinity)
 
 
@@ -111,8 +116,11 @@ def _last_year_customer_mart(
     """A customer-level mart built from the sales of the default window (the last 365 days) and the dimensions."""
 
     @_asset(name, schema, summary, tags=PII)
-    def _mart(fact_sales: pl.LazyFrame, dim_customer: pl.DataFrame, dim_product: pl.DataFrame) -> pl.DataFrame:
-        return build(window_of(fact_sales, basket.DEFAULT_WINDOW_DAYS), dim_customer, dim_product)
+    def _mart(
+        lake: LakeResource, fact_sales: pl.LazyFrame, dim_customer: pl.DataFrame, dim_product: pl.DataFrame
+    ) -> pl.DataFrame:
+        window = window_of(fact_sales, basket.DEFAULT_WINDOW_DAYS, last_sale_date(lake))
+        return build(window, dim_customer, dim_product)
 
     return _mart
 
@@ -145,18 +153,20 @@ mart_customer_category_spend = _last_year_customer_mart(
 )
 def mart_customer_recommendations(
     config: RecommendationConfig,
+    lake: LakeResource,
     fact_sales: pl.LazyFrame,
     dim_customer: pl.DataFrame,
     dim_product: pl.DataFrame,
     mart_cross_sell_opportunities: pl.DataFrame,
 ) -> dg.Output:
-    history = window_of(fact_sales, config.window_days + config.holdout_days)
+    last_sale = last_sale_date(lake)
+    history = window_of(fact_sales, config.window_days + config.holdout_days, last_sale)
     recommenders = recommenders_for(dim_customer, dim_product, config.min_support)
     scores = evaluation.evaluate(
         history, dim_customer, dim_product, recommenders, config.holdout_days, config.window_days
     )
     model = evaluation.choose_model(scores)
-    window = window_of(fact_sales, config.window_days)
+    window = window_of(fact_sales, config.window_days, last_sale)
     if model == recommend.ALS:
         model_scores = recommend.als_scores(window, dim_customer, dim_product, recommend.AlsParams())
     else:
