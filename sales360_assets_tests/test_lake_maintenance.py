@@ -100,3 +100,39 @@ def test_maintenance_makes_a_date_region_table_written_with_statistics_lean(tmp_
     compacted = adds.filter(pl.col("partition.date") == date(2026, 10, 1))
     assert compacted.height == 1 and compacted["num_records"].item() == 3
     assert lake.row_count("facts") == 5
+
+
+def test_maintenance_retries_on_the_refreshed_table_when_a_run_commits_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uri = str(tmp_path / "lake" / "facts")
+    for day in ("2026-10-01", "2026-10-01", "2026-10-02"):  # statistics on, two small files in one partition
+        write_deltalake(uri, _day(day, "na", 2).to_arrow(), mode="append", partition_by=PARTITION_COLUMNS)
+    lake = DeltaLake(str(tmp_path / "lake"))
+    loaded_by_maintenance = lake.table("facts")
+    # A daily run replaces a partition after maintenance loaded the table.
+    lake.write_partitions("facts", _day("2026-10-01", "na", 5), PartitionSelection.single(date(2026, 10, 1), "na"))
+    monkeypatch.setattr(lake, "table", lambda name: loaded_by_maintenance)
+
+    maintain_table(lake, "facts", retention_hours=0)
+
+    monkeypatch.undo()
+    assert lake.table("facts").metadata().configuration == LEAN_STATISTICS
+    assert lake.row_count("facts") == 7  # the run's replacement kept, nothing lost or doubled
+    assert lake.read("facts").filter(pl.col("date") == date(2026, 10, 1)).height == 5
+
+
+def test_a_merge_on_a_table_another_writer_changed_retries_on_the_refreshed_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake = DeltaLake(str(tmp_path / "lake"))
+    lake.insert_new("ledger", _batch(0), ["event_key"])
+    stale = lake.table("ledger")
+    lake.insert_new("ledger", _batch(3), ["event_key"])  # another writer commits first
+    monkeypatch.setattr(lake, "table", lambda name: stale)
+
+    result = lake.merge("ledger", pl.DataFrame({"event_key": ["e0", "e9"], "amount": [-1.0, 9.0]}), ["event_key"])
+
+    monkeypatch.undo()
+    assert result.total_rows == lake.row_count("ledger") == 7
+    assert lake.read("ledger").filter(pl.col("event_key") == "e0")["amount"].item() == -1.0

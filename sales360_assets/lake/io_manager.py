@@ -84,7 +84,7 @@ def table_metadata(
     every partition's materialization event, so a column schema (kilobytes) there is stored once per
     partition; partitioned assets declare theirs on the definition instead. An unpartitioned
     write is one event per run, and its schema follows the data (``schema_mode="overwrite"``)."""
-    total_rows = result.total_rows if partitioned else df.height
+    total_rows = result.total_rows  # the table's, from the log (a merge writes a batch, not the table)
     metadata: dict[str, Any] = {
         "dagster/table_name": name,
         "dagster/uri": dg.MetadataValue.path(result.table_uri),

@@ -2,9 +2,8 @@
 
 * ``optimize.compact``: daily runs leave one small file per date × region partition per write
   (and re-runs more); compaction bins each partition's small files into target-size files.
-* lean statistics on date × region tables written before they were created lean
-  (``LEAN_STATISTICS`` in ``delta.py``): files written from then on, compacted ones included, log
-  no per-column statistics, so loading the table stops growing with them.
+* ``LEAN_STATISTICS`` (``delta.py``) on date × region tables created before it existed: files
+  written or compacted afterwards carry no per-column statistics, so loading the table gets cheaper.
 * a checkpoint: readers start from it instead of replaying every JSON commit since version 0.
 * ``cleanup_metadata``: drops log entries older than the table's log retention (30 days by default).
 * ``vacuum``: deletes files no version newer than the retention needs, except the files of
@@ -44,10 +43,11 @@ def maintain_table(
     files_before = len(table.file_uris())
     metadata = table.metadata()
     lean = all(metadata.configuration.get(k) == v for k, v in LEAN_STATISTICS.items())
+    # A run committing meanwhile makes these commits conflict: retry them on the refreshed table
+    # (retrying on the stale one conflicts again every time).
     if metadata.partition_columns == PARTITION_COLUMNS and not lean:
-        table.alter.set_table_properties(LEAN_STATISTICS)
-    # A run writing the same partitions meanwhile makes the compaction's commit conflict: retry it.
-    with_commit_retry(lambda: table.optimize.compact())
+        with_commit_retry(lambda: table.alter.set_table_properties(LEAN_STATISTICS), refresh=table.update_incremental)
+    with_commit_retry(lambda: table.optimize.compact(), refresh=table.update_incremental)
     table.create_checkpoint()
     table.cleanup_metadata()
     vacuumed = table.vacuum(
