@@ -13,7 +13,7 @@ from typing import Any
 
 import dagster as dg
 
-from sales360_assets.lake.delta import PartitionSelection
+from sales360_assets.lake.selection import PartitionSelection
 from sales360_assets.settings import REGION_CODES, partitions_start_date
 
 PARTITION_TAG = "dagster/partition"

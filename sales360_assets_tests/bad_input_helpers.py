@@ -9,7 +9,8 @@ from pathlib import Path
 import polars as pl
 
 from sales360_assets.definitions import build_definitions
-from sales360_assets.lake.delta import DeltaLake, PartitionSelection
+from sales360_assets.lake.delta import DeltaLake
+from sales360_assets.lake.selection import PartitionSelection
 from sales360_assets.settings import REGION_CODES
 from sales360_assets.staging.dead_letters import read_dead_letters
 from sales360_assets_tests.fault_helpers import DAYS, run_job

@@ -21,7 +21,8 @@ import polars as pl
 
 from sales360_assets.cli import QUIET_CONSOLE
 from sales360_assets.definitions import build_definitions
-from sales360_assets.lake.delta import DeltaLake, PartitionSelection
+from sales360_assets.lake.delta import DeltaLake
+from sales360_assets.lake.selection import PartitionSelection
 from sales360_assets_tests.servers import project_instance
 
 # Inside the session's sample window (2026-03-02..08). One range run covers emea..uk (Dagster's

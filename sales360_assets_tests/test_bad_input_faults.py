@@ -15,7 +15,8 @@ import polars as pl
 import pytest
 
 from sales360_assets.definitions import build_definitions
-from sales360_assets.lake.delta import DeltaLake, PartitionSelection
+from sales360_assets.lake.delta import DeltaLake
+from sales360_assets.lake.selection import PartitionSelection
 from sales360_assets.staging.dead_letters import read_dead_letters
 from sales360_assets_tests.bad_input_helpers import (
     ALL_REGIONS,

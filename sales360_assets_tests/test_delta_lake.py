@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from sales360_assets.lake.delta import DeltaLake, OutOfPartitionError, PartitionSelection
+from sales360_assets.lake.delta import DeltaLake, OutOfPartitionError
+from sales360_assets.lake.selection import PartitionSelection
 
 D1 = date(2026, 3, 1)
 

@@ -27,8 +27,9 @@ from polars.testing import assert_frame_equal
 
 from sales360_assets.definitions import build_definitions
 from sales360_assets.freshness import SLA_CONFIG_ENV, SlaConfigError
-from sales360_assets.lake.delta import DeltaLake, PartitionSelection
+from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.lake.io_manager import LakeResource
+from sales360_assets.lake.selection import PartitionSelection
 from sales360_assets.raw.assets import build_salesforce_raw_asset, raw_assets
 from sales360_assets.retries import (
     EXTRACTION_RETRY_POLICY,
@@ -88,7 +89,8 @@ KILLED_WRITER = textwrap.dedent(
     import sys
     from datetime import date
     import polars as pl
-    from sales360_assets.lake.delta import DeltaLake, PartitionSelection
+    from sales360_assets.lake.delta import DeltaLake
+    from sales360_assets.lake.selection import PartitionSelection
 
     root, rows = sys.argv[1], int(sys.argv[2])
     frame = pl.DataFrame({"id": pl.arange(0, rows, eager=True)}).with_columns(
@@ -503,7 +505,8 @@ CONCURRENT_WRITER = textwrap.dedent(
     from datetime import date
     from pathlib import Path
     import polars as pl
-    from sales360_assets.lake.delta import DeltaLake, PartitionSelection
+    from sales360_assets.lake.delta import DeltaLake
+    from sales360_assets.lake.selection import PartitionSelection
     from sales360_assets.staging.dead_letters import read_dead_letters, write_dead_letters
     from sales360_assets.staging.quality import DEAD_LETTER_SCHEMA
 

@@ -10,8 +10,9 @@ import polars as pl
 import pytest
 from deltalake import write_deltalake
 
-from sales360_assets.lake.delta import LEAN_STATISTICS, PARTITION_COLUMNS, DeltaLake, PartitionSelection
+from sales360_assets.lake.delta import LEAN_STATISTICS, DeltaLake
 from sales360_assets.lake.maintenance import maintain_table
+from sales360_assets.lake.selection import PARTITION_COLUMNS, PartitionSelection
 from sales360_assets_tests.conftest import WINDOW_START, SampleSources, materialize_into
 from sales360_assets_tests.servers import project_instance
 

@@ -20,7 +20,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from sales360_assets.lake.delta import DeltaLake, PartitionSelection
+from sales360_assets.lake.delta import DeltaLake
+from sales360_assets.lake.selection import PartitionSelection
 from sales360_assets.settings import REGION_CODES
 from sales360_assets.sources.contract import WAREHOUSE_TABLES
 from sales360_assets.sources.contract_salesforce import SALESFORCE_OBJECTS

@@ -11,7 +11,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from sales360_assets.jobs import partitioned_assets, unpartitioned_assets
-from sales360_assets.lake.delta import DeltaLake, PartitionSelection
+from sales360_assets.lake.delta import DeltaLake
+from sales360_assets.lake.selection import PartitionSelection
 from sales360_assets.settings import REGION_CODES
 from sales360_assets.staging.dead_letters import DEAD_LETTER_TABLE, read_dead_letters
 from sales360_assets_tests.conftest import WINDOW_END, WINDOW_START, MaterializedLake, SampleSources, materialize_into

@@ -14,8 +14,9 @@ import pytest
 
 from sales360_assets.definitions import build_definitions, defs
 from sales360_assets.freshness import DailyPartitionSla, LogNotifier, SlaConfig, WebhookNotifier
-from sales360_assets.lake.delta import DeltaLake, PartitionSelection
+from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.lake.io_manager import LakeResource
+from sales360_assets.lake.selection import PartitionSelection
 from sales360_assets.partitions import date_region_partitions
 from sales360_assets.retries import classified_extraction
 from sales360_assets.sensors import (

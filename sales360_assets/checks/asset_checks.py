@@ -18,8 +18,9 @@ from sales360_assets.checks.findings import Finding, sample_markdown
 from sales360_assets.checks.integrity import FOREIGN_KEYS, ForeignKey, referential_integrity
 from sales360_assets.checks.reconciliation import MART_TOTALS, RECONCILIATIONS, mart_totals, reconcile
 from sales360_assets.checks.row_rules import ROW_RULES, row_rules
-from sales360_assets.lake.delta import DeltaLake, PartitionSelection
+from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.lake.io_manager import LakeResource
+from sales360_assets.lake.selection import PartitionSelection
 from sales360_assets.partitions import partition_selection
 from sales360_assets.staging.dead_letters import read_dead_letters
 

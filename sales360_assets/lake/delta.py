@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -21,9 +21,8 @@ import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
-DATE_COLUMN = "date"
-REGION_COLUMN = "region"
-PARTITION_COLUMNS = [DATE_COLUMN, REGION_COLUMN]
+from sales360_assets.lake.selection import DATE_COLUMN, PARTITION_COLUMNS, PartitionSelection
+
 # Date × region tables hold one small file per partition (~4,400 after three years), and every
 # read or write first loads the table's log: with per-column statistics on each file that load took
 # 0.1-0.2 s at three years, the main reason one new day cost more as history grew. The pipeline
@@ -52,50 +51,6 @@ def _unreadable_files(table: DeltaTable) -> list[tuple[str, str]]:
         except (OSError, ValueError, pa.ArrowException) as exc:
             broken.append((uri, str(exc)))
     return broken
-
-
-@dataclass(frozen=True)
-class PartitionSelection:
-    """A rectangle of date × region partitions: every date in [start, end] for each region."""
-
-    start: date
-    end: date  # inclusive
-    regions: tuple[str, ...]
-
-    def __post_init__(self) -> None:
-        if self.end < self.start:
-            raise ValueError(f"partition range ends ({self.end}) before it starts ({self.start})")
-        if not self.regions:
-            raise ValueError("a partition selection needs at least one region")
-        for region in self.regions:
-            # Regions are interpolated into a Delta predicate; they come from a static
-            # partition set, but refuse anything that could change the predicate's meaning.
-            if not region.replace("_", "").replace("-", "").isalnum():
-                raise ValueError(f"invalid region code {region!r}")
-
-    @classmethod
-    def single(cls, day: date, region: str) -> PartitionSelection:
-        return cls(day, day, (region,))
-
-    @property
-    def dates(self) -> list[date]:
-        return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
-
-    def predicate(self) -> str:
-        regions = ", ".join(f"'{r}'" for r in sorted(self.regions))
-        return (
-            f"{DATE_COLUMN} >= '{self.start.isoformat()}' AND {DATE_COLUMN} <= '{self.end.isoformat()}'"
-            f" AND {REGION_COLUMN} IN ({regions})"
-        )
-
-    def filter_expr(self) -> pl.Expr:
-        return pl.col(DATE_COLUMN).is_between(self.start, self.end, closed="both") & pl.col(REGION_COLUMN).is_in(
-            list(self.regions)
-        )
-
-    def __str__(self) -> str:
-        dates = self.start.isoformat() if self.start == self.end else f"{self.start}..{self.end}"
-        return f"{dates} × {','.join(sorted(self.regions))}"
 
 
 @dataclass(frozen=True)

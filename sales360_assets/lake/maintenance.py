@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sales360_assets.lake.delta import LEAN_STATISTICS, PARTITION_COLUMNS, DeltaLake, with_commit_retry
+from sales360_assets.lake.delta import LEAN_STATISTICS, DeltaLake, with_commit_retry
+from sales360_assets.lake.selection import PARTITION_COLUMNS
 
 DEFAULT_RETENTION_HOURS = 7 * 24
 

@@ -23,8 +23,8 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from sales360_assets.lake.delta import PartitionSelection
 from sales360_assets.lake.io_manager import LakeResource, table_schema
+from sales360_assets.lake.selection import PartitionSelection
 from sales360_assets.partitions import (
     DATE_REGION_PARTITIONED,
     partition_selection,

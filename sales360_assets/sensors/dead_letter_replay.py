@@ -7,8 +7,9 @@ import dagster as dg
 import polars as pl
 
 from sales360_assets.jobs import partitioned_assets, reference_data_job
-from sales360_assets.lake.delta import DeltaLake, PartitionSelection
+from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.lake.io_manager import LakeResource
+from sales360_assets.lake.selection import PartitionSelection
 from sales360_assets.sensors.run_requests import (
     REPLAY_REASONS_TAG,
     REPLAY_ROWS_TAG,

@@ -12,8 +12,9 @@ import dagster as dg
 import polars as pl
 
 from sales360_assets.checks import validate_before_write
-from sales360_assets.lake.delta import DeltaLake, PartitionSelection
+from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.lake.io_manager import LakeResource, table_schema
+from sales360_assets.lake.selection import PartitionSelection
 from sales360_assets.partitions import (
     DATE_REGION_PARTITIONED,
     partition_selection,

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from sales360_assets.lake.delta import DeltaLake, PartitionSelection, WriteResult
+from sales360_assets.lake.delta import DeltaLake, WriteResult
+from sales360_assets.lake.selection import PartitionSelection
 
 DEAD_LETTER_TABLE = "dead_letter"
 
