@@ -29,6 +29,32 @@ WINDOW_START = date(2026, 3, 2)
 WINDOW_END = date(2026, 3, 8)
 
 
+# Test files that take a minute or more (durations printed by `./dev test`, 2026-12-06), longest
+# first. They are handed to the workers first, so the suite does not end on one worker running a
+# three-minute file alone: xdist's loadfile schedules files in collection order (`./dev test` turns
+# off its reordering by test count, which put these one- or two-test files last).
+LONGEST_FILES_FIRST = (
+    "test_bring_your_own_export.py",
+    "test_late_data_scenario.py",
+    "test_pipeline_integration.py",
+    "test_analytics_integration.py",
+    "test_lake_maintenance.py",
+    "test_live_end_to_end.py",
+    "test_identity_assets.py",
+    "test_local_currency_amounts.py",
+    "test_bad_input_operations.py",
+    "test_s3_lake.py",
+    "test_product_cost_history.py",
+    "test_report_periods_cli.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FILES_FIRST)}
+    # sort is stable: within a file, and among the other files, collection order is kept.
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 @dataclass
 class SampleSources:
     root: Path
