@@ -205,7 +205,9 @@ def commission_ledger(
     plan = config.load()
     delta = lake.get_lake()
     name = "commission_ledger"
-    existing = delta.read(name) if delta.exists(name) else pl.DataFrame(schema=ledger.LEDGER_SCHEMA)
+    existing = delta.read_if_exists(name)
+    if existing is None:
+        existing = pl.DataFrame(schema=ledger.LEDGER_SCHEMA)
     # The version the last materialization left: anything lost since (an overwrite, a vacuum of
     # the wrong files, a manual delete) shows up against it.
     last = context.instance.get_latest_materialization_event(context.asset_key)

@@ -69,7 +69,8 @@ def content_hash(frame: pl.DataFrame) -> str:
 
 
 def periods(lake: DeltaLake) -> pl.DataFrame:
-    return lake.read(PERIODS_TABLE) if lake.exists(PERIODS_TABLE) else pl.DataFrame(schema=PERIOD_SCHEMA)
+    periods = lake.read_if_exists(PERIODS_TABLE)
+    return pl.DataFrame(schema=PERIOD_SCHEMA) if periods is None else periods
 
 
 def closed_months(lake: DeltaLake) -> list[date]:
@@ -81,7 +82,7 @@ def frozen_lines(lake: DeltaLake) -> pl.DataFrame | None:
 
 
 def frozen_statements(lake: DeltaLake) -> pl.DataFrame | None:
-    return lake.read(FROZEN_STATEMENTS_TABLE) if lake.exists(FROZEN_STATEMENTS_TABLE) else None
+    return lake.read_if_exists(FROZEN_STATEMENTS_TABLE)
 
 
 def close_month(lake: DeltaLake, month: date, closed_by: str, now: datetime | None = None) -> CloseResult:

@@ -118,7 +118,7 @@ def customer_match_decisions(
     customer_identity_records: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
     delta = lake.get_lake()
-    earlier = delta.read("customer_match_decisions") if delta.exists("customer_match_decisions") else None
+    earlier = delta.read_if_exists("customer_match_decisions")
     decided = match_decisions(customer_identity_records, MatchSettings(threshold=config.threshold), context.run.run_id)
     log = decided if earlier is None else pl.concat([earlier.select(list(DECISION_SCHEMA)), decided])
     counts = decided.group_by("method", "decision").len().sort("method", "decision")
@@ -146,7 +146,9 @@ def customer_identity_crosswalk(
 ) -> dg.Output[pl.DataFrame]:
     delta = lake.get_lake()
     name = "customer_identity_crosswalk"
-    previous = delta.read(name) if delta.exists(name) else xwalk.empty_crosswalk()
+    previous = delta.read_if_exists(name)
+    if previous is None:
+        previous = xwalk.empty_crosswalk()
     crosswalk = xwalk.update_crosswalk(
         previous, customer_identity_records, latest_decisions(customer_match_decisions), context.run.run_id
     )
