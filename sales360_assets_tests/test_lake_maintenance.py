@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 from deltalake import write_deltalake
 
-from sales360_assets.lake.delta import LEAN_STATISTICS, DeltaLake
+from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.lake.maintenance import maintain_table
-from sales360_assets.lake.selection import PARTITION_COLUMNS, PartitionSelection
+from sales360_assets.lake.selection import PARTITION_COLUMNS, REGION_COLUMN, PartitionSelection
 from sales360_assets_tests.conftest import WINDOW_START, SampleSources, materialize_into
 from sales360_assets_tests.servers import project_instance
 
@@ -70,45 +70,87 @@ def _day(day: str, region: str, rows: int) -> pl.DataFrame:
     return pl.DataFrame({"date": [date.fromisoformat(day)] * rows, "region": [region] * rows, "amount": [1.5] * rows})
 
 
-def test_date_region_tables_log_row_counts_but_no_column_statistics(tmp_path: Path) -> None:
-    """Loading a date × region table's log must not grow with per-column statistics of every file;
-    the row counts dagster/row_count reads stay logged."""
+def _month(regions: tuple[str, ...], rows_per_day: int) -> pl.DataFrame:
+    return pl.concat([_day(f"2026-10-{d:02d}", r, rows_per_day) for d in range(1, 31) for r in regions])
+
+
+OCTOBER = (date(2026, 10, 1), date(2026, 10, 30))
+
+
+def _old_layout(uri: str, frames: list[pl.DataFrame]) -> None:
+    """The layout lakes had before: a Delta partition per date × region, statistics on every column."""
+    for frame in frames:
+        write_deltalake(uri, frame.to_arrow(), mode="append", partition_by=PARTITION_COLUMNS)
+
+
+def _statistics_columns(lake: DeltaLake, name: str) -> list[str]:
+    adds = pl.DataFrame(lake.table(name).get_add_actions(flatten=True))
+    return sorted(c for c in adds.columns if c.startswith(("min.", "max.", "null_count.")))
+
+
+def test_date_region_tables_are_stored_per_region_with_date_statistics_only(tmp_path: Path) -> None:
+    """A range of days is one file per region, not one per day × region (~4,400 after three years,
+    each opened by every read of history and each adding to every load of the log)."""
     lake = DeltaLake(str(tmp_path / "lake"))
-    lake.write_partitions("facts", _day("2026-10-01", "na", 3), PartitionSelection.single(date(2026, 10, 1), "na"))
-    result = lake.write_partitions(
-        "facts", _day("2026-10-02", "uk", 2), PartitionSelection.single(date(2026, 10, 2), "uk")
-    )
+    result = lake.write_partitions("facts", _month(("na", "uk"), 2), PartitionSelection(*OCTOBER, ("na", "uk")))
 
-    adds = pl.DataFrame(lake.table("facts").get_add_actions(flatten=True))
-    assert not [c for c in adds.columns if c.startswith(("min.", "max.", "null_count."))]
-    assert adds["num_records"].to_list() and adds["num_records"].null_count() == 0
-    assert result.total_rows == lake.row_count("facts") == 5
-    assert lake.read("facts", PartitionSelection.single(date(2026, 10, 2), "uk")).height == 2
+    table = lake.table("facts")
+    assert table.metadata().partition_columns == [REGION_COLUMN]
+    assert len(table.file_uris()) == 2
+    # Only the date is summarised per file: reads of a day skip the other files by it, and the log
+    # does not grow with statistics on every column. Row counts (dagster/row_count) stay logged.
+    assert _statistics_columns(lake, "facts") == ["max.date", "min.date", "null_count.date"]
+    assert result.total_rows == lake.row_count("facts") == 120
+
+    # One day in the middle of a region's file is replaced exactly; the rest of the file stays.
+    lake.write_partitions("facts", _day("2026-10-15", "na", 5), PartitionSelection.single(date(2026, 10, 15), "na"))
+    after = lake.read("facts")
+    assert after.height == lake.row_count("facts") == 123
+    assert after.filter(pl.col("date") == date(2026, 10, 15), pl.col("region") == "na").height == 5
+    assert after.filter(pl.col("date") == date(2026, 10, 14), pl.col("region") == "na").height == 2
+    assert after.filter(pl.col("region") == "uk").height == 60
+    assert lake.read("facts", PartitionSelection.single(date(2026, 10, 15), "na")).height == 5
+    assert lake.last_date("facts") == date(2026, 10, 30)
 
 
-def test_maintenance_makes_a_date_region_table_written_with_statistics_lean(tmp_path: Path) -> None:
+def test_a_table_still_stored_per_date_and_region_takes_writes_until_maintenance_moves_it(tmp_path: Path) -> None:
     uri = str(tmp_path / "lake" / "facts")
-    for day in ("2026-10-01", "2026-10-02"):  # the layout lakes had before: statistics on every column
-        write_deltalake(uri, _day(day, "na", 2).to_arrow(), mode="append", partition_by=PARTITION_COLUMNS)
-    write_deltalake(uri, _day("2026-10-01", "na", 1).to_arrow(), mode="append", partition_by=PARTITION_COLUMNS)
+    _old_layout(uri, [_day(day, region, 2) for day in ("2026-10-01", "2026-10-02") for region in ("na", "uk")])
     lake = DeltaLake(str(tmp_path / "lake"))
-    assert "min.amount" in pl.DataFrame(lake.table("facts").get_add_actions(flatten=True)).columns
 
-    maintain_table(lake, "facts", retention_hours=0)
+    lake.write_partitions("facts", _day("2026-10-02", "na", 4), PartitionSelection.single(date(2026, 10, 2), "na"))
 
-    assert lake.table("facts").metadata().configuration == LEAN_STATISTICS
-    adds = pl.DataFrame(lake.table("facts").get_add_actions(flatten=True))
-    compacted = adds.filter(pl.col("partition.date") == date(2026, 10, 1))
-    assert compacted.height == 1 and compacted["num_records"].item() == 3
-    assert lake.row_count("facts") == 5
+    assert lake.table("facts").metadata().partition_columns == PARTITION_COLUMNS
+    assert lake.row_count("facts") == lake.read("facts").height == 10
+    assert lake.last_date("facts") == date(2026, 10, 2)
+
+
+def test_maintenance_moves_a_table_stored_per_date_and_region_to_one_partition_per_region(tmp_path: Path) -> None:
+    uri = str(tmp_path / "lake" / "facts")
+    _old_layout(uri, [_day(f"2026-10-{d:02d}", region, 2) for d in range(1, 11) for region in ("na", "uk")])
+    _old_layout(uri, [_day("2026-10-01", "na", 1)])  # a second small file in one partition
+    lake = DeltaLake(str(tmp_path / "lake"))
+    before = lake.read("facts").sort(PARTITION_COLUMNS)
+    assert len(lake.table("facts").file_uris()) == 21
+
+    result = maintain_table(lake, "facts", retention_hours=0)
+
+    table = lake.table("facts")
+    assert table.metadata().partition_columns == [REGION_COLUMN]
+    assert result.files_before == 21 and result.files_after == len(table.file_uris()) == 2
+    assert _statistics_columns(lake, "facts") == ["max.date", "min.date", "null_count.date"]
+    assert lake.read("facts").sort(PARTITION_COLUMNS).equals(before)
+    assert lake.row_count("facts") == 41
+    # The daily runs write into it as into any new table.
+    lake.write_partitions("facts", _day("2026-10-11", "uk", 3), PartitionSelection.single(date(2026, 10, 11), "uk"))
+    assert lake.row_count("facts") == 44 and lake.last_date("facts") == date(2026, 10, 11)
 
 
 def test_maintenance_retries_on_the_refreshed_table_when_a_run_commits_meanwhile(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     uri = str(tmp_path / "lake" / "facts")
-    for day in ("2026-10-01", "2026-10-01", "2026-10-02"):  # statistics on, two small files in one partition
-        write_deltalake(uri, _day(day, "na", 2).to_arrow(), mode="append", partition_by=PARTITION_COLUMNS)
+    _old_layout(uri, [_day(day, "na", 2) for day in ("2026-10-01", "2026-10-01", "2026-10-02")])
     lake = DeltaLake(str(tmp_path / "lake"))
     loaded_by_maintenance = lake.table("facts")
     # A daily run replaces a partition after maintenance loaded the table.
@@ -118,8 +160,35 @@ def test_maintenance_retries_on_the_refreshed_table_when_a_run_commits_meanwhile
     maintain_table(lake, "facts", retention_hours=0)
 
     monkeypatch.undo()
-    assert lake.table("facts").metadata().configuration == LEAN_STATISTICS
+    assert lake.table("facts").metadata().partition_columns == [REGION_COLUMN]
     assert lake.row_count("facts") == 7  # the run's replacement kept, nothing lost or doubled
+    assert lake.read("facts").filter(pl.col("date") == date(2026, 10, 1)).height == 5
+
+
+def test_moving_a_table_to_the_region_layout_keeps_a_run_that_commits_while_its_rows_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uri = str(tmp_path / "lake" / "facts")
+    _old_layout(uri, [_day(day, "na", 2) for day in ("2026-10-01", "2026-10-02")])
+    lake = DeltaLake(str(tmp_path / "lake"))
+    read_for_the_move = lake.read
+    run_committed = []
+
+    def read_while_a_run_commits(name: str, selection: PartitionSelection | None = None, table: object = None):
+        rows = read_for_the_move(name, selection, table)
+        if not run_committed:  # the daily run replaces a day between the move's read and its commit
+            DeltaLake(str(tmp_path / "lake")).write_partitions(
+                "facts", _day("2026-10-01", "na", 5), PartitionSelection.single(date(2026, 10, 1), "na")
+            )
+            run_committed.append(True)
+        return rows
+
+    monkeypatch.setattr(lake, "read", read_while_a_run_commits)
+    maintain_table(lake, "facts", retention_hours=0)
+    monkeypatch.undo()
+
+    assert lake.table("facts").metadata().partition_columns == [REGION_COLUMN]
+    assert lake.row_count("facts") == 7  # the move retried on the run's version: nothing lost
     assert lake.read("facts").filter(pl.col("date") == date(2026, 10, 1)).height == 5
 
 

@@ -21,17 +21,22 @@ import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
-from sales360_assets.lake.selection import DATE_COLUMN, PARTITION_COLUMNS, PartitionSelection
+from sales360_assets.lake.selection import DATE_COLUMN, PARTITION_COLUMNS, REGION_COLUMN, PartitionSelection
 
-# Date × region tables hold one small file per partition (~4,400 after three years), and every
-# read or write first loads the table's log: with per-column statistics on each file that load took
-# 0.1-0.2 s at three years, the main reason one new day cost more as history grew. The pipeline
-# reads these tables by partition (found by partition values, not statistics), so they record no
-# column statistics: 0.02-0.04 s a load. The row count per file (numRecords) is still logged, which
-# is what dagster/row_count reads. The cost: a filter on another column (the late-change sensor's
-# fact_sales lookup by order_id, an analyst's query) can no longer skip files by min/max and opens
-# every file it is not pruned from by date or region.
-LEAN_STATISTICS = {"delta.dataSkippingNumIndexedCols": "0"}
+# How date × region tables are stored: one Delta partition per region, the days inside its files, and
+# per-file statistics on the date only. Dagster's partitions stay date × region: a write replaces
+# exactly its dates and regions by predicate, whatever the files hold.
+#
+# Why not a Delta partition per date × region (the layout until 2026-12): that is a file per day and
+# region, ~4,400 after three years, and every load of the log and every read of history paid for
+# each of them (a key column across three years: 3-5 s; a load with statistics on every column
+# 0.1-0.2 s). Now a range write is one file per region, a new day one more, and the weekly
+# maintenance compacts a region's small files into one; a read of one day skips the files whose
+# date range misses it. The price: re-running a past day rewrites the file holding it (its region's
+# rows since the last compaction, up to the compaction's target size), and a filter on another
+# column (an analyst's query by order_id) cannot skip files by statistics.
+STORAGE_PARTITION_COLUMNS = [REGION_COLUMN]
+DATE_STATISTICS = {"delta.dataSkippingStatsColumns": DATE_COLUMN}
 
 
 class OutOfPartitionError(ValueError):
@@ -155,19 +160,23 @@ class DeltaLake:
         return self._row_count(name, table)
 
     def last_date(self, name: str) -> date | None:
-        """The latest ``date`` with rows in a date × region table, from the log's partition values.
+        """The latest ``date`` with rows in a date × region table, from its Delta log.
 
         ``scan(name).select(pl.col("date").max())`` opens every data file (1-2 s at three years);
-        the log already says which partitions hold rows. None for a missing or empty table.
+        the log already holds each file's latest date (or, in the older layout, its partition's).
+        None for a missing or empty table.
         """
         table = self.table(name)
         if table is None:
             return None
-        adds = pl.DataFrame(table.get_add_actions(flatten=True))
-        partition = f"partition.{DATE_COLUMN}"
-        if partition not in adds.columns or adds["num_records"].null_count():  # not date-partitioned, or no counts
-            return self.scan(name, table=table).select(pl.col(DATE_COLUMN).max()).collect().item()
-        return adds.filter(pl.col("num_records") > 0).get_column(partition).cast(pl.Date).max()
+        files = pl.DataFrame(table.get_add_actions(flatten=True))
+        if "num_records" in files.columns and not files["num_records"].null_count():
+            files = files.filter(pl.col("num_records") > 0)
+            for logged in (f"max.{DATE_COLUMN}", f"partition.{DATE_COLUMN}"):
+                if logged in files.columns and not files[logged].null_count():
+                    return files.get_column(logged).cast(pl.Date).max()
+        # Not a date × region table, or a writer that logged no statistics: read the dates.
+        return self.scan(name, table=table).select(pl.col(DATE_COLUMN).max()).collect().item()
 
     def _row_count(self, name: str, table: DeltaTable) -> int:
         counted = _logged_row_count(table)
@@ -241,7 +250,7 @@ class DeltaLake:
             )
         if df.select(pl.col(PARTITION_COLUMNS).is_null().any()).row(0) != (False, False):
             raise OutOfPartitionError(f"{name}: rows with a null date or region; nothing was written")
-        return self._overwrite_where(name, df, selection.predicate(), PARTITION_COLUMNS, LEAN_STATISTICS)
+        return self._overwrite_where(name, df, selection.predicate(), STORAGE_PARTITION_COLUMNS, DATE_STATISTICS)
 
     def replace_where(self, name: str, df: pl.DataFrame, predicate: str, row_filter: pl.Expr) -> WriteResult:
         """Replace the rows matching ``predicate`` (used by tables shared by many writers)."""
@@ -263,14 +272,9 @@ class DeltaLake:
         table = self._write(
             name,
             data,
-            lambda table: write_deltalake(
-                table,
-                data,
-                mode="overwrite",
-                predicate=predicate,
-                partition_by=partition_by,
-                schema_mode="merge",
-            ),
+            # An existing table keeps its own partitioning (one stored per date × region stays so
+            # until the maintenance job moves it; delta-rs refuses a write naming other columns).
+            lambda table: write_deltalake(table, data, mode="overwrite", predicate=predicate, schema_mode="merge"),
             partition_by=partition_by,
             configuration=configuration,
         )

@@ -1,9 +1,10 @@
 """Delta table maintenance, so reading one day does not cost more as history grows. Knows nothing of Dagster.
 
-* ``optimize.compact``: daily runs leave one small file per date × region partition per write
-  (and re-runs more); compaction bins each partition's small files into target-size files.
-* ``LEAN_STATISTICS`` (``delta.py``) on date × region tables created before it existed: files
-  written or compacted afterwards carry no per-column statistics, so loading the table gets cheaper.
+* a date × region table still stored per date × region (lakes written before 2026-12) is moved to
+  one Delta partition per region with date statistics (``STORAGE_PARTITION_COLUMNS`` in
+  ``delta.py``, which says why): its rows rewritten in one commit, once.
+* ``optimize.compact``: each daily run adds a small file per region (re-runs more); compaction
+  bins each Delta partition's small files into target-size files.
 * a checkpoint: readers start from it instead of replaying every JSON commit since version 0.
 * ``cleanup_metadata``: drops log entries older than the table's log retention (30 days by default).
 * ``vacuum``: deletes files no version newer than the retention needs, except the files of
@@ -19,7 +20,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sales360_assets.lake.delta import LEAN_STATISTICS, DeltaLake, with_commit_retry
+from deltalake import DeltaTable, write_deltalake
+
+from sales360_assets.lake.delta import DATE_STATISTICS, STORAGE_PARTITION_COLUMNS, DeltaLake, with_commit_retry
 from sales360_assets.lake.selection import PARTITION_COLUMNS
 
 DEFAULT_RETENTION_HOURS = 7 * 24
@@ -42,12 +45,11 @@ def maintain_table(
     if table is None:
         raise FileNotFoundError(f"Delta table {lake.table_uri(name)} does not exist")
     files_before = len(table.file_uris())
-    metadata = table.metadata()
-    lean = all(metadata.configuration.get(k) == v for k, v in LEAN_STATISTICS.items())
     # A run committing meanwhile makes these commits conflict: retry them on the refreshed table
     # (retrying on the stale one conflicts again every time).
-    if metadata.partition_columns == PARTITION_COLUMNS and not lean:
-        with_commit_retry(lambda: table.alter.set_table_properties(LEAN_STATISTICS), refresh=table.update_incremental)
+    if table.metadata().partition_columns == PARTITION_COLUMNS:
+        with_commit_retry(lambda: table.alter.set_table_properties(DATE_STATISTICS), refresh=table.update_incremental)
+        with_commit_retry(lambda: _store_per_region(lake, name, table), refresh=table.update_incremental)
     with_commit_retry(lambda: table.optimize.compact(), refresh=table.update_incremental)
     table.create_checkpoint()
     table.cleanup_metadata()
@@ -60,3 +62,15 @@ def maintain_table(
     )
     table.update_incremental()
     return MaintenanceResult(name, files_before, len(table.file_uris()), len(vacuumed), table.version())
+
+
+def _store_per_region(lake: DeltaLake, name: str, table: DeltaTable) -> None:
+    """Rewrite a table stored per date × region as one Delta partition per region, days in order.
+
+    A change of partitioning is a whole-table overwrite in Delta. It reads the table as loaded, so a
+    run that committed since makes the overwrite conflict and the caller retries on the refreshed table.
+    """
+    rows = lake.read(name, table=table).sort(PARTITION_COLUMNS[::-1])
+    write_deltalake(
+        table, rows.to_arrow(), mode="overwrite", partition_by=STORAGE_PARTITION_COLUMNS, schema_mode="overwrite"
+    )
