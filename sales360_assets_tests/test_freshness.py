@@ -363,11 +363,11 @@ STATEMENTS = AfterPartitionsSla(
     "statements",
     "Commission statements after yesterday's sales, by 08:00",
     ("commission_statements",),
-    ("fact_sales",),
     time(8, 0),
     1,
     tuple(REGION_CODES),
     lookback_days=3,
+    after=("fact_sales",),
 )
 
 

@@ -34,12 +34,21 @@ def hours_text(delta: timedelta) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
 
-class _Deadlines:
-    """Business date D is due by ``due_at`` (UTC) on D + ``due_days_after`` (the dataclasses hold the fields)."""
+@dataclass(frozen=True)
+class _DeadlineSla:
+    """Business date D is due by ``due_at`` (UTC) on D + ``due_days_after``, in every region of ``regions``.
 
+    The fields and deadline arithmetic both date-deadline SLA types share, declared once; each type
+    adds what it watches for (and ``subject``, ``kind``).
+    """
+
+    name: str
+    description: str
+    assets: tuple[str, ...]
     due_at: time
-    due_days_after: int
-    lookback_days: int
+    due_days_after: int = 1
+    regions: tuple[str, ...] = tuple(REGION_CODES)
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS
 
     def deadline_for(self, day: date) -> datetime:
         return datetime.combine(day + timedelta(days=self.due_days_after), self.due_at, tzinfo=UTC)
@@ -56,20 +65,13 @@ class _Deadlines:
 
 
 @dataclass(frozen=True)
-class DailyPartitionSla(_Deadlines):
+class DailyPartitionSla(_DeadlineSla):
     """Every region's partition of business date D is delivered by ``due_at`` on D + ``due_days_after``.
 
     Delivered = materialized successfully by a run that started after D was over (UTC), so a
     partition written during its own day (partial data) does not count.
     """
 
-    name: str
-    description: str
-    assets: tuple[str, ...]
-    due_at: time
-    due_days_after: int = 1
-    regions: tuple[str, ...] = tuple(REGION_CODES)
-    lookback_days: int = DEFAULT_LOOKBACK_DAYS
     subject: str = "sales data"
     kind: str = field(default="daily_partitions", init=False)
 
@@ -78,7 +80,7 @@ class DailyPartitionSla(_Deadlines):
 
 
 @dataclass(frozen=True)
-class AfterPartitionsSla(_Deadlines):
+class AfterPartitionsSla(_DeadlineSla):
     """Unpartitioned tables rebuilt from date D's complete data, by ``due_at`` on D + ``due_days_after``.
 
     For the commission statements: they read all history, so they are up to date for D once a run
@@ -86,14 +88,8 @@ class AfterPartitionsSla(_Deadlines):
     has materialized them.
     """
 
-    name: str
-    description: str
-    assets: tuple[str, ...]
-    after: tuple[str, ...]
-    due_at: time
-    due_days_after: int = 1
-    regions: tuple[str, ...] = tuple(REGION_CODES)
-    lookback_days: int = DEFAULT_LOOKBACK_DAYS
+    # Keyword-only: it has no default, and the inherited fields before it do.
+    after: tuple[str, ...] = field(kw_only=True)
     subject: str = "commission statement data"
     kind: str = field(default="after_partitions", init=False)
 

@@ -1,7 +1,9 @@
 """Staging transforms for the offline POS/ERP logs. Pure Polars.
 
 POS lines arrive as text; each value is cast here and a value that does not parse rejects the
-line with the offending text in the reason.
+line with the offending text in the reason. The checks every source shares are called as
+``quality.*``, so a rule list shows which are common and which (``_malformed``,
+``_whole_number_text``) are this module's text parsing.
 """
 
 from __future__ import annotations
@@ -10,22 +12,8 @@ import polars as pl
 
 from sales360_assets.sources.contract import POS_TRANSACTIONS
 from sales360_assets.sources.routing import normalized_region
-from sales360_assets.staging.quality import (
-    Rule,
-    StagingResult,
-    attach_fx,
-    collapse_duplicates,
-    delivered_region,
-    discount_outside_gross,
-    finer_than_currency_rule,
-    missing,
-    missing_fx,
-    not_finite,
-    split_conflicts,
-    split_later_copies,
-    split_rejects,
-    unknown_currency,
-)
+from sales360_assets.staging import quality
+from sales360_assets.staging.quality import Rule, StagingResult
 
 SOURCE_TABLE = "raw_pos_transactions"
 
@@ -44,10 +32,13 @@ def _malformed(column: str, parsed: str) -> tuple[pl.Expr, pl.Expr]:
 
 
 def stage_pos_stores(raw: pl.DataFrame) -> StagingResult:
-    valid, rejected = split_rejects(
-        raw, [missing("store_id"), delivered_region(raw), unknown_currency()], "raw_pos_stores", ["store_id"]
+    valid, rejected = quality.split_rejects(
+        raw,
+        [quality.missing("store_id"), quality.delivered_region(raw), quality.unknown_currency()],
+        "raw_pos_stores",
+        ["store_id"],
     )
-    staged, dups = collapse_duplicates(valid, ["store_id"])
+    staged, dups = quality.collapse_duplicates(valid, ["store_id"])
     staged = staged.select(
         "store_id", "store_name", normalized_region(pl.col("region")).alias("region"), "country", "city", "currency"
     )
@@ -71,12 +62,12 @@ def stage_pos_transactions(
     ``staged_elsewhere``: keys (``transaction_id``, ``line_no``, ``date``) already staged for
     partitions outside this run, so a line re-sent into another day's folder is not counted twice.
     """
-    parsed = attach_fx(_parsed(raw), fx_rates)
-    valid, rejected = split_rejects(
+    parsed = quality.attach_fx(_parsed(raw), fx_rates)
+    valid, rejected = quality.split_rejects(
         parsed, _line_rules(raw), SOURCE_TABLE, ["_source_file", "transaction_id", "line_no"], raw.columns
     )
     valid, repeated = _split_repeats(valid, raw, staged_elsewhere)
-    staged, dups = collapse_duplicates(valid, ["transaction_id", "_line_no"])
+    staged, dups = quality.collapse_duplicates(valid, ["transaction_id", "_line_no"])
     return StagingResult(_staged_columns(staged), pl.concat([rejected, repeated]), raw.height, dups)
 
 
@@ -105,18 +96,18 @@ def _line_rules(raw: pl.DataFrame) -> list[Rule]:
     """(condition, reason) per way a parsed POS line is unusable; the first that holds rejects it."""
     gross = pl.col("_quantity") * pl.col("_unit_price")
     return [
-        missing("transaction_id"),
-        missing("line_no", "line number"),
+        quality.missing("transaction_id"),
+        quality.missing("line_no", "line number"),
         _malformed("line_no", "_line_no"),
-        delivered_region(raw),
-        missing("sku"),
-        missing("quantity"),
+        quality.delivered_region(raw),
+        quality.missing("sku"),
+        quality.missing("quantity"),
         _whole_number_text("quantity", "_quantity"),
         _malformed("quantity", "_quantity"),
-        missing("unit_price", "unit price"),
+        quality.missing("unit_price", "unit price"),
         _malformed("unit_price", "_unit_price"),
         _malformed("discount", "_discount"),
-        missing("transaction_ts", "transaction timestamp"),
+        quality.missing("transaction_ts", "transaction timestamp"),
         _malformed("transaction_ts", "_transaction_ts"),
         (
             pl.col("_business_date") != pl.col("date"),
@@ -127,16 +118,16 @@ def _line_rules(raw: pl.DataFrame) -> list[Rule]:
                 pl.col("date"),
             ),
         ),
-        unknown_currency(),
+        quality.unknown_currency(),
         (pl.col("_quantity") < 0, pl.format("negative quantity {}", pl.col("_quantity"))),
         (pl.col("_quantity") == 0, "zero quantity"),
-        not_finite("_unit_price", "unit_price"),
+        quality.not_finite("_unit_price", "unit_price"),
         (pl.col("_unit_price") < 0, "negative unit price"),
-        not_finite("_discount", "discount"),
-        finer_than_currency_rule("_unit_price", label="unit price"),
-        finer_than_currency_rule("_discount", label="discount"),
-        *discount_outside_gross("_discount", gross),
-        missing_fx(),
+        quality.not_finite("_discount", "discount"),
+        quality.finer_than_currency_rule("_unit_price", label="unit price"),
+        quality.finer_than_currency_rule("_discount", label="discount"),
+        *quality.discount_outside_gross("_discount", gross),
+        quality.missing_fx(),
     ]
 
 
@@ -151,10 +142,10 @@ def _split_repeats(
         if staged_elsewhere is not None
         else None
     )
-    valid, copies = split_later_copies(valid, key, SOURCE_TABLE, dead_key, raw.columns, elsewhere)
+    valid, copies = quality.split_later_copies(valid, key, SOURCE_TABLE, dead_key, raw.columns, elsewhere)
     # Retries repeat a line verbatim; the same transaction and line with other values is a conflict.
     values = [*(c for c in POS_TRANSACTIONS.columns if c in raw.columns), "date"]
-    valid, conflicts = split_conflicts(valid, key, values, SOURCE_TABLE, dead_key, raw.columns)
+    valid, conflicts = quality.split_conflicts(valid, key, values, SOURCE_TABLE, dead_key, raw.columns)
     return valid, pl.concat([copies, conflicts])
 
 
