@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
 
 import polars as pl
@@ -134,6 +135,37 @@ def test_upsell_is_the_next_dearer_product_same_subcategory_first() -> None:
     assert (got[("c2", "Elec")]["upsell_product_key"], got[("c2", "Elec")]["same_subcategory"]) == ("B", True)
     # Nothing dearer than C in Home, nothing dearer than E anywhere.
     assert ("c2", "Home") not in got and ("c3", "Elec") not in got
+
+
+def test_upsell_matches_its_rule_customer_by_customer_on_random_baskets() -> None:
+    """The rule spelled out per customer and category, against the mart (which picks each product's step once)."""
+    rng = random.Random(11)
+    catalogue = [
+        (f"p{i}", rng.choice(["Elec", "Home"]), rng.choice(["S1", "S2", "S3"]), float(rng.choice(range(10, 200, 10))))
+        for i in range(30)
+    ]
+    people = [(f"c{i}", "Consumer", "na") for i in range(40)]
+    bought = [(f"o{i}", DAY, f"c{rng.randrange(40)}", rng.choice(catalogue)[0], 1.0) for i in range(150)]
+
+    mart = cross_sell.build_mart_upsell_candidates(lines(bought), customers(people), products(catalogue))
+
+    by_key = {p[0]: p for p in catalogue}
+    expected = {}
+    for customer in {b[2] for b in bought}:
+        owned = {by_key[b[3]] for b in bought if b[2] == customer}
+        for category in {p[1] for p in owned}:
+            # the dearest product owned in the category (ties: lowest key), then the next step up:
+            # same subcategory first, then the cheapest, then the lowest key
+            current = min((p for p in owned if p[1] == category), key=lambda p: (-p[3], p[0]))
+            dearer = [p for p in catalogue if p[1] == category and p[3] > current[3]]
+            if dearer:
+                step = min(dearer, key=lambda p: (p[2] != current[2], p[3], p[0]))
+                expected[(customer, category)] = (current[0], step[0], step[2] == current[2])
+    got = {
+        (r["customer_key"], r["category"]): (r["current_product_key"], r["upsell_product_key"], r["same_subcategory"])
+        for r in mart.iter_rows(named=True)
+    }
+    assert got == expected and len(expected) > 20
 
 
 def test_category_frequency_and_spend_per_customer_and_segment() -> None:

@@ -133,17 +133,21 @@ def build_mart_upsell_candidates(
         .sort(["customer_key", "category", "list_price_usd", "product_key"], descending=[False, False, True, False])
         .unique(["customer_key", "category"], keep="first", maintain_order=True)
     )
-    options = current.join(catalogue, on="category", suffix="_up").filter(
-        pl.col("list_price_usd_up") > pl.col("list_price_usd")
-    )
-    best = (
-        options.with_columns((pl.col("subcategory_up") == pl.col("subcategory")).alias("same_subcategory"))
+    # The step up depends only on the current product, so it is chosen once per product and then
+    # joined to the customers. Choosing it per customer joined every customer's category with the
+    # whole category first: 0.8 → 3.9 GiB for this step at 2 M order lines.
+    next_dearer = (
+        catalogue.join(catalogue, on="category", suffix="_up")
+        .filter(pl.col("list_price_usd_up") > pl.col("list_price_usd"))
+        .with_columns((pl.col("subcategory_up") == pl.col("subcategory")).alias("same_subcategory"))
         .sort(
-            ["customer_key", "category", "same_subcategory", "list_price_usd_up", "product_key_up"],
-            descending=[False, False, True, False, False],
+            ["product_key", "same_subcategory", "list_price_usd_up", "product_key_up"],
+            descending=[False, True, False, False],
         )
-        .unique(["customer_key", "category"], keep="first", maintain_order=True)
+        .unique("product_key", keep="first", maintain_order=True)
+        .select("product_key", pl.col("^.*_up$"), "same_subcategory")
     )
+    best = current.join(next_dearer, on="product_key")  # a product with nothing dearer has no step up
     mart = best.join(known_customers(dim_customer), on="customer_key").select(
         "customer_key",
         "segment",
