@@ -209,6 +209,40 @@ def test_lists_fuse_model_and_popularity_ranks_and_new_customers_get_popularity(
     assert set(c3["model"]) == {"popularity"} and set(c1["model"]) == {"als"}
 
 
+def test_fused_scores_match_the_formula_customer_by_customer_on_random_lists() -> None:
+    """Popularity rank = place among the products the customer does not own, wherever the model's products sit."""
+    rng = random.Random(5)
+    catalogue = [f"p{i:02d}" for i in range(25)]
+    popular = pl.DataFrame({"product_key": catalogue, "score": [float(100 - i) for i in range(25)]})
+    people = [f"c{i}" for i in range(30)]
+    owned_by = {c: set(rng.sample(catalogue, rng.randrange(0, 12))) for c in people}
+    model_by = {c: rng.sample([p for p in catalogue if p not in owned_by[c]], 3) for c in people[:20]}
+    owned = pl.DataFrame(
+        [(c, p) for c, ps in owned_by.items() for p in sorted(ps)], schema=["customer_key", "product_key"], orient="row"
+    )
+    model_scores = pl.DataFrame(
+        [(c, p, 1.0 / (1 + i)) for c, ps in model_by.items() for i, p in enumerate(ps)],
+        schema=["customer_key", "product_key", "score"],
+        orient="row",
+    )
+    top_n = 5
+    lists = recommend.top_n_lists(
+        pl.DataFrame({"customer_key": people}), owned, model_scores, popular, recommend.ALS, top_n
+    )
+
+    k, w = recommend.RRF_K, recommend.MODEL_WEIGHT
+    for customer in people:
+        unowned = [p for p in catalogue if p not in owned_by[customer]]
+        model_rank = {p: i + 1 for i, p in enumerate(model_by.get(customer, []))}
+        fused = {
+            p: 1 / (k + unowned.index(p) + 1) + (w / (k + model_rank[p]) if p in model_rank else 0.0) for p in unowned
+        }
+        expected = sorted(fused, key=lambda p: (-fused[p], p))[:top_n]
+        got = lists.filter(pl.col("customer_key") == customer).sort("rank")
+        assert got["product_key"].to_list() == expected, customer
+        assert got["score"].to_list() == pytest.approx([fused[p] for p in expected])
+
+
 def test_hit_rate_and_recall_at_k_of_hand_made_lists() -> None:
     lists = pl.DataFrame({"customer_key": ["c1", "c1", "c2"], "product_key": ["X", "Y", "Z"], "rank": [1, 2, 1]})
     relevant = pl.DataFrame({"customer_key": ["c1", "c1", "c2"], "product_key": ["Y", "W", "Q"]})

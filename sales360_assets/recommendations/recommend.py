@@ -177,15 +177,20 @@ def _popularity_ranks(
         pl.concat([head.select("customer_key", "product_key", "_pos"), scored])
         .unique()
         .join(owned, on=["customer_key", "product_key"], how="anti")
+        .with_columns(pl.lit(False).alias("_owned"))
     )
-    owned_before = (
-        candidates.join(owned_at.select("customer_key", pl.col("_pos").alias("_owned_pos")), on="customer_key")
-        .filter(pl.col("_owned_pos") < pl.col("_pos"))
-        .group_by("customer_key", "product_key")
-        .agg(pl.len().cast(pl.Int64).alias("_before"))
-    )
-    return candidates.join(owned_before, on=["customer_key", "product_key"], how="left").select(
-        "customer_key", "product_key", (pl.col("_pos") - pl.col("_before").fill_null(0)).alias("popularity_rank")
+    # Owned products ranked before each candidate: a running count over the customer's positions,
+    # owned and candidate interleaved. (Joining each candidate with each owned product to count
+    # them held candidates × owned rows: 7 of the 8.7 GiB peak for 281 k customers.)
+    owned_marks = owned_at.select(
+        "customer_key", pl.lit(None, dtype=pl.String).alias("product_key"), "_pos"
+    ).with_columns(pl.lit(True).alias("_owned"))
+    return (
+        pl.concat([candidates, owned_marks])
+        .sort("customer_key", "_pos")
+        .with_columns(pl.col("_owned").cast(pl.Int64).cum_sum().over("customer_key").alias("_before"))
+        .filter(~pl.col("_owned"))
+        .select("customer_key", "product_key", (pl.col("_pos") - pl.col("_before")).alias("popularity_rank"))
     )
 
 
