@@ -165,8 +165,15 @@ def test_maintenance_retries_on_the_refreshed_table_when_a_run_commits_meanwhile
     assert lake.read("facts").filter(pl.col("date") == date(2026, 10, 1)).height == 5
 
 
+@pytest.mark.parametrize(
+    ("run_day", "rows_after", "run_rows"),
+    [
+        ("2026-10-01", 7, 5),  # the run replaces a day the table holds: its commit removes a file
+        ("2026-10-03", 9, 5),  # the run adds a new day: its commit only adds a file
+    ],
+)
 def test_moving_a_table_to_the_region_layout_keeps_a_run_that_commits_while_its_rows_are_read(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_day: str, rows_after: int, run_rows: int
 ) -> None:
     uri = str(tmp_path / "lake" / "facts")
     _old_layout(uri, [_day(day, "na", 2) for day in ("2026-10-01", "2026-10-02")])
@@ -176,9 +183,9 @@ def test_moving_a_table_to_the_region_layout_keeps_a_run_that_commits_while_its_
 
     def read_while_a_run_commits(name: str, selection: PartitionSelection | None = None, table: object = None):
         rows = read_for_the_move(name, selection, table)
-        if not run_committed:  # the daily run replaces a day between the move's read and its commit
+        if not run_committed:  # a daily run commits between the move's read and its commit
             DeltaLake(str(tmp_path / "lake")).write_partitions(
-                "facts", _day("2026-10-01", "na", 5), PartitionSelection.single(date(2026, 10, 1), "na")
+                "facts", _day(run_day, "na", run_rows), PartitionSelection.single(date.fromisoformat(run_day), "na")
             )
             run_committed.append(True)
         return rows
@@ -187,9 +194,12 @@ def test_moving_a_table_to_the_region_layout_keeps_a_run_that_commits_while_its_
     maintain_table(lake, "facts", retention_hours=0)
     monkeypatch.undo()
 
-    assert lake.table("facts").metadata().partition_columns == [REGION_COLUMN]
-    assert lake.row_count("facts") == 7  # the move retried on the run's version: nothing lost
-    assert lake.read("facts").filter(pl.col("date") == date(2026, 10, 1)).height == 5
+    reloaded = DeltaLake(str(tmp_path / "lake"))  # a fresh load: the log must still make sense
+    assert reloaded.table("facts").metadata().partition_columns == [REGION_COLUMN]
+    assert reloaded.row_count("facts") == reloaded.read("facts").height == rows_after  # nothing lost or doubled
+    assert reloaded.read("facts").filter(pl.col("date") == date.fromisoformat(run_day)).height == run_rows
+    stored = pl.DataFrame(reloaded.table("facts").get_add_actions(flatten=True))
+    assert "partition.date" not in stored.columns  # every file in the region layout, the run's too
 
 
 def test_a_merge_on_a_table_another_writer_changed_retries_on_the_refreshed_table(

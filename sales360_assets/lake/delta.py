@@ -30,11 +30,12 @@ from sales360_assets.lake.selection import DATE_COLUMN, PARTITION_COLUMNS, REGIO
 # Why not a Delta partition per date × region (the layout until 2026-12): that is a file per day and
 # region, ~4,400 after three years, and every load of the log and every read of history paid for
 # each of them (a key column across three years: 3-5 s; a load with statistics on every column
-# 0.1-0.2 s). Now a range write is one file per region, a new day one more, and the weekly
-# maintenance compacts a region's small files into one; a read of one day skips the files whose
-# date range misses it. The price: re-running a past day rewrites the file holding it (its region's
-# rows since the last compaction, up to the compaction's target size), and a filter on another
-# column (an analyst's query by order_id) cannot skip files by statistics.
+# 0.1-0.2 s). Now a range write is one file per region (up to the writer's target size), a new day
+# one more, and the weekly maintenance compacts a region's small files into one (up to 100 MiB); a
+# read of one day skips the files whose date range misses it. The price: re-running a past day
+# rewrites the file holding it (after a compaction, the region's history in that file); two runs
+# re-running different past days of one region now conflict and retry (``with_commit_retry``); and
+# a filter on another column (an analyst's query by order_id) cannot skip files by statistics.
 STORAGE_PARTITION_COLUMNS = [REGION_COLUMN]
 DATE_STATISTICS = {"delta.dataSkippingStatsColumns": DATE_COLUMN}
 

@@ -20,10 +20,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from deltalake import DeltaTable, write_deltalake
+from deltalake import CommitProperties, DeltaTable, write_deltalake
 
 from sales360_assets.lake.delta import DATE_STATISTICS, STORAGE_PARTITION_COLUMNS, DeltaLake, with_commit_retry
-from sales360_assets.lake.selection import PARTITION_COLUMNS
+from sales360_assets.lake.selection import DATE_COLUMN, PARTITION_COLUMNS
 
 DEFAULT_RETENTION_HOURS = 7 * 24
 
@@ -67,10 +67,18 @@ def maintain_table(
 def _store_per_region(lake: DeltaLake, name: str, table: DeltaTable) -> None:
     """Rewrite a table stored per date × region as one Delta partition per region, days in order.
 
-    A change of partitioning is a whole-table overwrite in Delta. It reads the table as loaded, so a
-    run that committed since makes the overwrite conflict and the caller retries on the refreshed table.
+    A change of partitioning is a whole-table overwrite in Delta, so the table is read into memory
+    once (the job's peak: the largest such table). Any commit since that read must fail the move:
+    delta-rs would otherwise rebase it over a run that only added files (a new day), keeping the
+    run's file with its date × region partition values under metadata that no longer has a ``date``
+    partition, and the table would no longer load. Refused, the caller retries on the refreshed table.
     """
-    rows = lake.read(name, table=table).sort(PARTITION_COLUMNS[::-1])
+    rows = lake.read(name, table=table).sort(DATE_COLUMN)  # the writer groups by region, keeping this order
     write_deltalake(
-        table, rows.to_arrow(), mode="overwrite", partition_by=STORAGE_PARTITION_COLUMNS, schema_mode="overwrite"
+        table,
+        rows.to_arrow(),
+        mode="overwrite",
+        partition_by=STORAGE_PARTITION_COLUMNS,
+        schema_mode="overwrite",
+        commit_properties=CommitProperties(max_commit_retries=0),
     )

@@ -183,7 +183,7 @@ def _popularity_ranks(
     # owned and candidate interleaved. (Joining each candidate with each owned product to count
     # them held candidates × owned rows: 7 of the 8.7 GiB peak for 281 k customers.)
     owned_marks = owned_at.select(
-        "customer_key", pl.lit(None, dtype=pl.String).alias("product_key"), "_pos"
+        "customer_key", pl.lit(None, dtype=owned_at.schema["product_key"]).alias("product_key"), "_pos"
     ).with_columns(pl.lit(True).alias("_owned"))
     return (
         pl.concat([candidates, owned_marks])
