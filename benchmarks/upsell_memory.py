@@ -8,19 +8,15 @@ seconds and the process's peak resident memory (``ru_maxrss``), inputs included.
 
 from __future__ import annotations
 
-import resource
 import time
 
 import numpy as np
 import polars as pl
+from synthetic_star import peak_gib
 
 from sales360_assets.recommendations import cross_sell
 
 PRODUCTS, CUSTOMERS, PURCHASES, CATEGORIES = 220, 281_000, 1_500_000, 8
-
-
-def _peak_gib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # Linux: KiB
 
 
 def main() -> None:
@@ -49,12 +45,12 @@ def main() -> None:
             "product_key": [f"p{i}" for i in rng.integers(0, PRODUCTS, PURCHASES)],
         }
     )
-    inputs = _peak_gib()
+    inputs = peak_gib()
     began = time.perf_counter()
     mart = cross_sell.build_mart_upsell_candidates(fact, dim_customer, dim_product)
     print(
         f"mart_upsell_candidates: {mart.height:,} rows in {time.perf_counter() - began:.1f} s; "
-        f"peak RSS {_peak_gib():.2f} GiB (inputs {inputs:.2f} GiB)"
+        f"peak RSS {peak_gib():.2f} GiB (inputs {inputs:.2f} GiB)"
     )
 
 

@@ -212,7 +212,8 @@ def test_lists_fuse_model_and_popularity_ranks_and_new_customers_get_popularity(
 def test_fused_scores_match_the_formula_customer_by_customer_on_random_lists() -> None:
     """Popularity rank = place among the products the customer does not own, wherever the model's products sit."""
     rng = random.Random(5)
-    catalogue = [f"p{i:02d}" for i in range(25)]
+    # Popularity order is not name order, so a tie in score must fall back to the product key itself.
+    catalogue = rng.sample([f"p{i:02d}" for i in range(25)], 25)
     popular = pl.DataFrame({"product_key": catalogue, "score": [float(100 - i) for i in range(25)]})
     people = [f"c{i}" for i in range(30)]
     owned_by = {c: set(rng.sample(catalogue, rng.randrange(0, 12))) for c in people}

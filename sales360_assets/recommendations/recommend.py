@@ -137,7 +137,8 @@ def als_scores(
     ids, scores = model.recommend(np.arange(users.len()), matrix, N=n, filter_already_liked_items=True)
     rows = pl.DataFrame(
         {
-            "customer_key": np.repeat(users.to_numpy(), ids.shape[1]),
+            # Gathered in Polars, not repeated in NumPy: a NumPy string array is one Python object per row.
+            "customer_key": users.gather(np.repeat(np.arange(users.len()), ids.shape[1])),
             "item": ids.ravel(),
             "score": scores.ravel().astype(np.float64),
         }
@@ -213,6 +214,7 @@ def top_n_lists(
     ``source`` is the model for products it ranked, else popularity. ``customers`` are everyone to
     recommend to; those without a row in ``owned`` are new and get popularity (``model`` says so).
     """
+    customers, owned, model_scores, popular, decode = _as_codes(customers, owned, model_scores, popular)
     unowned = _popularity_ranks(customers, owned, model_scores, popular, top_n)
     ranked_model = model_scores.sort(["customer_key", "score", "product_key"], descending=[False, True, False]).select(
         "customer_key",
@@ -233,7 +235,35 @@ def top_n_lists(
         .select("customer_key", "rank", "product_key", "score", "source")
     )
     has_history = owned.select("customer_key").unique().with_columns(pl.lit(model).alias("model"))
-    return lists.join(has_history, on="customer_key", how="left").with_columns(pl.col("model").fill_null(POPULARITY))
+    return decode(
+        lists.join(has_history, on="customer_key", how="left").with_columns(pl.col("model").fill_null(POPULARITY))
+    )
+
+
+def _as_codes(
+    customers: pl.DataFrame, owned: pl.DataFrame, model_scores: pl.DataFrame, popular: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, Callable[[pl.DataFrame], pl.DataFrame]]:
+    """The inputs with customer and product keys as ``pl.Enum`` codes, and the function that turns them back.
+
+    The lists' joins, sorts and running counts hold tens of millions of (customer, product) rows
+    at scale; on 32-character keys that was most of the step's memory (281 k customers: 4.4 →
+    2.7 GiB with codes, benchmarks/recommendations_memory.py). An Enum's categories are the keys
+    in sorted order, so sorting and tie-breaking by code is sorting by key: the lists are the same.
+    """
+    frames = (customers, owned, model_scores, popular)
+    dtypes = {
+        column: pl.Enum(pl.concat([f[column] for f in frames if column in f.columns]).drop_nulls().unique().sort())
+        for column in ("customer_key", "product_key")
+        if all(f.schema[column] == pl.String for f in frames if column in f.columns)
+    }
+
+    def encode(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.with_columns(pl.col(c).cast(dtype) for c, dtype in dtypes.items() if c in frame.columns)
+
+    def decode(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.with_columns(pl.col(c).cast(pl.String) for c in dtypes if c in frame.columns)
+
+    return (*map(encode, frames), decode)  # type: ignore[return-value]
 
 
 def build_mart_customer_recommendations(
