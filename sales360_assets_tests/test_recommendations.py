@@ -209,8 +209,13 @@ def test_lists_fuse_model_and_popularity_ranks_and_new_customers_get_popularity(
     assert set(c3["model"]) == {"popularity"} and set(c1["model"]) == {"als"}
 
 
-def test_fused_scores_match_the_formula_customer_by_customer_on_random_lists() -> None:
-    """Popularity rank = place among the products the customer does not own, wherever the model's products sit."""
+@pytest.mark.parametrize("customers_per_block", [recommend.CUSTOMERS_PER_BLOCK, 7])
+def test_fused_scores_match_the_formula_customer_by_customer_on_random_lists(
+    customers_per_block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Popularity rank = place among the products the customer does not own, wherever the model's products sit;
+    the same lists whether the customers are taken all at once or a block at a time."""
+    monkeypatch.setattr(recommend, "CUSTOMERS_PER_BLOCK", customers_per_block)
     rng = random.Random(5)
     # Popularity order is not name order, so a tie in score must fall back to the product key itself.
     catalogue = rng.sample([f"p{i:02d}" for i in range(25)], 25)
