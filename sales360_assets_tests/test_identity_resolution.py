@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import polars as pl
+import pytest
 
 from sales360_assets.identity.crosswalk import empty_crosswalk, update_crosswalk
 from sales360_assets.identity.decisions import DECISION_SCHEMA, MATCH, match_decisions
-from sales360_assets.identity.matching import MatchSettings, score_pairs
+from sales360_assets.identity.matching import MatchSettings, candidate_pair_count, score_pairs
 from sales360_assets.identity.normalise import national_phone, normalise_email, normalise_phone
 from sales360_assets.identity.records import RECORD_SCHEMA, affiliate_by_domain, build_identity_records
 from sales360_assets.identity.rules import rule_pairs
@@ -249,3 +250,20 @@ def test_a_loyalty_member_takes_the_name_a_till_printed_with_a_comma() -> None:
     assert member["observed_at"] == datetime(2026, 3, 3, tzinfo=UTC)
     other = records.filter(pl.col("source_key") == "L2").row(0, named=True)
     assert (other["first_key"], other["last_key"]) == ("anna", "smith")
+
+
+@pytest.mark.parametrize("namesakes", [MatchSettings().max_name_block, MatchSettings().max_name_block + 1])
+def test_a_name_shared_by_too_many_records_is_no_candidate_pair_on_the_name_alone(namesakes: int) -> None:
+    """Blocking on a common name costs n²/2 comparisons (376 M pairs at 10 M order lines) for pairs whose
+    only agreement is a name that says little; a rare name still makes its records a candidate pair."""
+    crowd = [
+        _person("warehouse", f"C{i:04d}", "maria", "garcia", f"m{i}@x.example", f"2071{i:06d}")
+        for i in range(namesakes)
+    ]
+    rare = [
+        _person("warehouse", "R1", "siobhan", "obriain", "s1@x.example", "2079000001"),
+        _person("pos", "R2", "siobhan", "obriain", None, None),
+    ]
+    pairs = candidate_pair_count(_records(*crowd, *rare), MatchSettings())
+    crowd_pairs = namesakes * (namesakes - 1) // 2 if namesakes <= MatchSettings().max_name_block else 0
+    assert pairs == crowd_pairs + 1
