@@ -5,8 +5,12 @@ from __future__ import annotations
 import random
 from datetime import date
 
+import numpy as np
 import polars as pl
 import pytest
+import scipy.sparse as sparse
+from implicit.als import AlternatingLeastSquares
+from threadpoolctl import threadpool_limits
 
 from sales360_assets.recommendations import basket, category_spend, cross_sell, evaluation, recommend
 from sales360_assets_tests.analytics_builders import customers, lines, products
@@ -298,3 +302,25 @@ def test_a_model_product_deep_in_popularity_keeps_its_exact_popularity_rank() ->
     ranked = lists.sort("rank")
     assert ranked["product_key"].to_list() == ["P01", "P02", "P03", "P25"]
     assert dict(zip(ranked["product_key"], ranked["score"], strict=True)) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("customers_per_block", [recommend.CUSTOMERS_PER_BLOCK, 37])
+def test_als_candidates_are_what_implicit_recommends_without_owned_products(
+    customers_per_block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Our block-wise top-N over the fitted factors against implicit's own ``recommend`` as the reference."""
+    monkeypatch.setattr(recommend, "CUSTOMERS_PER_BLOCK", customers_per_block)
+    rng = np.random.default_rng(3)
+    users, items, n = 300, 40, 12
+    owned = sparse.random(users, items, density=0.15, format="csr", random_state=4, dtype=np.float32)
+    owned.data[:] = 1.0 + 40 * np.log1p(rng.integers(1, 5, owned.nnz))
+    with threadpool_limits(1, "blas"):
+        model = AlternatingLeastSquares(factors=6, iterations=5, random_state=1, num_threads=1)
+        model.fit(owned, show_progress=False)
+        expected_ids, expected_scores = model.recommend(np.arange(users), owned, N=n, filter_already_liked_items=True)
+
+    ids, scores = recommend._top_unowned(model.user_factors, model.item_factors, owned, n)
+
+    np.testing.assert_allclose(scores, expected_scores, rtol=1e-5)
+    assert (ids == expected_ids).mean() > 0.99  # exact ties may come in another order
+    assert not any(owned[u, i] for u in range(users) for i in ids[u]), "an owned product was recommended"
