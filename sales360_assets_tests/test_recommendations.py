@@ -324,3 +324,24 @@ def test_als_candidates_are_what_implicit_recommends_without_owned_products(
     np.testing.assert_allclose(scores, expected_scores, rtol=1e-5)
     assert (ids == expected_ids).mean() > 0.99  # exact ties may come in another order
     assert not any(owned[u, i] for u in range(users) for i in ids[u]), "an owned product was recommended"
+
+
+@pytest.mark.parametrize("customers_per_block", [recommend.CUSTOMERS_PER_BLOCK, 1])
+def test_the_mart_lists_customers_in_key_and_rank_order_with_their_own_segment_and_products(
+    customers_per_block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(recommend, "CUSTOMERS_PER_BLOCK", customers_per_block)
+    model_scores = pl.DataFrame({"customer_key": ["c3", "c1"], "product_key": ["E", "D"], "score": [1.0, 0.5]})
+    mart = recommend.build_mart_customer_recommendations(
+        four_baskets(), CUSTOMERS, PRODUCTS, model_scores, recommend.ALS, top_n=3
+    )
+
+    order = mart.select("customer_key", "rank").rows()
+    assert order == sorted(order)
+    assert sorted(mart["customer_key"].unique()) == ["c1", "c2", "c3"]  # every known customer, no unknown member
+    described = mart.join(CUSTOMERS.select("customer_key", "segment", "region"), on="customer_key", suffix="_dim").join(
+        PRODUCTS.select("product_key", "product_name", "category"), on="product_key", suffix="_dim"
+    )
+    assert described.height == mart.height
+    for column in ("segment", "region", "product_name", "category"):
+        assert (described[column] == described[f"{column}_dim"]).all(), column

@@ -226,7 +226,7 @@ def top_n_lists(
     model: str,
     top_n: int = DEFAULT_TOP_N,
 ) -> pl.DataFrame:
-    """(customer_key, rank, product_key, score, source, model): the model fused with popularity.
+    """(customer_key, rank, product_key, score, source, model), by customer and rank: the model fused with popularity.
 
     Reciprocal rank fusion over the products a customer does not own:
 
@@ -243,10 +243,10 @@ def top_n_lists(
     # there are (the whole base at once held ~2 GiB of intermediate rows for 281 k customers).
     blocks = -(-customers.height // CUSTOMERS_PER_BLOCK)
     if blocks <= 1:
-        return decode(_fused_lists(customers, owned, model_scores, popular, model, top_n))
-    owned_in, scores_in = _by_block(owned, blocks), _by_block(model_scores, blocks)
-    return decode(
-        pl.concat(
+        lists = _fused_lists(customers, owned, model_scores, popular, model, top_n)
+    else:
+        owned_in, scores_in = _by_block(owned, blocks), _by_block(model_scores, blocks)
+        lists = pl.concat(
             _fused_lists(
                 block_customers,
                 owned_in.get(block, owned.clear()),
@@ -257,7 +257,8 @@ def top_n_lists(
             )
             for block, block_customers in _by_block(customers, blocks).items()
         )
-    )
+    # Sorted while the keys are codes (the codes' order is the keys' order): cheaper than sorting keys.
+    return decode(lists.sort("customer_key", "rank"))
 
 
 def _by_block(frame: pl.DataFrame, blocks: int) -> dict[int, pl.DataFrame]:
@@ -311,7 +312,10 @@ def _as_codes(
     """
     frames = (customers, owned, model_scores, popular)
     dtypes = {
-        column: pl.Enum(pl.concat([f[column] for f in frames if column in f.columns]).drop_nulls().unique().sort())
+        # Distinct keys of each frame first: the model's scores hold ~30 rows a customer.
+        column: pl.Enum(
+            pl.concat([f[column].unique() for f in frames if column in f.columns]).drop_nulls().unique().sort()
+        )
         for column in ("customer_key", "product_key")
         if all(f.schema[column] == pl.String for f in frames if column in f.columns)
     }
@@ -337,7 +341,12 @@ def build_mart_customer_recommendations(
     customers = cross_sell.known_customers(dim_customer)
     owned = cross_sell.owned_products(fact, dim_customer)
     lists = top_n_lists(customers, owned, model_scores, popularity(fact, dim_product), model, top_n)
-    mart = lists.join(customers, on="customer_key").join(
-        dim_product.select("product_key", "sku", "product_name", "category"), on="product_key", how="left"
+    # The lists come sorted by customer and rank; the joins keep that order, so the wide mart
+    # (tens of millions of rows at scale) is never sorted or copied for sorting.
+    mart = lists.join(customers, on="customer_key", maintain_order="left").join(
+        dim_product.select("product_key", "sku", "product_name", "category"),
+        on="product_key",
+        how="left",
+        maintain_order="left",
     )
-    return conform(mart, MART_RECOMMENDATIONS_SCHEMA).sort("customer_key", "rank")
+    return conform(mart, MART_RECOMMENDATIONS_SCHEMA)
