@@ -103,7 +103,8 @@ def test_a_step_starts_without_the_frames_the_previous_step_returned(
 ) -> None:
     """Dagster's cycles keep a returned frame alive after the IO manager stored it, until Python's
     collector runs; the lake's IO manager collects when the next step loads its first input.
-    The collector is switched off for the run, so nothing else frees the frame by chance."""
+    The collector is switched off for the run, so nothing else frees the frame by chance. If a Dagster
+    upgrade drops that cycle, the case without the collection fails and ``step_memory`` can go."""
     if not free_between_steps:
         monkeypatch.setattr(io_manager_module, "free_finished_steps", lambda _context: None)
     frames_alive: list[int] = []
@@ -134,3 +135,18 @@ def test_a_step_starts_without_the_frames_the_previous_step_returned(
         gc.enable()
     # Alive while downstream runs: its own input, and upstream's returned frame unless it was freed.
     assert frames_alive == [1 if free_between_steps else 2]
+
+
+def test_an_asset_value_loads_outside_a_run(tmp_path: Path) -> None:
+    """``Definitions.load_asset_value`` (notebooks, scripts) has no step: the per-step collection must stay out of it."""
+
+    @dg.asset
+    def upstream() -> pl.DataFrame:
+        return pl.DataFrame({"x": [1, 2, 3]})
+
+    lake = LakeResource(root_uri=str(tmp_path / "lake"))
+    defs = dg.Definitions(assets=[upstream], resources={"io_manager": DeltaPolarsIOManager(lake=lake), "lake": lake})
+    with dg.instance_for_test() as instance:
+        assert dg.materialize([upstream], instance=instance, resources=defs.resources).success
+        loaded = defs.load_asset_value("upstream", instance=instance)
+    assert loaded["x"].to_list() == [1, 2, 3]

@@ -345,3 +345,17 @@ def test_the_mart_lists_customers_in_key_and_rank_order_with_their_own_segment_a
     assert described.height == mart.height
     for column in ("segment", "region", "product_name", "category"):
         assert (described[column] == described[f"{column}_dim"]).all(), column
+
+
+@pytest.mark.parametrize("customers_per_block", [recommend.CUSTOMERS_PER_BLOCK, 1])
+def test_lists_are_only_for_the_customers_asked_about_whatever_the_model_scored(
+    customers_per_block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(recommend, "CUSTOMERS_PER_BLOCK", customers_per_block)
+    popular = pl.DataFrame({"product_key": ["A", "B", "C"], "score": [3.0, 2.0, 1.0]})
+    owned = pl.DataFrame({"customer_key": ["c1"], "product_key": ["A"]})
+    model_scores = pl.DataFrame(
+        {"customer_key": ["c1", "elsewhere", "also_elsewhere"], "product_key": ["C", "B", "C"], "score": [1.0] * 3}
+    )
+    lists = recommend.top_n_lists(pl.DataFrame({"customer_key": ["c1", "c2"]}), owned, model_scores, popular, "als", 2)
+    assert sorted(lists["customer_key"].unique()) == ["c1", "c2"]

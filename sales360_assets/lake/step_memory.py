@@ -20,9 +20,14 @@ _collected_for: tuple[str, str] | None = None
 
 
 def free_finished_steps(context: dg.InputContext) -> None:
-    """A full collection, once per step (the first input it loads)."""
+    """A full collection, once per step (the first input it loads); nothing outside a run."""
     global _collected_for
-    step = (context.step_context.run_id, context.step_context.step.key)
+    # ``Definitions.load_asset_value`` and ``build_input_context`` load without a step, and
+    # ``InputContext.step_context`` raises then: Dagster offers no public "has a step" test.
+    step_context = context._step_context
+    if step_context is None:
+        return
+    step = (step_context.run_id, step_context.step.key)
     if step != _collected_for:
         _collected_for = step
         gc.collect()

@@ -237,10 +237,12 @@ def top_n_lists(
     ``source`` is the model for products it ranked, else popularity. ``customers`` are everyone to
     recommend to; those without a row in ``owned`` are new and get popularity (``model`` says so).
     """
+    # Lists are for ``customers`` only, whatever else the model scored (and so the same in any block).
+    model_scores = model_scores.join(customers.select("customer_key"), on="customer_key", how="semi")
     customers, owned, model_scores, popular, decode = _as_codes(customers, owned, model_scores, popular)
     # A customer's list depends on their own rows and the popularity order alone, so customers are
     # taken a block at a time: the step's working set stays one block's, however many customers
-    # there are (the whole base at once held ~2 GiB of intermediate rows for 281 k customers).
+    # there are (281 k customers: lists phase 3.1 → 2.3 GiB; the whole base at once grows with it).
     blocks = -(-customers.height // CUSTOMERS_PER_BLOCK)
     if blocks <= 1:
         lists = _fused_lists(customers, owned, model_scores, popular, model, top_n)
@@ -306,8 +308,8 @@ def _as_codes(
     """The inputs with customer and product keys as ``pl.Enum`` codes, and the function that turns them back.
 
     The lists' joins, sorts and running counts hold tens of millions of (customer, product) rows
-    at scale; on 32-character keys that was most of the step's memory (281 k customers: 4.4 →
-    2.7 GiB with codes, benchmarks/recommendations_memory.py). An Enum's categories are the keys
+    at scale; on 32-character keys that was most of the step's memory (281 k customers: lists phase
+    4.4 → 3.1 GiB with codes, benchmarks/recommendations_memory.py). An Enum's categories are the keys
     in sorted order, so sorting and tie-breaking by code is sorting by key: the lists are the same.
     """
     frames = (customers, owned, model_scores, popular)
