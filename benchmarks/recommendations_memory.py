@@ -28,24 +28,29 @@ GIB = 1024**3
 
 
 class PhasePeaks:
-    """Largest resident memory seen while a phase runs (a sampler thread, every 10 ms)."""
+    """Largest resident memory seen while a phase runs (a daemon sampler thread, every 10 ms)."""
 
     def __init__(self) -> None:
         self._process = psutil.Process()
         self._peak = 0
-        self._stop = threading.Event()
+        self._lock = threading.Lock()  # the phase's reset must not race a sample of the last phase
         threading.Thread(target=self._sample, daemon=True).start()
 
     def _sample(self) -> None:
-        while not self._stop.is_set():
-            self._peak = max(self._peak, self._process.memory_info().rss)
+        while True:
+            rss = self._process.memory_info().rss
+            with self._lock:
+                self._peak = max(self._peak, rss)
             time.sleep(0.01)
 
     def run(self, name: str, work: Callable[[], Any]) -> Any:
-        self._peak = self._process.memory_info().rss
+        with self._lock:
+            self._peak = self._process.memory_info().rss
         began = time.perf_counter()
         result = work()
-        print(f"  {name:<12} {time.perf_counter() - began:6.1f} s   peak {self._peak / GIB:5.2f} GiB")
+        with self._lock:
+            peak = max(self._peak, self._process.memory_info().rss)
+        print(f"  {name:<12} {time.perf_counter() - began:6.1f} s   peak {peak / GIB:5.2f} GiB")
         return result
 
 
