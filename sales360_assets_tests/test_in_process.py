@@ -8,10 +8,8 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
-import pytest
 
 from sales360_assets.in_process import execute_without_output_capture
-from sales360_assets.lake import io_manager as io_manager_module
 from sales360_assets.lake.io_manager import DeltaPolarsIOManager, LakeResource
 
 
@@ -95,46 +93,6 @@ def test_failures_raise_like_execute_in_process() -> None:
             raise AssertionError("the failing step did not raise")
         result = execute_without_output_capture(job, instance, raise_on_error=False)
         assert not result.success
-
-
-@pytest.mark.parametrize("free_between_steps", [True, False])
-def test_a_step_starts_without_the_frames_the_previous_step_returned(
-    tmp_path: Path, free_between_steps: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Dagster's cycles keep a returned frame alive after the IO manager stored it, until Python's
-    collector runs; the lake's IO manager collects when the next step loads its first input.
-    The collector is switched off for the run, so nothing else frees the frame by chance. If a Dagster
-    upgrade drops that cycle, the case without the collection fails and ``step_memory`` can go."""
-    if not free_between_steps:
-        monkeypatch.setattr(io_manager_module, "free_finished_steps", lambda _context: None)
-    frames_alive: list[int] = []
-
-    @dg.asset
-    def upstream() -> pl.DataFrame:
-        return pl.DataFrame({"marker_7f3a": [1, 2, 3]})
-
-    @dg.asset
-    def downstream(upstream: pl.DataFrame) -> pl.DataFrame:
-        frames_alive.append(
-            sum(1 for o in gc.get_objects() if isinstance(o, pl.DataFrame) and "marker_7f3a" in o.columns)
-        )
-        return upstream
-
-    lake = LakeResource(root_uri=str(tmp_path / "lake"))
-    job = dg.Definitions(
-        assets=[upstream, downstream],
-        jobs=[dg.define_asset_job("both", selection=[upstream, downstream])],
-        resources={"io_manager": DeltaPolarsIOManager(lake=lake), "lake": lake},
-    ).resolve_job_def("both")
-    gc.collect()
-    gc.disable()
-    try:
-        with dg.instance_for_test() as instance:
-            assert execute_without_output_capture(job, instance).success
-    finally:
-        gc.enable()
-    # Alive while downstream runs: its own input, and upstream's returned frame unless it was freed.
-    assert frames_alive == [1 if free_between_steps else 2]
 
 
 def test_an_asset_value_loads_outside_a_run(tmp_path: Path) -> None:

@@ -18,7 +18,6 @@ import dagster as dg
 import polars as pl
 
 from sales360_assets.lake.delta import DeltaLake, WriteResult
-from sales360_assets.lake.step_memory import free_finished_steps
 from sales360_assets.partitions import partition_selection
 
 WRITE_MODE_KEY = "sales360/write_mode"
@@ -135,7 +134,6 @@ class DeltaPolarsIOManager(dg.ConfigurableIOManager):
         )
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame | pl.LazyFrame:
-        free_finished_steps(context)
         lake = self.lake.get_lake()
         asset_key = context.asset_key
         name = table_name_for(asset_key)
