@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 import pytest
+from deltalake.exceptions import CommitFailedError
 from polars.testing import assert_frame_equal
 
-from sales360_assets.lake.delta import DeltaLake, OutOfPartitionError
+from sales360_assets.lake import delta as delta_module
+from sales360_assets.lake.commits import OutOfPartitionError
+from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.lake.selection import PartitionSelection
 
 D1 = date(2026, 3, 1)
@@ -157,3 +162,64 @@ def test_last_date_is_the_latest_day_with_rows_read_from_the_log(lake: DeltaLake
 
     lake.overwrite("flat", pl.DataFrame({"date": [D1, D1 + timedelta(9)], "amount": [1.0, 2.0]}))
     assert lake.last_date("flat") == D1 + timedelta(9)  # not date-partitioned: read from the rows
+
+
+BLOCK_SCHEMA = pl.Schema({"key": pl.String(), "amount": pl.Float64()})
+
+
+def blocks_of(n: int, size: int) -> list[pl.DataFrame]:
+    return [
+        pl.DataFrame(
+            {"key": [f"k{i:03}" for i in range(lo, min(lo + size, n))], "amount": [1.5] * (min(lo + size, n) - lo)}
+        )
+        for lo in range(0, n, size)
+    ]
+
+
+def test_a_table_written_from_blocks_is_one_commit_of_every_block(lake: DeltaLake) -> None:
+    lake.overwrite("t", pl.DataFrame({"key": ["old"], "amount": [9.0]}))
+    made: list[int] = []
+
+    def make() -> Iterator[pl.DataFrame]:
+        for block in blocks_of(25, 4):
+            made.append(block.height)  # blocks are made as the writer asks for them
+            yield block
+
+    result = lake.overwrite_blocks("t", BLOCK_SCHEMA, make)
+
+    assert result.version == 1 and result.rows_written == 25 and result.total_rows == 25
+    assert_frame_equal(lake.read("t").sort("key"), pl.concat(blocks_of(25, 4)))
+    assert made == [4, 4, 4, 4, 4, 4, 1]
+    empty = lake.overwrite_blocks("t", BLOCK_SCHEMA, lambda: iter(()))
+    assert empty.rows_written == 0 and lake.read("t").schema == BLOCK_SCHEMA and lake.read("t").height == 0
+
+
+def test_a_refused_blocks_commit_retries_with_fresh_blocks(lake: DeltaLake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A concurrent writer wins the first commit after our stream was spent: the retry must make the blocks again."""
+    lake.overwrite("t", pl.DataFrame({"key": ["old"], "amount": [9.0]}))
+    real_write = delta_module.write_deltalake
+    attempts: list[int] = []
+
+    def refused_once(table: object, data: pa.RecordBatchReader, **kwargs: object) -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            data.read_all()  # the stream is consumed, then the commit loses
+            raise CommitFailedError("a concurrent writer committed first")
+        real_write(table, data, **kwargs)
+
+    monkeypatch.setattr(delta_module, "write_deltalake", refused_once)
+    result = lake.overwrite_blocks("t", BLOCK_SCHEMA, lambda: iter(blocks_of(10, 3)))
+
+    assert len(attempts) == 2
+    assert result.rows_written == 10
+    assert_frame_equal(lake.read("t").sort("key"), pl.concat(blocks_of(10, 3)))
+
+
+def test_a_block_with_other_columns_fails_and_writes_nothing(lake: DeltaLake) -> None:
+    lake.overwrite("t", pl.DataFrame({"key": ["old"], "amount": [9.0]}))
+    wrong = pl.DataFrame({"key": ["a"], "amount": [1]})  # an integer amount
+
+    with pytest.raises(ValueError, match="a block has columns"):
+        lake.overwrite_blocks("t", BLOCK_SCHEMA, lambda: iter([*blocks_of(3, 3), wrong]))
+
+    assert lake.version("t") == 0 and lake.read("t")["key"].to_list() == ["old"]

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 import scipy.sparse as sparse
 from implicit.als import AlternatingLeastSquares
+from polars.testing import assert_frame_equal
 from threadpoolctl import threadpool_limits
 
 from sales360_assets.recommendations import basket, category_spend, cross_sell, evaluation, recommend
@@ -44,6 +45,10 @@ def four_baskets() -> pl.DataFrame:
             ("o5", date(2025, 1, 1), "c3", "C", 10.0),
         ]
     )
+
+
+def top_n_lists(*args: object, **kwargs: object) -> pl.DataFrame:
+    return recommend.all_lists(recommend.list_blocks(*args, **kwargs))  # type: ignore[arg-type]
 
 
 def rule(mart: pl.DataFrame, level: str, a: str, b: str) -> dict:
@@ -200,7 +205,7 @@ def test_lists_fuse_model_and_popularity_ranks_and_new_customers_get_popularity(
     owned = pl.DataFrame({"customer_key": ["c1"], "product_key": ["A"]})
     model_scores = pl.DataFrame({"customer_key": ["c1", "c1"], "product_key": ["D", "C"], "score": [0.9, 0.1]})
     who = pl.DataFrame({"customer_key": ["c1", "c3"]})
-    lists = recommend.top_n_lists(who, owned, model_scores, popular, recommend.ALS, top_n=3)
+    lists = top_n_lists(who, owned, model_scores, popular, recommend.ALS, top_n=3)
     k, w = recommend.RRF_K, recommend.MODEL_WEIGHT
     # c1 does not own B, C, D: popularity ranks 1, 2, 3; the model ranks D 1, C 2.
     expected = {"B": 1 / (k + 1), "C": 1 / (k + 2) + w / (k + 2), "D": 1 / (k + 3) + w / (k + 1)}
@@ -236,9 +241,7 @@ def test_fused_scores_match_the_formula_customer_by_customer_on_random_lists(
         orient="row",
     )
     top_n = 5
-    lists = recommend.top_n_lists(
-        pl.DataFrame({"customer_key": people}), owned, model_scores, popular, recommend.ALS, top_n
-    )
+    lists = top_n_lists(pl.DataFrame({"customer_key": people}), owned, model_scores, popular, recommend.ALS, top_n)
 
     k, w = recommend.RRF_K, recommend.MODEL_WEIGHT
     for customer in people:
@@ -295,13 +298,41 @@ def test_a_model_product_deep_in_popularity_keeps_its_exact_popularity_rank() ->
     popular = pl.DataFrame({"product_key": [f"P{i:02d}" for i in range(30)], "score": [30.0 - i for i in range(30)]})
     owned = pl.DataFrame({"customer_key": ["c1"] * 3, "product_key": ["P00", "P05", "P20"]})
     model_scores = pl.DataFrame({"customer_key": ["c1"], "product_key": ["P25"], "score": [1.0]})
-    lists = recommend.top_n_lists(pl.DataFrame({"customer_key": ["c1"]}), owned, model_scores, popular, "als", 4)
+    lists = top_n_lists(pl.DataFrame({"customer_key": ["c1"]}), owned, model_scores, popular, "als", 4)
     k, w = recommend.RRF_K, recommend.MODEL_WEIGHT
     # P25 is position 26; three owned products come before it, so it is the 23rd unowned one.
     expected = {"P01": 1 / (k + 1), "P02": 1 / (k + 2), "P03": 1 / (k + 3), "P25": 1 / (k + 23) + w / (k + 1)}
     ranked = lists.sort("rank")
     assert ranked["product_key"].to_list() == ["P01", "P02", "P03", "P25"]
     assert dict(zip(ranked["product_key"], ranked["score"], strict=True)) == pytest.approx(expected)
+
+
+def test_model_scores_keyed_by_enum_codes_give_the_lists_text_keys_give() -> None:
+    """ALS hands its candidates over as Enum codes of its own customers and products (fewer than the
+    lists know of, in another order than theirs): the lists must be the ones the text keys give."""
+    rng = np.random.default_rng(11)
+    customers = pl.DataFrame({"customer_key": [f"c{i:03d}" for i in range(60)]})
+    products = [f"P{i:02d}" for i in range(25)]
+    popular = pl.DataFrame({"product_key": products, "score": rng.random(25)}).sort("score", descending=True)
+    owned = pl.DataFrame(
+        {"customer_key": rng.choice(customers["customer_key"], 90), "product_key": rng.choice(products, 90)}
+    ).unique()
+    scored = pl.DataFrame(
+        {
+            "customer_key": rng.choice(customers["customer_key"][5:], 200),  # the model knows fewer customers
+            "product_key": rng.choice(products[3:], 200),
+            "score": rng.random(200),
+        }
+    ).unique(["customer_key", "product_key"])
+    as_enum = scored.with_columns(
+        pl.col(c).cast(pl.Enum(scored[c].unique().sort(descending=True))) for c in ("customer_key", "product_key")
+    )
+
+    from_text = top_n_lists(customers, owned, scored, popular, recommend.ALS, 5)
+    from_codes = top_n_lists(customers, owned, as_enum, popular, recommend.ALS, 5)
+
+    assert from_codes.schema == from_text.schema and from_text["source"].eq(recommend.ALS).any()
+    assert_frame_equal(from_codes, from_text)
 
 
 @pytest.mark.parametrize("customers_per_block", [recommend.CUSTOMERS_PER_BLOCK, 37])
@@ -334,7 +365,7 @@ def test_the_mart_lists_customers_in_key_and_rank_order_with_their_own_segment_a
     model_scores = pl.DataFrame({"customer_key": ["c3", "c1"], "product_key": ["E", "D"], "score": [1.0, 0.5]})
     mart = recommend.build_mart_customer_recommendations(
         four_baskets(), CUSTOMERS, PRODUCTS, model_scores, recommend.ALS, top_n=3
-    )
+    ).collect()
 
     order = mart.select("customer_key", "rank").rows()
     assert order == sorted(order)
@@ -357,5 +388,5 @@ def test_lists_are_only_for_the_customers_asked_about_whatever_the_model_scored(
     model_scores = pl.DataFrame(
         {"customer_key": ["c1", "elsewhere", "also_elsewhere"], "product_key": ["C", "B", "C"], "score": [1.0] * 3}
     )
-    lists = recommend.top_n_lists(pl.DataFrame({"customer_key": ["c1", "c2"]}), owned, model_scores, popular, "als", 2)
+    lists = top_n_lists(pl.DataFrame({"customer_key": ["c1", "c2"]}), owned, model_scores, popular, "als", 2)
     assert sorted(lists["customer_key"].unique()) == ["c1", "c2"]

@@ -9,7 +9,6 @@ outside them, with ``schema_mode="merge"`` so additive source changes flow throu
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +20,14 @@ import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
-from sales360_assets.lake.selection import DATE_COLUMN, PARTITION_COLUMNS, REGION_COLUMN, PartitionSelection
+from sales360_assets.lake.commits import (
+    OutOfPartitionError,
+    check_in_partitions,
+    normalise_for_delta,
+    with_commit_retry,
+)
+from sales360_assets.lake.selection import DATE_COLUMN, REGION_COLUMN, PartitionSelection
+from sales360_assets.lake.streams import BlockStream
 
 # How date × region tables are stored: one Delta partition per region, the days inside its files, and
 # per-file statistics on the date only. Dagster's partitions stay date × region: a write replaces
@@ -38,10 +44,6 @@ from sales360_assets.lake.selection import DATE_COLUMN, PARTITION_COLUMNS, REGIO
 # a filter on another column (an analyst's query by order_id) cannot skip files by statistics.
 STORAGE_PARTITION_COLUMNS = [REGION_COLUMN]
 DATE_STATISTICS = {"delta.dataSkippingStatsColumns": DATE_COLUMN}
-
-
-class OutOfPartitionError(ValueError):
-    """Rows were handed to a write that does not own their partitions."""
 
 
 class LakeReadError(RuntimeError):
@@ -71,33 +73,6 @@ def _logged_row_count(table: DeltaTable) -> int | None:
     """Rows in the table from its add actions' statistics; None when a writer kept none."""
     counts = pl.DataFrame(table.get_add_actions(flatten=True)).get_column("num_records")
     return None if counts.null_count() else int(counts.sum())
-
-
-def _normalise_for_delta(df: pl.DataFrame) -> pl.DataFrame:
-    """Delta has no untyped NULL column; an all-null column from an empty source becomes text."""
-    null_cols = [name for name, dtype in df.schema.items() if dtype == pl.Null]
-    if null_cols:
-        df = df.with_columns(pl.col(null_cols).cast(pl.String))
-    return df
-
-
-def with_commit_retry(
-    write: Callable[[], object], attempts: int = 5, refresh: Callable[[], object] | None = None
-) -> None:
-    """Retry optimistic-concurrency conflicts between runs writing disjoint partitions.
-
-    ``refresh`` brings a loaded table up to the winner's version before the next attempt.
-    """
-    for attempt in range(attempts):
-        try:
-            write()
-            return
-        except CommitFailedError:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.2 * (2**attempt))
-            if refresh is not None:
-                refresh()
 
 
 class DeltaLake:
@@ -240,47 +215,65 @@ class DeltaLake:
     # --- writes ------------------------------------------------------------------------------
     def write_partitions(self, name: str, df: pl.DataFrame, selection: PartitionSelection) -> WriteResult:
         """Replace exactly the selected partitions with ``df`` (which may be empty)."""
-        missing = [c for c in PARTITION_COLUMNS if c not in df.columns]
-        if missing:
-            raise OutOfPartitionError(f"{name}: rows lack partition column(s) {missing}")
-        outside = df.filter(~selection.filter_expr())
-        if outside.height:
-            sample = outside.select(PARTITION_COLUMNS).unique().head(5).rows()
-            raise OutOfPartitionError(
-                f"{name}: {outside.height} row(s) fall outside the run's partitions {selection} "
-                f"(e.g. {sample}); nothing was written"
+        check_in_partitions(name, df, selection)
+        data = normalise_for_delta(df).to_arrow()
+        return self._overwrite_where(
+            name, lambda: data, df.height, selection.predicate(), STORAGE_PARTITION_COLUMNS, DATE_STATISTICS
+        )
+
+    def write_partitions_blocks(
+        self,
+        name: str,
+        schema: pl.Schema,
+        blocks: Callable[[], Iterable[pl.DataFrame]],
+        selection: PartitionSelection,
+    ) -> WriteResult:
+        """``write_partitions`` from frames made a block at a time (``lake.streams``): one commit."""
+        stream = BlockStream(name, schema, blocks, check=lambda block: check_in_partitions(name, block, selection))
+        with stream.original_errors():
+            table = self._replace(
+                name, stream.reader, selection.predicate(), STORAGE_PARTITION_COLUMNS, DATE_STATISTICS
             )
-        if df.select(pl.col(PARTITION_COLUMNS).is_null().any()).row(0) != (False, False):
-            raise OutOfPartitionError(f"{name}: rows with a null date or region; nothing was written")
-        return self._overwrite_where(name, df, selection.predicate(), STORAGE_PARTITION_COLUMNS, DATE_STATISTICS)
+        return self._result(name, table, stream.rows_written)
 
     def replace_where(self, name: str, df: pl.DataFrame, predicate: str, row_filter: pl.Expr) -> WriteResult:
         """Replace the rows matching ``predicate`` (used by tables shared by many writers)."""
         outside = df.filter(~row_filter)
         if outside.height:
             raise OutOfPartitionError(f"{name}: {outside.height} row(s) do not match {predicate}; nothing was written")
-        return self._overwrite_where(name, df, predicate)
+        data = normalise_for_delta(df).to_arrow()
+        return self._overwrite_where(name, lambda: data, df.height, predicate)
 
     def _overwrite_where(
         self,
         name: str,
-        df: pl.DataFrame,
+        data: Callable[[], pa.Table | pa.RecordBatchReader],
+        rows_written: int,
         predicate: str,
         partition_by: list[str] | None = None,
         configuration: Mapping[str, str] | None = None,
     ) -> WriteResult:
+        table = self._replace(name, data, predicate, partition_by, configuration)
+        return self._result(name, table, rows_written)
+
+    def _replace(
+        self,
+        name: str,
+        data: Callable[[], pa.Table | pa.RecordBatchReader],
+        predicate: str,
+        partition_by: list[str] | None = None,
+        configuration: Mapping[str, str] | None = None,
+    ) -> DeltaTable:
         """Replace exactly the rows matching ``predicate`` in one commit (creating the table race-free)."""
-        data = _normalise_for_delta(df).to_arrow()
-        table = self._write(
+        return self._write(
             name,
             data,
             # An existing table keeps its own partitioning (one stored per date × region stays so
             # until the maintenance job moves it; delta-rs refuses a write naming other columns).
-            lambda table: write_deltalake(table, data, mode="overwrite", predicate=predicate, schema_mode="merge"),
+            lambda table: write_deltalake(table, data(), mode="overwrite", predicate=predicate, schema_mode="merge"),
             partition_by=partition_by,
             configuration=configuration,
         )
-        return self._result(name, table, df.height)
 
     def _result(self, name: str, table: DeltaTable, rows_written: int) -> WriteResult:
         return WriteResult(self.table_uri(name), table.version(), rows_written, self._row_count(name, table))
@@ -288,12 +281,12 @@ class DeltaLake:
     def _write(
         self,
         name: str,
-        data: pa.Table,
+        data: Callable[[], pa.Table | pa.RecordBatchReader],
         write_existing: Callable[[DeltaTable], object],
         partition_by: list[str] | None = None,
         configuration: Mapping[str, str] | None = None,
     ) -> DeltaTable:
-        """Create the table holding ``data`` if it is absent, else ``write_existing`` into it; the table after.
+        """Create the table holding ``data()`` if it is absent, else ``write_existing`` into it; the table after.
 
         "Absent, so append" raced: two first writers both appended and the rows doubled. Creating
         commits version 0 conditionally (put-if-absent on the log, no automatic rebase), so one
@@ -304,7 +297,7 @@ class DeltaLake:
             try:
                 write_deltalake(
                     self.table_uri(name),
-                    data,
+                    data(),
                     mode="error",
                     partition_by=partition_by,
                     configuration=dict(configuration) if configuration else None,
@@ -328,11 +321,27 @@ class DeltaLake:
 
     def overwrite(self, name: str, df: pl.DataFrame) -> WriteResult:
         """Replace a whole (unpartitioned) table atomically; the schema follows the new data."""
-        data = _normalise_for_delta(df).to_arrow()
+        data = normalise_for_delta(df).to_arrow()
         table = self._write(
-            name, data, lambda table: write_deltalake(table, data, mode="overwrite", schema_mode="overwrite")
+            name, lambda: data, lambda table: write_deltalake(table, data, mode="overwrite", schema_mode="overwrite")
         )
         return self._result(name, table, df.height)
+
+    def overwrite_blocks(
+        self, name: str, schema: pl.Schema, blocks: Callable[[], Iterable[pl.DataFrame]]
+    ) -> WriteResult:
+        """``overwrite`` from frames made a block at a time: one commit, the table never whole in memory.
+
+        ``blocks()`` is called once per attempt (``lake.streams``). Every block must have ``schema``.
+        """
+        stream = BlockStream(name, schema, blocks)
+        with stream.original_errors():
+            table = self._write(
+                name,
+                stream.reader,
+                lambda table: write_deltalake(table, stream.reader(), mode="overwrite", schema_mode="overwrite"),
+            )
+        return self._result(name, table, stream.rows_written)
 
     def merge(self, name: str, df: pl.DataFrame, keys: Iterable[str]) -> WriteResult:
         """Upsert by key with delta-rs MERGE (new keys inserted, existing ones updated)."""
@@ -355,7 +364,7 @@ class DeltaLake:
         """delta-rs MERGE on ``keys`` (creating the table race-free when absent); rows inserted, the table after."""
         if df.select(pl.struct(keys).is_duplicated().any()).item():
             raise ValueError(f"{name}: rows to merge have duplicate keys {keys}; collapse them first")
-        data = _normalise_for_delta(df).to_arrow()
+        data = normalise_for_delta(df).to_arrow()
         inserted = df.height
 
         def _merge(table: DeltaTable) -> None:
@@ -372,5 +381,5 @@ class DeltaLake:
             metrics = merger.when_not_matched_insert_all().execute()
             inserted = int(metrics.get("num_target_rows_inserted", 0))
 
-        table = self._write(name, data, _merge)
+        table = self._write(name, lambda: data, _merge)
         return inserted, table

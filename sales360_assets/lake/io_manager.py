@@ -4,7 +4,8 @@ Assets return Polars frames; this IO manager decides *how* they land:
 
 * date × region partitioned assets replace exactly the run's partitions (ranges and region
   sets in one atomic commit), refusing rows outside them;
-* unpartitioned assets replace the table, or upsert by key when the asset's definition
+* unpartitioned assets replace the table (from ``FrameBlocks`` as one streamed commit, for a
+  table too large to hold whole), or upsert by key when the asset's definition
   metadata says ``sales360/write_mode: merge`` (incremental CRM extracts);
 * inputs are lazy scans pruned to the upstream partitions the run needs, so one new day reads
   one day whatever the history.
@@ -17,6 +18,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from sales360_assets.frames import FrameBlocks
 from sales360_assets.lake.delta import DeltaLake, WriteResult
 from sales360_assets.partitions import partition_selection
 
@@ -74,7 +76,7 @@ def written_schema(schema: pl.Schema, declared: object) -> dg.TableSchema:
 
 def table_metadata(
     name: str,
-    df: pl.DataFrame,
+    schema: pl.Schema,
     result: WriteResult,
     partitioned: bool,
     partitions_in_run: int = 1,
@@ -92,13 +94,13 @@ def table_metadata(
         "delta_version": result.version,
     }
     if not partitioned:
-        metadata["dagster/column_schema"] = written_schema(df.schema, declared_schema)
+        metadata["dagster/column_schema"] = written_schema(schema, declared_schema)
     if partitioned and partitions_in_run == 1:
-        metadata["dagster/partition_row_count"] = df.height
+        metadata["dagster/partition_row_count"] = result.rows_written
     elif partitioned:
         # Dagster stamps a range run's output metadata on every partition's event, so a per-partition
         # count would be wrong there: say what the figure is instead.
-        metadata["rows_written_by_run"] = df.height
+        metadata["rows_written_by_run"] = result.rows_written
         metadata["partitions_in_run"] = partitions_in_run
     return metadata
 
@@ -108,24 +110,34 @@ class DeltaPolarsIOManager(dg.ConfigurableIOManager):
 
     lake: LakeResource
 
-    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame | pl.LazyFrame | None) -> None:
+    def handle_output(self, context: dg.OutputContext, obj: pl.DataFrame | pl.LazyFrame | FrameBlocks | None) -> None:
         if obj is None:
             return
-        df = obj.collect(engine="streaming") if isinstance(obj, pl.LazyFrame) else obj
         lake = self.lake.get_lake()
         name = table_name_for(context.asset_key)
         meta = context.definition_metadata or {}
-        if context.has_asset_partitions:
-            result = lake.write_partitions(name, df, partition_selection(context))
-        elif meta.get(WRITE_MODE_KEY) == "merge":
-            result = lake.merge(name, df, meta[MERGE_KEYS_KEY])
+        if isinstance(obj, FrameBlocks):
+            schema = obj.schema
+            if context.has_asset_partitions:
+                result = lake.write_partitions_blocks(name, schema, obj.make, partition_selection(context))
+            elif meta.get(WRITE_MODE_KEY) == "merge":
+                raise TypeError(f"{name}: a merge is not written from blocks; return a frame")
+            else:
+                result = lake.overwrite_blocks(name, schema, obj.make)
         else:
-            result = lake.overwrite(name, df)
+            df = obj.collect(engine="streaming") if isinstance(obj, pl.LazyFrame) else obj
+            schema = df.schema
+            if context.has_asset_partitions:
+                result = lake.write_partitions(name, df, partition_selection(context))
+            elif meta.get(WRITE_MODE_KEY) == "merge":
+                result = lake.merge(name, df, meta[MERGE_KEYS_KEY])
+            else:
+                result = lake.overwrite(name, df)
         partitions_in_run = len(context.asset_partition_keys) if context.has_asset_partitions else 1
         context.add_output_metadata(
             table_metadata(
                 name,
-                df,
+                schema,
                 result,
                 context.has_asset_partitions,
                 partitions_in_run,

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 
-from sales360_assets.lake.delta import DATE_STATISTICS, STORAGE_PARTITION_COLUMNS, DeltaLake, with_commit_retry
+from sales360_assets.lake.commits import with_commit_retry
+from sales360_assets.lake.delta import DATE_STATISTICS, STORAGE_PARTITION_COLUMNS, DeltaLake
 from sales360_assets.lake.selection import DATE_COLUMN, PARTITION_COLUMNS
 
 DEFAULT_RETENTION_HOURS = 7 * 24

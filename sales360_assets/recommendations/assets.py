@@ -173,6 +173,7 @@ def mart_customer_recommendations(
         model_scores = mart_cross_sell_opportunities.select(
             "customer_key", "product_key", pl.col("cross_sell_score").alias("score")
         )
+    # Blocks the lake writes as it makes them (one commit): the mart is never held whole.
     mart = recommend.build_mart_customer_recommendations(
         window, dim_customer, dim_product, model_scores, model, config.top_n
     )

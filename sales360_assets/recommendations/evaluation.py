@@ -4,7 +4,7 @@ Train on the purchases of the ``window_days`` up to a cut-off, test on the ``tes
 (cut-off = latest sale − ``test_days``). The customers evaluated are those who bought in the
 training window and bought something *new to them* in the test period; their relevant items are
 those new products. Each recommender's published list (its products, then popularity to fill, as
-``recommend.top_n_lists`` builds it) is scored:
+``recommend.list_blocks`` builds it) is scored:
 
 * ``hit_rate_at_k`` — share of customers with at least one relevant item in their top k;
 * ``recall_at_k``   — mean over customers of (relevant items in the top k / relevant items).
@@ -94,9 +94,9 @@ def evaluate(
     rows = []
     methods: dict[str, recommend.Recommender] = {recommend.POPULARITY: lambda _: none, **recommenders}
     for method, recommender in methods.items():
+        # list_blocks keeps the scores of ``customers`` only.
         scores = recommender(holdout.train) if customers.height else none
-        scores = scores.join(customers, on="customer_key", how="semi")
-        lists = recommend.top_n_lists(customers, owned, scores, popular, method, k)
+        lists = recommend.all_lists(recommend.list_blocks(customers, owned, scores, popular, method, k))
         hit_rate, recall = score_lists(lists, holdout.relevant, k)
         rows.append((method, customers.height, k, hit_rate, recall, holdout.cutoff, test_days))
     return pl.DataFrame(rows, schema=EVALUATION_SCHEMA, orient="row")

@@ -9,7 +9,7 @@ Three recommenders, each a function of the purchase history (fact rows of the wi
   thread, so a run is reproducible.
 
 A customer's list fuses the chosen model's ranking with popularity (reciprocal rank fusion, see
-``top_n_lists``) over the products they do not own yet; a customer with no purchases in the
+``list_blocks``) over the products they do not own yet; a customer with no purchases in the
 window gets popularity alone.
 Which model leads (ALS or cross-sell) is decided by the offline evaluation (``evaluation.py``):
 ALS only where it beats the cross-sell scores on held-out purchases.
@@ -17,7 +17,7 @@ ALS only where it beats the cross-sell scores on held-out purchases.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,15 +25,15 @@ import polars as pl
 import scipy.sparse as sparse
 from threadpoolctl import threadpool_limits
 
-from sales360_assets.frames import conform
+from sales360_assets.frames import FrameBlocks, conform
 from sales360_assets.recommendations import basket, cross_sell
 
 DEFAULT_TOP_N = 10
-# Reciprocal rank fusion of a model's ranking with popularity (see ``top_n_lists``). Set once on the
+# Reciprocal rank fusion of a model's ranking with popularity (see ``list_blocks``). Set once on the
 # default sample's holdout (2026-11 sample, seed 42) and kept fixed: not tuned per run.
 RRF_K = 5
 MODEL_WEIGHT = 0.5
-CUSTOMERS_PER_BLOCK = 50_000  # lists are built this many customers at a time (see ``top_n_lists``)
+CUSTOMERS_PER_BLOCK = 50_000  # lists are built this many customers at a time (see ``list_blocks``)
 POPULARITY = "popularity"
 CROSS_SELL = "cross_sell"
 ALS = "als"
@@ -51,6 +51,12 @@ MART_RECOMMENDATIONS_SCHEMA: dict[str, pl.DataType] = {
     "source": pl.String(),  # the recommender that placed this product: als | cross_sell | popularity
     "model": pl.String(),  # the customer's leading model (popularity for customers without history)
 }
+
+
+def all_lists(blocks: Iterator[tuple[pl.DataFrame, pl.DataFrame]]) -> pl.DataFrame:
+    """Every block's lists of ``list_blocks`` in one frame (the evaluation's lists: one per customer held out)."""
+    return pl.concat(lists for lists, _ in blocks)
+
 
 # A recommender: purchase history (fact rows) -> (customer_key, product_key, score), products not owned.
 Recommender = Callable[[pl.DataFrame], pl.DataFrame]
@@ -104,7 +110,7 @@ def _span_days(fact: pl.DataFrame) -> int:
 def als_scores(
     fact: pl.DataFrame, dim_customer: pl.DataFrame, dim_product: pl.DataFrame, params: AlsParams
 ) -> pl.DataFrame:
-    """ALS scores of each customer's best ``params.candidates`` products they do not own."""
+    """ALS scores of each customer's best ``params.candidates`` products they do not own (keys as ``pl.Enum``)."""
     from implicit.als import AlternatingLeastSquares  # heavy import (numba-free, but BLAS set-up)
 
     known = dim_product.filter(~pl.col("is_unknown_member")).select("product_key")
@@ -135,16 +141,19 @@ def als_scores(
     with threadpool_limits(1, "blas"):
         model.fit(matrix, show_progress=False)
     ids, scores = _top_unowned(model.user_factors, model.item_factors, matrix, min(params.candidates, items.len()))
+    # Keys as Enum codes of the sorted customers and products, not text: 30 candidates a customer
+    # are 42 M rows at 10 M order lines, and ``list_blocks`` works on these codes anyway.
     rows = pl.DataFrame(
         {
-            # Gathered in Polars, not repeated in NumPy: a NumPy string array is one Python object per row.
-            "customer_key": users.gather(np.repeat(np.arange(users.len()), ids.shape[1])),
+            "customer_key": pl.Series(np.repeat(np.arange(users.len(), dtype=np.uint32), ids.shape[1])),
             "item": ids.ravel(),
             "score": scores.ravel().astype(np.float64),
         }
-    ).filter(pl.col("item") >= 0)
-    return rows.select("customer_key", items.gather(rows["item"]).alias("product_key"), "score").filter(
-        pl.col("score").is_finite()
+    ).filter(pl.col("item") >= 0, pl.col("score").is_finite())
+    return rows.select(
+        pl.col("customer_key").cat.to(pl.Enum(users)),
+        pl.col("item").cast(pl.UInt32).cat.to(pl.Enum(items)).alias("product_key"),
+        "score",
     )
 
 
@@ -218,17 +227,18 @@ def _popularity_ranks(
     )
 
 
-def top_n_lists(
+def list_blocks(
     customers: pl.DataFrame,
     owned: pl.DataFrame,
     model_scores: pl.DataFrame,
     popular: pl.DataFrame,
     model: str,
     top_n: int = DEFAULT_TOP_N,
-) -> pl.DataFrame:
-    """(customer_key, rank, product_key, score, source, model), by customer and rank: the model fused with popularity.
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    """Top-N lists, (customer_key, rank, product_key, score, source, model), a block of customers at a time.
 
-    Reciprocal rank fusion over the products a customer does not own:
+    Yields (the block's lists by customer and rank, the block's ``customers`` rows), in key order.
+    Reciprocal rank fusion of the model with popularity, over the products a customer does not own:
 
         score = 1 / (RRF_K + popularity rank) + MODEL_WEIGHT / (RRF_K + model rank)
 
@@ -236,38 +246,36 @@ def top_n_lists(
     list when a few products sell most; the model moves up what this customer's history points to.
     ``source`` is the model for products it ranked, else popularity. ``customers`` are everyone to
     recommend to; those without a row in ``owned`` are new and get popularity (``model`` says so).
+
+    A customer's list depends on their own rows and the popularity order alone, so customers are
+    taken a block at a time: the working set stays one block's, however many customers there are
+    (281 k customers: lists phase 3.1 → 2.3 GiB; the whole base at once grows with it). The blocks
+    are consecutive ranges of keys and each comes out sorted, so the blocks one after another are
+    all the lists sorted, and the mart is written block by block without ever being held whole.
+    There is always at least one block (empty when there are no customers).
     """
+    customers, owned, model_scores, popular, decode = _as_codes(customers, owned, model_scores, popular)
     # Lists are for ``customers`` only, whatever else the model scored (and so the same in any block).
     model_scores = model_scores.join(customers.select("customer_key"), on="customer_key", how="semi")
-    customers, owned, model_scores, popular, decode = _as_codes(customers, owned, model_scores, popular)
-    # A customer's list depends on their own rows and the popularity order alone, so customers are
-    # taken a block at a time: the step's working set stays one block's, however many customers
-    # there are (281 k customers: lists phase 3.1 → 2.3 GiB; the whole base at once grows with it).
-    blocks = -(-customers.height // CUSTOMERS_PER_BLOCK)
-    if blocks <= 1:
-        lists = _fused_lists(customers, owned, model_scores, popular, model, top_n)
-    else:
-        owned_in, scores_in = _by_block(owned, blocks), _by_block(model_scores, blocks)
-        lists = pl.concat(
-            _fused_lists(
-                block_customers,
-                owned_in.get(block, owned.clear()),
-                scores_in.get(block, model_scores.clear()),
-                popular,
-                model,
-                top_n,
-            )
-            for block, block_customers in _by_block(customers, blocks).items()
+    owned_in, scores_in, customers_in = _by_block(owned), _by_block(model_scores), _by_block(customers)
+    for block, block_customers in sorted(customers_in.items()) or [(0, customers)]:
+        lists = _fused_lists(
+            block_customers,
+            owned_in.get(block, owned.clear()),
+            scores_in.get(block, model_scores.clear()),
+            popular,
+            model,
+            top_n,
         )
-    # Sorted while the keys are codes (the codes' order is the keys' order): cheaper than sorting keys.
-    return decode(lists.sort("customer_key", "rank"))
+        # Sorted while the keys are codes (the codes' order is the keys' order): cheaper than sorting keys.
+        yield decode(lists.sort("customer_key", "rank")), decode(block_customers)
 
 
-def _by_block(frame: pl.DataFrame, blocks: int) -> dict[int, pl.DataFrame]:
-    """The frame's rows split into ``blocks`` blocks by a hash of the customer key (the same key, the same block)."""
-    parts = frame.with_columns((pl.col("customer_key").hash(seed=0) % blocks).alias("_block")).partition_by(
-        "_block", as_dict=True, include_key=False, maintain_order=True
-    )
+def _by_block(frame: pl.DataFrame) -> dict[int, pl.DataFrame]:
+    """The frame's rows split by ranges of ``CUSTOMERS_PER_BLOCK`` customer codes (consecutive keys, in order)."""
+    parts = frame.with_columns(
+        (pl.col("customer_key").to_physical() // CUSTOMERS_PER_BLOCK).alias("_block")
+    ).partition_by("_block", as_dict=True, include_key=False, maintain_order=True)
     return {int(key[0]): part for key, part in parts.items()}  # type: ignore[call-overload]
 
 
@@ -311,15 +319,25 @@ def _as_codes(
     at scale; on 32-character keys that was most of the step's memory (281 k customers: lists phase
     4.4 → 3.1 GiB with codes, benchmarks/recommendations_memory.py). An Enum's categories are the keys
     in sorted order, so sorting and tie-breaking by code is sorting by key: the lists are the same.
+    Keys may come as text or already as an Enum (the ALS scores); all get the same categories.
     """
     frames = (customers, owned, model_scores, popular)
-    dtypes = {
+
+    def keys(frame: pl.DataFrame, column: str) -> pl.Series:
+        dtype = frame.schema[column]
         # Distinct keys of each frame first: the model's scores hold ~30 rows a customer.
+        return pl.Series(dtype.categories) if isinstance(dtype, pl.Enum) else frame[column].unique()
+
+    dtypes = {
         column: pl.Enum(
-            pl.concat([f[column].unique() for f in frames if column in f.columns]).drop_nulls().unique().sort()
+            pl.concat([keys(f, column) for f in frames if column in f.columns]).drop_nulls().unique().sort()
         )
         for column in ("customer_key", "product_key")
-        if all(f.schema[column] == pl.String for f in frames if column in f.columns)
+        if all(
+            f.schema[column] == pl.String or isinstance(f.schema[column], pl.Enum)
+            for f in frames
+            if column in f.columns
+        )
     }
 
     def encode(frame: pl.DataFrame) -> pl.DataFrame:
@@ -338,17 +356,34 @@ def build_mart_customer_recommendations(
     model_scores: pl.DataFrame,
     model: str,
     top_n: int = DEFAULT_TOP_N,
-) -> pl.DataFrame:
-    """Top-N per known customer (``fact``: the window's purchases; ``model_scores`` from the chosen model)."""
+) -> FrameBlocks:
+    """Top-N per known customer (``fact``: the window's purchases; ``model_scores`` from the chosen model).
+
+    Made a block of customers at a time, in customer and rank order, when the lake writes it: at
+    10 M order lines the mart is 14 M rows of nine text columns, and held whole before its write it
+    was most of the step's 10.7 GiB. ``.collect()`` gives the whole frame.
+    """
+    return FrameBlocks(
+        pl.Schema(MART_RECOMMENDATIONS_SCHEMA),
+        lambda: _mart_blocks(fact, dim_customer, dim_product, model_scores, model, top_n),
+    )
+
+
+def _mart_blocks(
+    fact: pl.DataFrame,
+    dim_customer: pl.DataFrame,
+    dim_product: pl.DataFrame,
+    model_scores: pl.DataFrame,
+    model: str,
+    top_n: int,
+) -> Iterator[pl.DataFrame]:
     customers = cross_sell.known_customers(dim_customer)
     owned = cross_sell.owned_products(fact, dim_customer)
-    lists = top_n_lists(customers, owned, model_scores, popularity(fact, dim_product), model, top_n)
-    # The lists come sorted by customer and rank; the joins keep that order, so the wide mart
-    # (tens of millions of rows at scale) is never sorted or copied for sorting.
-    mart = lists.join(customers, on="customer_key", maintain_order="left").join(
-        dim_product.select("product_key", "sku", "product_name", "category"),
-        on="product_key",
-        how="left",
-        maintain_order="left",
-    )
-    return conform(mart, MART_RECOMMENDATIONS_SCHEMA)
+    products = dim_product.select("product_key", "sku", "product_name", "category")
+    popular = popularity(fact, dim_product)
+    for lists, block_customers in list_blocks(customers, owned, model_scores, popular, model, top_n):
+        # The lists come sorted by customer and rank; the joins keep that order.
+        mart = lists.join(block_customers, on="customer_key", maintain_order="left").join(
+            products, on="product_key", how="left", maintain_order="left"
+        )
+        yield conform(mart, MART_RECOMMENDATIONS_SCHEMA)
