@@ -1,6 +1,6 @@
 """Core star schema assets: conformed dimensions and the two facts. Thin wrappers over dimensions.py, sales.py and deals.py."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -10,6 +10,7 @@ import polars as pl
 from sales360_assets.checks import validate_before_write
 from sales360_assets.core import deals, dimensions, product_cost, sales, schemas
 from sales360_assets.core.columns import SENSITIVITY, TABLE_DESCRIPTIONS, TABLE_SENSITIVITY, core_descriptions
+from sales360_assets.frames import FrameBlocks
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.lake.io_manager import LakeResource, table_schema
 from sales360_assets.partitions import (
@@ -137,8 +138,8 @@ def known_web_orders(lake: DeltaLake) -> pl.DataFrame:
 )
 def fact_sales(
     context: dg.AssetExecutionContext,
-    stg_warehouse_order_lines: pl.DataFrame,
-    stg_pos_transactions: pl.DataFrame,
+    stg_warehouse_order_lines: pl.LazyFrame,
+    stg_pos_transactions: pl.LazyFrame,
     stg_salesforce_opportunities: pl.DataFrame,
     stg_salesforce_opportunity_line_items: pl.DataFrame,
     dim_sales_rep: pl.DataFrame,
@@ -146,25 +147,37 @@ def fact_sales(
     dim_product: pl.DataFrame,
     dim_product_cost: pl.DataFrame,
     lake: LakeResource,
-) -> pl.DataFrame:
+) -> FrameBlocks:
     selection = partition_selection(context)
-    fact = sales.build_fact_sales(
-        stg_warehouse_order_lines,
-        stg_pos_transactions,
-        stg_salesforce_opportunities,
-        stg_salesforce_opportunity_line_items,
-        dim_sales_rep,
-        dim_customer,
-        dim_product,
-        selection.start,
-        selection.end,
-        list(selection.regions),
-        web_orders=known_web_orders(lake.get_lake()),
-        product_costs=dim_product_cost,
-    )
-    # Commission is paid from these rows: duplicates, null keys or negative quantities never land.
-    validate_before_write("fact_sales", fact)
-    return fact
+    web_orders = known_web_orders(lake.get_lake())
+
+    def months() -> Iterator[pl.DataFrame]:
+        # Made as the lake writes them, a month at a time, in one commit for the run's partitions.
+        by_month = sales.staged_lines_by_month(
+            stg_warehouse_order_lines, stg_pos_transactions, selection.start, selection.end
+        )
+        for first, last, web_lines, pos_lines in by_month:
+            month = sales.build_fact_sales(
+                web_lines,
+                pos_lines,
+                stg_salesforce_opportunities,
+                stg_salesforce_opportunity_line_items,
+                dim_sales_rep,
+                dim_customer,
+                dim_product,
+                first,
+                last,
+                list(selection.regions),
+                web_orders=web_orders,
+                product_costs=dim_product_cost,
+            )
+            # Commission is paid from these rows: duplicates, null keys or negative quantities never
+            # land (a refused month fails the whole commit). A line's id is unique within its month
+            # and belongs to one date, so checking a month at a time misses no duplicate.
+            validate_before_write("fact_sales", month)
+            yield month
+
+    return FrameBlocks(pl.Schema(schemas.FACT_SALES_SCHEMA), months)
 
 
 @_core_asset("fact_opportunity", schemas.FACT_OPPORTUNITY_SCHEMA)

@@ -2,11 +2,12 @@
 
 Each channel maps its staged lines to one shape (``_web_sales``, ``_pos_sales``, ``_crm_sales``);
 ``build_fact_sales`` stacks them, keeps the partitions it was asked for and attaches the product,
-its cost valid on the sale's date and the margin.
+its cost valid on the sale's date and the margin (a month at a time: ``staged_lines_by_month``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import polars as pl
@@ -23,6 +24,7 @@ from sales360_assets.core.product_cost import cost_on_sale_date
 from sales360_assets.core.scd import BEGINNING_OF_TIME
 from sales360_assets.core.schemas import FACT_SALES_SCHEMA
 from sales360_assets.frames import conform
+from sales360_assets.months import month_end, next_month
 
 
 def _attach_product(
@@ -235,3 +237,26 @@ def build_fact_sales(
         (pl.col("net_amount_usd") - cost).alias("gross_margin_usd"),
     )
     return conform(fact, FACT_SALES_SCHEMA).sort("date", "region", "sales_line_id")
+
+
+def staged_lines_by_month(
+    web_lines: pl.LazyFrame, pos_lines: pl.LazyFrame, start: date, end: date
+) -> Iterator[tuple[date, date, pl.DataFrame, pl.DataFrame]]:
+    """(first day, last day, web lines, POS lines) for each calendar month of [start, end], in order.
+
+    A fact row depends on its own line and its own date only, so ``build_fact_sales`` of each month
+    put together is the range's fact, and a year-long run holds one month of staged lines and fact
+    rows, not twelve (10 M order lines: one region-year is ~2.5 M lines). The lines are read a month
+    at a time with the streaming engine, which keeps a month's rows of a year-long file, not the file.
+    """
+    month = start
+    while month <= end:
+        last = min(month_end(month), end)
+        in_month = pl.col("date").is_between(month, last)
+        yield (
+            month,
+            last,
+            web_lines.filter(in_month).collect(engine="streaming"),
+            pos_lines.filter(in_month).collect(engine="streaming"),
+        )
+        month = next_month(month)
