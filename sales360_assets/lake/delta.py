@@ -22,8 +22,8 @@ from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundErr
 
 from sales360_assets.lake.commits import (
     OutOfPartitionError,
+    arrow_for_delta,
     check_in_partitions,
-    normalise_for_delta,
     with_commit_retry,
 )
 from sales360_assets.lake.selection import DATE_COLUMN, REGION_COLUMN, PartitionSelection
@@ -216,7 +216,7 @@ class DeltaLake:
     def write_partitions(self, name: str, df: pl.DataFrame, selection: PartitionSelection) -> WriteResult:
         """Replace exactly the selected partitions with ``df`` (which may be empty)."""
         check_in_partitions(name, df, selection)
-        data = normalise_for_delta(df).to_arrow()
+        data = arrow_for_delta(df)
         return self._overwrite_where(
             name, lambda: data, df.height, selection.predicate(), STORAGE_PARTITION_COLUMNS, DATE_STATISTICS
         )
@@ -241,7 +241,7 @@ class DeltaLake:
         outside = df.filter(~row_filter)
         if outside.height:
             raise OutOfPartitionError(f"{name}: {outside.height} row(s) do not match {predicate}; nothing was written")
-        data = normalise_for_delta(df).to_arrow()
+        data = arrow_for_delta(df)
         return self._overwrite_where(name, lambda: data, df.height, predicate)
 
     def _overwrite_where(
@@ -321,7 +321,7 @@ class DeltaLake:
 
     def overwrite(self, name: str, df: pl.DataFrame) -> WriteResult:
         """Replace a whole (unpartitioned) table atomically; the schema follows the new data."""
-        data = normalise_for_delta(df).to_arrow()
+        data = arrow_for_delta(df)
         table = self._write(
             name, lambda: data, lambda table: write_deltalake(table, data, mode="overwrite", schema_mode="overwrite")
         )
@@ -364,7 +364,7 @@ class DeltaLake:
         """delta-rs MERGE on ``keys`` (creating the table race-free when absent); rows inserted, the table after."""
         if df.select(pl.struct(keys).is_duplicated().any()).item():
             raise ValueError(f"{name}: rows to merge have duplicate keys {keys}; collapse them first")
-        data = normalise_for_delta(df).to_arrow()
+        data = arrow_for_delta(df)
         inserted = df.height
 
         def _merge(table: DeltaTable) -> None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 
-from sales360_assets.lake.commits import with_commit_retry
+from sales360_assets.lake.commits import arrow_for_delta, with_commit_retry
 from sales360_assets.lake.delta import DATE_STATISTICS, STORAGE_PARTITION_COLUMNS, DeltaLake
 from sales360_assets.lake.selection import DATE_COLUMN, PARTITION_COLUMNS
 
@@ -77,7 +77,7 @@ def _store_per_region(lake: DeltaLake, name: str, table: DeltaTable) -> None:
     rows = lake.read(name, table=table).sort(DATE_COLUMN)  # the writer groups by region, keeping this order
     write_deltalake(
         table,
-        rows.to_arrow(),
+        arrow_for_delta(rows),
         mode="overwrite",
         partition_by=STORAGE_PARTITION_COLUMNS,
         schema_mode="overwrite",

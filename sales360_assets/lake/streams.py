@@ -14,6 +14,8 @@ import polars as pl
 import pyarrow as pa
 from deltalake.exceptions import DeltaError
 
+from sales360_assets.lake.commits import arrow_for_delta
+
 
 class BlockStream:
     """``blocks()`` as Arrow record batches of ``schema``; every block is checked before the writer sees it."""
@@ -29,7 +31,7 @@ class BlockStream:
         self.schema = schema
         self._blocks = blocks
         self._check = check
-        self._arrow_schema = pl.DataFrame(schema=schema).to_arrow().schema
+        self._arrow_schema = arrow_for_delta(pl.DataFrame(schema=schema)).schema
         self.rows_written = 0  # of the latest attempt
         self._failure: Exception | None = None
 
@@ -49,7 +51,7 @@ class BlockStream:
                 self._failure = exc
                 raise
             self.rows_written += block.height
-            yield from block.to_arrow().to_batches()
+            yield from arrow_for_delta(block).to_batches()
 
     @contextmanager
     def original_errors(self) -> Iterator[None]:
