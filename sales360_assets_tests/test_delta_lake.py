@@ -223,3 +223,21 @@ def test_a_block_with_other_columns_fails_and_writes_nothing(lake: DeltaLake) ->
         lake.overwrite_blocks("t", BLOCK_SCHEMA, lambda: iter([*blocks_of(3, 3), wrong]))
 
     assert lake.version("t") == 0 and lake.read("t")["key"].to_list() == ["old"]
+
+
+class RowRuleBroken(Exception):
+    pass
+
+
+def test_a_block_that_fails_to_be_made_fails_the_write_with_its_own_error(lake: DeltaLake) -> None:
+    """The asset's own checks run while the blocks are made; their error must reach the run as it is."""
+    lake.overwrite("t", pl.DataFrame({"key": ["old"], "amount": [9.0]}))
+
+    def blocks() -> Iterator[pl.DataFrame]:
+        yield from blocks_of(6, 3)
+        raise RowRuleBroken("fact_sales: refusing to write rows that break its rules")
+
+    with pytest.raises(RowRuleBroken, match="refusing to write"):
+        lake.overwrite_blocks("t", BLOCK_SCHEMA, blocks)
+
+    assert lake.version("t") == 0 and lake.read("t")["key"].to_list() == ["old"]

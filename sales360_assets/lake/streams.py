@@ -41,17 +41,17 @@ class BlockStream:
 
     def _batches(self) -> Iterator[pa.RecordBatch]:
         self.rows_written = 0
-        for block in self._blocks():
-            try:
+        try:
+            for block in self._blocks():  # making a block may fail too (a row rule, a read)
                 if block.schema != self.schema:
                     raise ValueError(f"{self.name}: a block has columns {block.schema}, the table {self.schema}")
                 if self._check is not None:
                     self._check(block)
-            except Exception as exc:
-                self._failure = exc
-                raise
-            self.rows_written += block.height
-            yield from arrow_for_delta(block).to_batches()
+                self.rows_written += block.height
+                yield from arrow_for_delta(block).to_batches()
+        except Exception as exc:
+            self._failure = exc
+            raise
 
     @contextmanager
     def original_errors(self) -> Iterator[None]:
