@@ -7,6 +7,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
+# Work done a span of months at a time (``months.month_spans``) takes up to this many rows a span:
+# small histories stay one pass, ten million lines are cut into months.
+ROWS_PER_BLOCK = 500_000
+
 
 def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """Exactly the schema's columns, in its order, cast to its types: a table's published shape."""

@@ -21,6 +21,8 @@ from polars.testing import assert_frame_equal
 from sales360_assets.cli import main
 from sales360_assets.forecast.assets import forecast_assets
 from sales360_assets.forecast.model import HORIZON
+from sales360_assets.frames import ROWS_PER_BLOCK
+from sales360_assets.marts import assets as marts_assets
 from sales360_assets.marts import customers as marts_customers
 from sales360_assets.marts import products as marts_products
 from sales360_assets.marts import sales as marts_sales
@@ -114,23 +116,36 @@ def test_the_evaluate_commands_print_model_and_baseline(
     assert "model_mape_pct" in printed and "baseline_mape_pct" in printed
 
 
-def test_month_grain_marts_written_a_month_at_a_time_equal_their_whole_history_build(
-    lake_ten_weeks: MaterializedLake,
+@pytest.mark.parametrize("rows_per_block", [ROWS_PER_BLOCK, 1], ids=["as configured", "a month at a time"])
+def test_month_grain_marts_built_in_spans_of_months_equal_their_whole_history_build(
+    lake_ten_weeks: MaterializedLake, rows_per_block: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The assets build these a month of sales at a time (ten weeks: three months); the tables must be
-    what the same transforms give over the whole history at once."""
+    """The assets build these a span of months of sales at a time (the ten-week lake: one span as
+    configured, three a month at a time); the result must be what the same transforms give over the
+    whole history at once. As configured, the tables Dagster wrote are checked; a month at a time,
+    the assets' own output."""
+    monkeypatch.setattr(marts_assets, "ROWS_PER_BLOCK", rows_per_block)
     lake = lake_ten_weeks.lake
-    fact = lake.read("fact_sales")
+    fact, dim_customer, dim_product = lake.read("fact_sales"), lake.read("dim_customer"), lake.read("dim_product")
     assert fact["date"].dt.month_start().n_unique() == 3
-    whole_history = {
-        "mart_promotion_effectiveness": marts_sales.build_mart_promotion_effectiveness(fact),
-        "mart_customer_segment_monthly": marts_customers.build_mart_customer_segment_monthly(
-            fact, lake.read("dim_customer")
+    scan = lake.scan("fact_sales")
+    cases = {
+        "mart_promotion_effectiveness": (
+            marts_sales.build_mart_promotion_effectiveness(fact),
+            lambda: marts_assets.mart_promotion_effectiveness(fact_sales=scan),
         ),
-        "mart_product_profitability": marts_products.build_mart_product_profitability(fact, lake.read("dim_product")),
-        "mart_seasonality": marts_seasonality.build_mart_seasonality(fact),
+        "mart_customer_segment_monthly": (
+            marts_customers.build_mart_customer_segment_monthly(fact, dim_customer),
+            lambda: marts_assets.mart_customer_segment_monthly(fact_sales=scan, dim_customer=dim_customer),
+        ),
+        "mart_product_profitability": (
+            marts_products.build_mart_product_profitability(fact, dim_product),
+            lambda: marts_assets.mart_product_profitability(fact_sales=scan, dim_product=dim_product),
+        ),
     }
-    for name, expected in whole_history.items():
-        written = lake.read(name)
-        assert written.height > 0 and written.height == expected.height, name
-        assert_frame_equal(written, expected, check_row_order=False)
+    for name, (whole_history, asset_output) in cases.items():
+        built = lake.read(name) if rows_per_block == ROWS_PER_BLOCK else asset_output().collect()
+        assert built.height > 0 and built.height == whole_history.height, name
+        assert_frame_equal(built, whole_history, check_row_order=False)
+    seasonality = marts_seasonality.build_mart_seasonality(fact)
+    assert_frame_equal(lake.read("mart_seasonality"), seasonality, check_row_order=False)

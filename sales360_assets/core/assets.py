@@ -151,13 +151,13 @@ def fact_sales(
     selection = partition_selection(context)
     web_orders = known_web_orders(lake.get_lake())
 
-    def months() -> Iterator[pl.DataFrame]:
-        # Made as the lake writes them, a month at a time, in one commit for the run's partitions.
-        by_month = sales.staged_lines_by_month(
+    def spans() -> Iterator[pl.DataFrame]:
+        # Made as the lake writes them, a span of months at a time, in one commit for the run's partitions.
+        by_span = sales.staged_lines_in_month_spans(
             stg_warehouse_order_lines, stg_pos_transactions, selection.start, selection.end
         )
-        for first, last, web_lines, pos_lines in by_month:
-            month = sales.build_fact_sales(
+        for first, last, web_lines, pos_lines in by_span:
+            span = sales.build_fact_sales(
                 web_lines,
                 pos_lines,
                 stg_salesforce_opportunities,
@@ -172,12 +172,12 @@ def fact_sales(
                 product_costs=dim_product_cost,
             )
             # Commission is paid from these rows: duplicates, null keys or negative quantities never
-            # land (a refused month fails the whole commit). A line's id is unique within its month
-            # and belongs to one date, so checking a month at a time misses no duplicate.
-            validate_before_write("fact_sales", month)
-            yield month
+            # land (a refused span fails the whole commit). A line's id is unique within its span
+            # and belongs to one date, so checking a span at a time misses no duplicate.
+            validate_before_write("fact_sales", span)
+            yield span
 
-    return FrameBlocks(pl.Schema(schemas.FACT_SALES_SCHEMA), months)
+    return FrameBlocks(pl.Schema(schemas.FACT_SALES_SCHEMA), spans)
 
 
 @_core_asset("fact_opportunity", schemas.FACT_OPPORTUNITY_SCHEMA)

@@ -2,7 +2,7 @@
 
 Each channel maps its staged lines to one shape (``_web_sales``, ``_pos_sales``, ``_crm_sales``);
 ``build_fact_sales`` stacks them, keeps the partitions it was asked for and attaches the product,
-its cost valid on the sale's date and the margin (a month at a time: ``staged_lines_by_month``).
+its cost valid on the sale's date and the margin (a span of months at a time: ``staged_lines_in_month_spans``).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from sales360_assets.core.keys import (
 from sales360_assets.core.product_cost import cost_on_sale_date
 from sales360_assets.core.scd import BEGINNING_OF_TIME
 from sales360_assets.core.schemas import FACT_SALES_SCHEMA
-from sales360_assets.frames import conform
-from sales360_assets.months import month_end, next_month
+from sales360_assets.frames import ROWS_PER_BLOCK, conform
+from sales360_assets.months import month_spans
 
 
 def _attach_product(
@@ -239,24 +239,25 @@ def build_fact_sales(
     return conform(fact, FACT_SALES_SCHEMA).sort("date", "region", "sales_line_id")
 
 
-def staged_lines_by_month(
-    web_lines: pl.LazyFrame, pos_lines: pl.LazyFrame, start: date, end: date
+def staged_lines_in_month_spans(
+    web_lines: pl.LazyFrame, pos_lines: pl.LazyFrame, start: date, end: date, max_rows: int = ROWS_PER_BLOCK
 ) -> Iterator[tuple[date, date, pl.DataFrame, pl.DataFrame]]:
-    """(first day, last day, web lines, POS lines) for each calendar month of [start, end], in order.
+    """(first day, last day, web lines, POS lines) for spans of whole months tiling [start, end], in order.
 
-    A fact row depends on its own line and its own date only, so ``build_fact_sales`` of each month
-    put together is the range's fact, and a year-long run holds one month of staged lines and fact
-    rows, not twelve (10 M order lines: one region-year is ~2.5 M lines). The lines are read a month
-    at a time with the streaming engine, which keeps a month's rows of a year-long file, not the file.
+    A fact row depends on its own line and its own date only, so ``build_fact_sales`` of each span
+    put together is the range's fact. A span holds up to ``max_rows`` staged lines (``month_spans``):
+    three years of a small history are one pass, while a region-year at 10 M order lines (~2.5 M
+    lines) is read, built and held a month or two at a time, not whole. The lines are read with the
+    streaming engine, which keeps the span's rows of a year-long file, not the file. Every month of
+    the range is in a span, with lines or without: a CRM deal may close in a month without any.
     """
-    month = start
-    while month <= end:
-        last = min(month_end(month), end)
-        in_month = pl.col("date").is_between(month, last)
+    months = pl.concat([lines.select(pl.col("date").dt.month_start()) for lines in (web_lines, pos_lines)])
+    counts = months.group_by("date").len().collect(engine="streaming")
+    for first, last in month_spans(start, end, dict(counts.iter_rows()), max_rows):
+        in_span = pl.col("date").is_between(first, last)
         yield (
-            month,
+            first,
             last,
-            web_lines.filter(in_month).collect(engine="streaming"),
-            pos_lines.filter(in_month).collect(engine="streaming"),
+            web_lines.filter(in_span).collect(engine="streaming"),
+            pos_lines.filter(in_span).collect(engine="streaming"),
         )
-        month = next_month(month)
