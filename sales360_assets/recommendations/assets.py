@@ -50,6 +50,11 @@ def _asset(
     )
 
 
+def customers_of(dim_customer: pl.LazyFrame | pl.DataFrame) -> pl.DataFrame:
+    """The columns of dim_customer this package reads (``cross_sell.CUSTOMER_COLUMNS``), not its ~30."""
+    return dim_customer.lazy().select(cross_sell.CUSTOMER_COLUMNS).collect()
+
+
 def window_of(fact_sales: pl.LazyFrame, window_days: int, end: date | None) -> pl.DataFrame:
     """The fact rows of the ``window_days`` days up to ``end``, the latest day with sales (``last_sale_date``):
     filtered in the scan, not after it."""
@@ -91,13 +96,15 @@ def mart_product_affinity(
 def mart_cross_sell_opportunities(
     lake: LakeResource,
     fact_sales: pl.LazyFrame,
-    dim_customer: pl.DataFrame,
+    dim_customer: pl.LazyFrame,
     dim_product: pl.DataFrame,
     mart_product_affinity: pl.DataFrame,
 ) -> pl.DataFrame:
     window_days = _affinity_window_days(mart_product_affinity)
     window = window_of(fact_sales, window_days, last_sale_date(lake))
-    return cross_sell.build_mart_cross_sell_opportunities(window, dim_customer, dim_product, mart_product_affinity)
+    return cross_sell.build_mart_cross_sell_opportunities(
+        window, customers_of(dim_customer), dim_product, mart_product_affinity
+    )
 
 
 def _affinity_window_days(affinity: pl.DataFrame) -> int:
@@ -117,10 +124,10 @@ def _last_year_customer_mart(
 
     @_asset(name, schema, summary, tags=PII)
     def _mart(
-        lake: LakeResource, fact_sales: pl.LazyFrame, dim_customer: pl.DataFrame, dim_product: pl.DataFrame
+        lake: LakeResource, fact_sales: pl.LazyFrame, dim_customer: pl.LazyFrame, dim_product: pl.DataFrame
     ) -> pl.DataFrame:
         window = window_of(fact_sales, basket.DEFAULT_WINDOW_DAYS, last_sale_date(lake))
-        return build(window, dim_customer, dim_product)
+        return build(window, customers_of(dim_customer), dim_product)
 
     return _mart
 
@@ -155,27 +162,32 @@ def mart_customer_recommendations(
     config: RecommendationConfig,
     lake: LakeResource,
     fact_sales: pl.LazyFrame,
-    dim_customer: pl.DataFrame,
+    dim_customer: pl.LazyFrame,
     dim_product: pl.DataFrame,
-    mart_cross_sell_opportunities: pl.DataFrame,
+    mart_cross_sell_opportunities: pl.LazyFrame,
 ) -> dg.Output:
     last_sale = last_sale_date(lake)
-    history = window_of(fact_sales, config.window_days + config.holdout_days, last_sale)
-    recommenders = recommenders_for(dim_customer, dim_product, config.min_support)
+    customers = customers_of(dim_customer)
+    recommenders = recommenders_for(customers, dim_product, config.min_support)
     scores = evaluation.evaluate(
-        history, dim_customer, dim_product, recommenders, config.holdout_days, config.window_days
-    )
+        window_of(fact_sales, config.window_days + config.holdout_days, last_sale),
+        customers,
+        dim_product,
+        recommenders,
+        config.holdout_days,
+        config.window_days,
+    )  # the evaluation's history is let go before the window is read (10 M lines: ~1.5 GiB each)
     model = evaluation.choose_model(scores)
     window = window_of(fact_sales, config.window_days, last_sale)
     if model == recommend.ALS:
-        model_scores = recommend.als_scores(window, dim_customer, dim_product, recommend.AlsParams())
+        model_scores = recommend.als_scores(window, customers, dim_product, recommend.AlsParams())
     else:
         model_scores = mart_cross_sell_opportunities.select(
             "customer_key", "product_key", pl.col("cross_sell_score").alias("score")
-        )
+        ).collect()
     # Blocks the lake writes as it makes them (one commit): the mart is never held whole.
     mart = recommend.build_mart_customer_recommendations(
-        window, dim_customer, dim_product, model_scores, model, config.top_n
+        window, customers, dim_product, model_scores, model, config.top_n
     )
     return dg.Output(
         mart,

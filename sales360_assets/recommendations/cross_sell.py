@@ -58,6 +58,10 @@ MART_UPSELL_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+# All this package reads of dim_customer (through ``known_customers``): the assets load only these.
+CUSTOMER_COLUMNS = ("customer_key", "segment", "region", "is_unknown_member")
+
+
 def known_customers(dim_customer: pl.DataFrame) -> pl.DataFrame:
     """Real customers (not the unknown members that collect unidentified buyers)."""
     return dim_customer.filter(~pl.col("is_unknown_member")).select("customer_key", "segment", "region")
