@@ -23,6 +23,7 @@ from sales360_assets.forecast.assets import forecast_assets
 from sales360_assets.forecast.model import HORIZON
 from sales360_assets.frames import ROWS_PER_BLOCK
 from sales360_assets.marts import assets as marts_assets
+from sales360_assets.marts import campaigns as marts_campaigns
 from sales360_assets.marts import customers as marts_customers
 from sales360_assets.marts import products as marts_products
 from sales360_assets.marts import sales as marts_sales
@@ -147,5 +148,10 @@ def test_month_grain_marts_built_in_spans_of_months_equal_their_whole_history_bu
         built = lake.read(name) if rows_per_block == ROWS_PER_BLOCK else asset_output().collect()
         assert built.height > 0 and built.height == whole_history.height, name
         assert_frame_equal(built, whole_history, check_row_order=False)
+    # These two read the scan with the streaming engine: the same as over the history in memory.
     seasonality = marts_seasonality.build_mart_seasonality(fact)
     assert_frame_equal(lake.read("mart_seasonality"), seasonality, check_row_order=False)
+    deals, campaigns = lake.read("fact_opportunity"), lake.read("stg_salesforce_campaigns")
+    campaign_effectiveness = marts_campaigns.build_mart_campaign_effectiveness(fact, deals, campaigns)
+    assert campaign_effectiveness["influenced_revenue_usd"].sum() > 0
+    assert_frame_equal(lake.read("mart_campaign_effectiveness"), campaign_effectiveness, check_row_order=False)

@@ -24,7 +24,7 @@ from sales360_assets.core.product_cost import cost_on_sale_date
 from sales360_assets.core.scd import BEGINNING_OF_TIME
 from sales360_assets.core.schemas import FACT_SALES_SCHEMA
 from sales360_assets.frames import ROWS_PER_BLOCK, conform
-from sales360_assets.months import month_spans
+from sales360_assets.months import month_spans, month_start
 
 
 def _attach_product(
@@ -251,9 +251,12 @@ def staged_lines_in_month_spans(
     streaming engine, which keeps the span's rows of a year-long file, not the file. Every month of
     the range is in a span, with lines or without: a CRM deal may close in a month without any.
     """
-    months = pl.concat([lines.select(pl.col("date").dt.month_start()) for lines in (web_lines, pos_lines)])
-    counts = months.group_by("date").len().collect(engine="streaming")
-    for first, last in month_spans(start, end, dict(counts.iter_rows()), max_rows):
+    spans = [(start, end)]  # a daily run's range lies in one month: no need to count
+    if month_start(start) != month_start(end):
+        months = pl.concat([lines.select(pl.col("date").dt.month_start()) for lines in (web_lines, pos_lines)])
+        counts = months.group_by("date").len().collect(engine="streaming")
+        spans = month_spans(start, end, dict(counts.iter_rows()), max_rows)
+    for first, last in spans:
         in_span = pl.col("date").is_between(first, last)
         yield (
             first,

@@ -99,10 +99,6 @@ def _daily_mart(
     return _build
 
 
-def _facts(fact_sales: pl.LazyFrame) -> pl.DataFrame:
-    return fact_sales.select(FACT_COLUMNS).collect()
-
-
 def _month_by_month(
     fact_sales: pl.LazyFrame, schema: dict[str, pl.DataType], build: Callable[..., pl.DataFrame], *dimensions: object
 ) -> FrameBlocks:
@@ -115,9 +111,11 @@ def _month_by_month(
     """
 
     def spans() -> Iterator[pl.DataFrame]:
-        months = fact_sales.select(pl.col("date").dt.month_start()).group_by("date").len().collect(engine="streaming")
-        if months.height == 0:
+        # A history that fits one span is read in one pass, counted from the files' footers alone.
+        if fact_sales.select(pl.len()).collect().item() <= ROWS_PER_BLOCK:
+            yield build(fact_sales.select(FACT_COLUMNS).collect(), *dimensions)
             return
+        months = fact_sales.select(pl.col("date").dt.month_start()).group_by("date").len().collect(engine="streaming")
         rows_by_month = dict(months.iter_rows())
         for first, last in month_spans(
             min(rows_by_month), month_end(max(rows_by_month)), rows_by_month, ROWS_PER_BLOCK
@@ -262,7 +260,7 @@ def mart_funnel_conversion(fact_opportunity: pl.DataFrame) -> pl.DataFrame:
 def mart_campaign_effectiveness(
     fact_sales: pl.LazyFrame, fact_opportunity: pl.DataFrame, stg_salesforce_campaigns: pl.DataFrame
 ) -> pl.DataFrame:
-    return campaigns.build_mart_campaign_effectiveness(_facts(fact_sales), fact_opportunity, stg_salesforce_campaigns)
+    return campaigns.build_mart_campaign_effectiveness(fact_sales, fact_opportunity, stg_salesforce_campaigns)
 
 
 @_mart(

@@ -33,7 +33,7 @@ NO_CAMPAIGN = "(no campaign)"
 
 
 def build_mart_campaign_effectiveness(
-    fact_sales: pl.DataFrame, fact_opportunity: pl.DataFrame, campaigns: pl.DataFrame
+    fact_sales: pl.DataFrame | pl.LazyFrame, fact_opportunity: pl.DataFrame, campaigns: pl.DataFrame
 ) -> pl.DataFrame:
     """Deals and revenue influenced per campaign, with cost and ROI where the cost is known.
 
@@ -54,10 +54,14 @@ def build_mart_campaign_effectiveness(
         .select(pl.lit("web").alias("channel"), pl.col("web_order_id").alias("order_id"), "campaign_id")
         .unique(subset=["channel", "order_id"], keep="first", maintain_order=True)
     )
+    # Given a scan, the streaming engine reads only the columns the join and the sum need: the
+    # history is never held whole (10 M order lines: 1.9 → 4.9 GiB when it was).
     revenue = (
-        fact_sales.join(pl.concat([by_crm, by_web]), on=["channel", "order_id"], how="inner")
+        fact_sales.lazy()
+        .join(pl.concat([by_crm, by_web]).lazy(), on=["channel", "order_id"], how="inner")
         .group_by("campaign_id")
         .agg(measure("revenue_usd").alias("influenced_revenue_usd"))
+        .collect(engine="streaming")
     )
     influence = deals.group_by("campaign_id").agg(
         pl.len().alias("influenced_deals"),
