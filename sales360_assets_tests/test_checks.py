@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 import sales360_assets.core.sales as core_sales
-from sales360_assets.checks import DataQualityError, validate_before_write
+from sales360_assets.checks import DataQualityError, validate_before_write, validated_blocks
 from sales360_assets.checks.asset_checks import build_all_checks
 from sales360_assets.checks.commission_credit import credits_add_back, team_splits_sum_to_100
 from sales360_assets.checks.findings import sample_markdown
@@ -150,6 +150,22 @@ def test_validate_before_write_refuses_bad_rows_with_a_sample() -> None:
     validate_before_write("stg_warehouse_order_lines", lines())
     with pytest.raises(DataQualityError, match=r"nothing was written.*quantity > 0.*'o2'"):
         validate_before_write("stg_warehouse_order_lines", lines(quantity=[1, 2, -3]))
+
+
+def test_a_key_repeated_in_a_later_block_is_refused_like_one_repeated_within_a_block() -> None:
+    """fact_sales is written a span of months at a time: a sales line staged on two dates in different
+    months is a duplicate no single span shows, and the whole table checked at once refused it."""
+    fact = lines()  # stand-ins: the key rule is what matters here
+    first, second = fact.head(2), fact.tail(1)
+    assert list(validated_blocks("stg_warehouse_order_lines", [first, second])) == [first, second]
+    again = second.with_columns(
+        pl.lit(first["line_number"][0], dtype=pl.Int64).alias("line_number"),
+        pl.lit(first["order_id"][0]).alias("order_id"),
+    )
+    with pytest.raises(DataQualityError, match=r"nothing was written.*earlier part of the range"):
+        list(validated_blocks("stg_warehouse_order_lines", [first, again]))
+    with pytest.raises(DataQualityError, match=r"nothing was written"):
+        validate_before_write("stg_warehouse_order_lines", pl.concat([first, again]))  # the same, checked whole
 
 
 # Assets that have no blocking check yet (issue 5 added them after the checks were written).

@@ -16,6 +16,8 @@ The rules are pure Polars, one subject per module: ``row_rules``, ``integrity``,
 ``asset_checks`` knows Dagster.
 """
 
+from collections.abc import Iterable, Iterator
+
 import polars as pl
 
 from sales360_assets.checks.row_rules import ROW_RULES, row_findings
@@ -43,3 +45,27 @@ def validate_before_write(asset: str, frame: pl.DataFrame) -> None:
     raise DataQualityError(
         f"{asset}: refusing to write rows that break its rules; nothing was written. " + " | ".join(parts)
     )
+
+
+def validated_blocks(asset: str, blocks: Iterable[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """``validate_before_write`` on each block of a table written a block at a time, and its key across blocks.
+
+    A block's own rules cannot see a key that is also in an earlier block (a sales line staged on
+    two dates in different months), which the whole table checked at once refused: the keys seen
+    so far are kept, and a key seen again fails the write (nothing is committed).
+    """
+    key = ROW_RULES[asset].key if asset in ROW_RULES else ()
+    seen = pl.DataFrame(schema={column: pl.String for column in key})
+    for block in blocks:
+        validate_before_write(asset, block)
+        if key:
+            keys = block.select(key)
+            again = keys.join(seen.cast(keys.schema), on=list(key), how="semi")
+            if again.height:
+                raise DataQualityError(
+                    f"{asset}: refusing to write rows that break its rules; nothing was written. "
+                    f"unique {', '.join(key)} across the run: {again.height} row(s) repeat a key of an "
+                    f"earlier part of the range, e.g. {again.head(5).rows()}"
+                )
+            seen = pl.concat([seen.cast(keys.schema), keys])
+        yield block

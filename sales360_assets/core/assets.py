@@ -7,7 +7,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from sales360_assets.checks import validate_before_write
+from sales360_assets.checks import validate_before_write, validated_blocks
 from sales360_assets.core import deals, dimensions, product_cost, sales, schemas
 from sales360_assets.core.columns import SENSITIVITY, TABLE_DESCRIPTIONS, TABLE_SENSITIVITY, core_descriptions
 from sales360_assets.frames import FrameBlocks
@@ -171,13 +171,11 @@ def fact_sales(
                 web_orders=web_orders,
                 product_costs=dim_product_cost,
             )
-            # Commission is paid from these rows: duplicates, null keys or negative quantities never
-            # land (a refused span fails the whole commit). A line's id is unique within its span
-            # and belongs to one date, so checking a span at a time misses no duplicate.
-            validate_before_write("fact_sales", span)
             yield span
 
-    return FrameBlocks(pl.Schema(schemas.FACT_SALES_SCHEMA), spans)
+    # Commission is paid from these rows: duplicates (within a span or across spans), null keys or
+    # negative quantities never land; a refused span fails the whole commit.
+    return FrameBlocks(pl.Schema(schemas.FACT_SALES_SCHEMA), lambda: validated_blocks("fact_sales", spans()))
 
 
 @_core_asset("fact_opportunity", schemas.FACT_OPPORTUNITY_SCHEMA)
