@@ -33,14 +33,14 @@ class BlockStream:
         self._check = check
         self._arrow_schema = arrow_for_delta(pl.DataFrame(schema=schema)).schema
         self.rows_written = 0  # of the latest attempt
-        self._failure: Exception | None = None
+        self._failure: BaseException | None = None
 
     def reader(self) -> pa.RecordBatchReader:
         """A fresh stream of every block (one per write attempt)."""
         return pa.RecordBatchReader.from_batches(self._arrow_schema, self._batches())
 
     def _batches(self) -> Iterator[pa.RecordBatch]:
-        self.rows_written = 0
+        self.rows_written, self._failure = 0, None  # of this attempt only
         try:
             for block in self._blocks():  # making a block may fail too (a row rule, a read)
                 if block.schema != self.schema:
@@ -49,7 +49,7 @@ class BlockStream:
                     self._check(block)
                 self.rows_written += block.height
                 yield from arrow_for_delta(block).to_batches()
-        except Exception as exc:
+        except (Exception, pl.exceptions.PanicException) as exc:  # a damaged Parquet file panics in Polars
             self._failure = exc
             raise
 
