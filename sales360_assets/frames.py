@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import polars as pl
+
+from sales360_assets.months import month_end, month_spans
 
 # Work done a span of months at a time (``months.month_spans``) takes up to this many rows a span:
 # small histories stay one pass, ten million lines are cut into months.
@@ -31,3 +34,19 @@ class FrameBlocks:
     def collect(self) -> pl.DataFrame:
         """The whole table (tests and small lakes)."""
         return pl.concat([pl.DataFrame(schema=self.schema), *self.make()])
+
+
+def spans_of_months(
+    frames: Sequence[pl.LazyFrame], start: date | None = None, end: date | None = None
+) -> list[tuple[date, date]]:
+    """``months.month_spans`` by the rows the frames hold per month (their ``date``), ``ROWS_PER_BLOCK`` a span.
+
+    Without ``start`` and ``end``: from the frames' first month to the end of their last.
+    """
+    months = pl.concat([frame.select(pl.col("date").dt.month_start()) for frame in frames])
+    rows_by_month = dict(months.group_by("date").len().collect(engine="streaming").iter_rows())
+    if not rows_by_month:
+        return [] if start is None or end is None else [(start, end)]
+    first = start if start is not None else min(rows_by_month)
+    last = end if end is not None else month_end(max(rows_by_month))
+    return month_spans(first, last, rows_by_month, ROWS_PER_BLOCK)

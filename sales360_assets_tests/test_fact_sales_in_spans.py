@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from sales360_assets import frames
 from sales360_assets.core.dimensions import build_dim_customer, build_dim_product, build_dim_sales_rep
 from sales360_assets.core.sales import build_fact_sales, staged_lines_in_month_spans
 from sales360_assets_tests.test_core_transforms import (
@@ -42,7 +43,7 @@ def on_days(lines: pl.DataFrame, column: str, days: list[date]) -> pl.DataFrame:
 
 
 @pytest.mark.parametrize("line_days", [EDGE_DAYS, EDGE_DAYS[:3]], ids=["lines every month", "deals alone in march"])
-def test_the_spans_together_are_the_whole_range(line_days: list[date]) -> None:
+def test_the_spans_together_are_the_whole_range(line_days: list[date], monkeypatch: pytest.MonkeyPatch) -> None:
     web = on_days(web_lines(), "date", line_days)
     pos = on_days(pos_lines(), "date", line_days)
     deals = on_days(opportunities(), "close_date", EDGE_DAYS)
@@ -59,11 +60,10 @@ def test_the_spans_together_are_the_whole_range(line_days: list[date]) -> None:
     assert crm_months - {d.month for d in line_days} or line_days == EDGE_DAYS  # deals in months without lines
     # A month at a time (January from the 15th; months without lines join the one before), and one pass.
     for max_rows, spans in ((1, 1 + len({d.month for d in line_days[1:]})), (10_000, 1)):
+        monkeypatch.setattr(frames, "ROWS_PER_BLOCK", max_rows)
         parts = [
             build_fact_sales(web_span, pos_span, *crm, *dims, first, last, REGIONS)
-            for first, last, web_span, pos_span in staged_lines_in_month_spans(
-                web.lazy(), pos.lazy(), START, END, max_rows
-            )
+            for first, last, web_span, pos_span in staged_lines_in_month_spans(web.lazy(), pos.lazy(), START, END)
         ]
         assert len(parts) == spans
         assert_frame_equal(pl.concat(parts), whole)

@@ -23,8 +23,8 @@ from sales360_assets.core.keys import (
 from sales360_assets.core.product_cost import cost_on_sale_date
 from sales360_assets.core.scd import BEGINNING_OF_TIME
 from sales360_assets.core.schemas import FACT_SALES_SCHEMA
-from sales360_assets.frames import ROWS_PER_BLOCK, conform
-from sales360_assets.months import month_spans, month_start
+from sales360_assets.frames import conform, spans_of_months
+from sales360_assets.months import month_start
 
 
 def _attach_product(
@@ -240,12 +240,12 @@ def build_fact_sales(
 
 
 def staged_lines_in_month_spans(
-    web_lines: pl.LazyFrame, pos_lines: pl.LazyFrame, start: date, end: date, max_rows: int = ROWS_PER_BLOCK
+    web_lines: pl.LazyFrame, pos_lines: pl.LazyFrame, start: date, end: date
 ) -> Iterator[tuple[date, date, pl.DataFrame, pl.DataFrame]]:
     """(first day, last day, web lines, POS lines) for spans of whole months tiling [start, end], in order.
 
     A fact row depends on its own line and its own date only, so ``build_fact_sales`` of each span
-    put together is the range's fact. A span holds up to ``max_rows`` staged lines (``month_spans``):
+    put together is the range's fact. A span holds up to ``frames.ROWS_PER_BLOCK`` staged lines:
     three years of a small history are one pass, while a region-year at 10 M order lines (~2.5 M
     lines) is read, built and held a month or two at a time, not whole. The lines are read with the
     streaming engine, which keeps the span's rows of a year-long file, not the file. Every month of
@@ -253,9 +253,7 @@ def staged_lines_in_month_spans(
     """
     spans = [(start, end)]  # a daily run's range lies in one month: no need to count
     if month_start(start) != month_start(end):
-        months = pl.concat([lines.select(pl.col("date").dt.month_start()) for lines in (web_lines, pos_lines)])
-        counts = months.group_by("date").len().collect(engine="streaming")
-        spans = month_spans(start, end, dict(counts.iter_rows()), max_rows)
+        spans = spans_of_months([web_lines, pos_lines], start, end)
     for first, last in spans:
         in_span = pl.col("date").is_between(first, last)
         yield (

@@ -15,12 +15,12 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from sales360_assets import frames
 from sales360_assets.catalogue import kpi_asset
 from sales360_assets.core.assets import lineage
-from sales360_assets.frames import ROWS_PER_BLOCK, FrameBlocks
+from sales360_assets.frames import FrameBlocks
 from sales360_assets.marts import campaigns, customers, pipeline, products, sales, seasonality
 from sales360_assets.marts.columns import describe_columns
-from sales360_assets.months import month_end, month_spans
 from sales360_assets.partitions import DATE_REGION_PARTITIONED
 
 OWNERS = ["team:sales-analytics"]
@@ -112,14 +112,10 @@ def _month_by_month(
 
     def spans() -> Iterator[pl.DataFrame]:
         # A history that fits one span is read in one pass, counted from the files' footers alone.
-        if fact_sales.select(pl.len()).collect().item() <= ROWS_PER_BLOCK:
+        if fact_sales.select(pl.len()).collect().item() <= frames.ROWS_PER_BLOCK:
             yield build(fact_sales.select(FACT_COLUMNS).collect(), *dimensions)
             return
-        months = fact_sales.select(pl.col("date").dt.month_start()).group_by("date").len().collect(engine="streaming")
-        rows_by_month = dict(months.iter_rows())
-        for first, last in month_spans(
-            min(rows_by_month), month_end(max(rows_by_month)), rows_by_month, ROWS_PER_BLOCK
-        ):
+        for first, last in frames.spans_of_months([fact_sales]):
             in_span = fact_sales.filter(pl.col("date").is_between(first, last))
             yield build(in_span.select(FACT_COLUMNS).collect(engine="streaming"), *dimensions)
 
