@@ -51,8 +51,8 @@ def _result(asset: str, finding: Finding, scope: str, columns: Sequence[str]) ->
 
 def _parent_keys(lake: DeltaLake, fk: ForeignKey, selection: PartitionSelection | None) -> pl.DataFrame:
     """The parent table's key column; a parent not written yet has no keys (every child row then fails)."""
-    parent = lake.read_if_exists(fk.table, selection if fk.same_partitions else None)
-    return pl.DataFrame({fk.table_column: [None]}) if parent is None else parent.select(fk.table_column)
+    parent = lake.read_if_exists(fk.table, selection if fk.same_partitions else None, columns=[fk.table_column])
+    return pl.DataFrame({fk.table_column: [None]}) if parent is None else parent
 
 
 def _findings_for(asset: str, partitioned: bool) -> Callable[[DeltaLake, PartitionSelection | None], list[Finding]]:

@@ -9,7 +9,7 @@ outside them, with ``schema_mode="merge"`` so additive source changes flow throu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -181,11 +181,16 @@ class DeltaLake:
         return lazy
 
     def read(
-        self, name: str, selection: PartitionSelection | None = None, table: DeltaTable | None = None
+        self,
+        name: str,
+        selection: PartitionSelection | None = None,
+        table: DeltaTable | None = None,
+        columns: Sequence[str] | None = None,
     ) -> pl.DataFrame:
-        """Collect a scan; a failure names the table and, for a damaged data file, the file."""
+        """Collect a scan (only ``columns`` when given); a failure names the table and, for a damaged data file, the file."""
+        scan = self.scan(name, selection, table)
         try:
-            return self.scan(name, selection, table).collect()
+            return (scan if columns is None else scan.select(columns)).collect()
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # a corrupt Parquet file makes Polars panic (not an Exception)
@@ -203,10 +208,12 @@ class DeltaLake:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return LakeReadError(f"Delta table {name} ({self.table_uri(name)}) cannot be read: {first}")
 
-    def read_if_exists(self, name: str, selection: PartitionSelection | None = None) -> pl.DataFrame | None:
+    def read_if_exists(
+        self, name: str, selection: PartitionSelection | None = None, columns: Sequence[str] | None = None
+    ) -> pl.DataFrame | None:
         """``read``, or None when the table does not exist yet (one load, not one to check and one to read)."""
         table = self.table(name)
-        return None if table is None else self.read(name, selection, table)
+        return None if table is None else self.read(name, selection, table, columns)
 
     def read_version(self, name: str, version: int) -> pl.DataFrame:
         """The table as it was at ``version`` (Delta time travel): what an append-only check compares to."""
