@@ -80,6 +80,21 @@ def test_any_other_layout_fails_naming_the_file_and_the_expected_path(tmp_path: 
     assert "order_date=YYYY-MM-DD/" in text and "orders/*.parquet" in text
 
 
+def test_a_run_opens_only_its_own_days_folders(tmp_path: Path) -> None:
+    """A daily run lists one day's files, not every folder of the history (cost flat in history), so a
+    bad file delivered into another day stops that day's run, with its name, and no other."""
+    for d in DAYS:
+        folder = tmp_path / "orders" / f"order_date={d}"
+        folder.mkdir(parents=True)
+        orders_frame([d]).write_parquet(folder / "part-0.parquet")
+    stray = tmp_path / "orders" / f"order_date={DAYS[2]}" / "part-1.csv"
+    stray.write_bytes(b"x")
+    assert read(tmp_path, DAYS[0], DAYS[1]).height == 4
+    with pytest.raises(WarehouseLayoutError, match="not a Parquet file") as raised:
+        read(tmp_path, DAYS[1], DAYS[2])
+    assert str(stray) in str(raised.value)
+
+
 def test_a_table_folder_without_data_files_is_an_error_not_zero_rows(tmp_path: Path) -> None:
     (tmp_path / "orders").mkdir()
     with pytest.raises(WarehouseLayoutError, match="no Parquet files"):

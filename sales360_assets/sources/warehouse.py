@@ -97,8 +97,15 @@ class LocalWarehouseClient:
             f"{base}/*.parquet (flat files, rows selected by {table.date_column}), not both"
         )
 
-    def _partitioned_files(self, table: SourceTable) -> tuple[list[Path], dict[date, list[Path]]]:
-        """(flat files, files per day folder) of a date-partitioned table; refuses any other layout."""
+    def _partitioned_files(
+        self, table: SourceTable, days: set[date] | None = None
+    ) -> tuple[list[Path], dict[date, list[Path]]]:
+        """(flat files, files per day folder) of a date-partitioned table; refuses any other layout.
+
+        With ``days``, only those days' folders are opened (their files listed and checked): after
+        three years a table holds ~1,100 folders, and a daily run listing all of them paid ~0.1 s per
+        table for one day's files. The table folder's own entries are always checked.
+        """
         base = self._table_dir(table)
         prefix = f"{table.date_column}="
         flat: list[Path] = []
@@ -115,13 +122,17 @@ class LocalWarehouseClient:
                 day = date.fromisoformat(entry.name.removeprefix(prefix))
             except ValueError:
                 raise self._layout_error(table, entry, "folder name is not a date as YYYY-MM-DD") from None
+            if days is not None and day not in days:
+                by_day[day] = []  # not opened: its files are not needed
+                continue
             others = [f for f in entry.iterdir() if f.suffix != ".parquet" and not f.name.startswith((".", "_"))]
             if others:
                 raise self._layout_error(table, others[0], "not a Parquet file")
             by_day[day] = sorted(entry.glob("*.parquet"))
         if flat and by_day:
             raise self._layout_error(table, flat[0], "both flat files and day folders")
-        if not flat and not any(by_day.values()):
+        unopened = by_day.keys() - days if days is not None else set()
+        if not flat and not unopened and not any(by_day.values()):  # known to hold no file at all
             raise self._layout_error(table, base, "no Parquet files")
         return flat, by_day
 
@@ -131,8 +142,8 @@ class LocalWarehouseClient:
     def read_partitioned(self, table: SourceTable, start: date, end: date, regions: Sequence[str]) -> pl.DataFrame:
         if table.date_column is None or table.region_column is None:
             raise ValueError(f"warehouse table {table.name!r} is not partitioned by date and region")
-        flat, by_day = self._partitioned_files(table)
         days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+        flat, by_day = self._partitioned_files(table, set(days))
         files = flat or [f for d in days for f in by_day.get(d, [])]
         if not files:
             return pl.DataFrame(schema=table.columns)
