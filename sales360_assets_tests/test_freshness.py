@@ -408,6 +408,25 @@ def test_commission_statements_are_due_after_every_region_of_the_day_was_deliver
     assert late_status.state is SlaState.LATE
 
 
+def test_one_evaluation_asks_about_each_asset_partition_once() -> None:
+    """Every question is a partition-status lookup of the instance, whose cost grows with history:
+    the daily window and the day after it are one read, and the statements' wait on fact_sales
+    reuses what the facts SLA read."""
+    asked: list[tuple[str, tuple[str, ...]]] = []
+
+    class CountingReader(FakeReader):
+        def partitions(self, asset: str, keys: Sequence[str]) -> dict[str, PartitionObservation]:
+            asked.append((asset, tuple(keys)))
+            return super().partitions(asset, keys)
+
+    config = SlaConfig((FACTS, STATEMENTS), ("test",))
+    at = datetime(2026, 3, 10, 8, 30, tzinfo=UTC)
+    evaluate_slas(CountingReader(all_delivered(START, date(2026, 3, 9))), at, config, start=START)
+    pairs = [(asset, key) for asset, keys in asked for key in keys]
+    assert len(pairs) == len(set(pairs)) > 0
+    assert [asset for asset, _ in asked].count("fact_sales") == 1
+
+
 def test_max_age_is_checked_on_business_days_only() -> None:
     crm = MaxAgeSla("crm", "CRM opportunities", ("fact_opportunity",), timedelta(hours=4), None, (0, 1, 2, 3, 4))
     config = SlaConfig((crm,), ("test",))

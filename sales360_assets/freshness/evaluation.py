@@ -29,6 +29,7 @@ from sales360_assets.freshness.config import (
 from sales360_assets.freshness.verdicts import (
     ALL_REGIONS,
     DELIVERED,
+    OneReadPerPartition,
     PartitionObservation,
     PartitionState,
     StatusReader,
@@ -254,8 +255,10 @@ def evaluate_daily(sla: DailyPartitionSla, reader: StatusReader, now: datetime, 
         return _not_applicable(sla, now)
     frame = _frame(sla, now, days)
     next_day = days[-1] + timedelta(days=1)
-    verdicts, _ = _daily_verdicts(sla.assets, sla.regions, days, sla.deadline_for, reader, now)
-    upcoming, _ = _daily_verdicts(sla.assets, sla.regions, [next_day], sla.deadline_for, reader, now)
+    # The window and the day after it in one read of each asset's partitions.
+    judged, _ = _daily_verdicts(sla.assets, sla.regions, [*days, next_day], sla.deadline_for, reader, now)
+    verdicts = [v for v in judged if v.day != next_day]
+    upcoming = [v for v in judged if v.day == next_day]
     ready = tuple(r for r in sla.regions if all(v.state in DELIVERED for v in upcoming if v.region == r))
     frame = replace(frame, next_ready_regions=ready)
     return _summarize(sla, now, verdicts, frame)
@@ -337,6 +340,7 @@ def evaluate_config(config: SlaConfig, reader: StatusReader, now: datetime, star
     """Every SLA of ``config`` at ``now`` (aware); ``start`` is the first date of the partitions."""
     if now.tzinfo is None:
         raise ValueError("evaluate_slas needs an aware datetime (UTC)")
+    reader = OneReadPerPartition(reader)
     statuses = []
     for sla in config.slas:
         if isinstance(sla, DailyPartitionSla):

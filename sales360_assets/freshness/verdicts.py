@@ -61,6 +61,32 @@ class StatusReader(Protocol):
     def last_materialized_at(self, asset: str, before: datetime) -> datetime | None: ...
 
 
+class OneReadPerPartition:
+    """A ``StatusReader`` that asks the one it wraps about each asset partition once per evaluation.
+
+    Several SLAs judge the same partitions (the statements wait on the fact_sales days the facts SLA
+    judges), and every question to an instance is a Dagster partition-status lookup whose cost grows
+    with the history (~50 ms per asset after three years): ask once, answer the rest from memory.
+    """
+
+    def __init__(self, reader: StatusReader) -> None:
+        self.reader = reader
+        self.observed: dict[str, dict[str, PartitionObservation]] = {}
+
+    def partitions(self, asset: str, keys: Sequence[str]) -> dict[str, PartitionObservation]:
+        known = self.observed.setdefault(asset, {})
+        missing = [k for k in keys if k not in known]
+        if missing:
+            known.update(self.reader.partitions(asset, missing))
+        return {k: known[k] for k in keys}
+
+    def materializations(self, asset: str, since: datetime) -> list[Materialization]:
+        return self.reader.materializations(asset, since)
+
+    def last_materialized_at(self, asset: str, before: datetime) -> datetime | None:
+        return self.reader.last_materialized_at(asset, before)
+
+
 def day_closes_at(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=UTC)
 
