@@ -9,7 +9,7 @@ the set of (date, region) partitions present, and per partition the rows a clean
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -21,7 +21,13 @@ from sales360_assets.cli import QUIET_CONSOLE
 from sales360_assets.definitions import build_definitions
 from sales360_assets.jobs import partitioned_assets
 from sales360_assets.lake.delta import DeltaLake
-from sales360_assets.partitions import PartitionTagConflictError, keys_for, run_partition_selection
+from sales360_assets.partitions import (
+    DateRegionPartitionsDefinition,
+    PartitionTagConflictError,
+    keys_for,
+    region_partitions,
+    run_partition_selection,
+)
 from sales360_assets_tests.conftest import SampleSources
 from sales360_assets_tests.daemon_harness import BulkActionStatus, deployment
 from sales360_assets_tests.fault_helpers import RUN_COLUMNS, range_tags
@@ -122,6 +128,29 @@ def test_partition_tags_that_disagree_are_refused() -> None:
     # The same key written both ways is consistent.
     single = {**range_tags(START, START, "uk"), "dagster/partition": f"{START}|uk"}
     assert run_partition_selection(single).dates == [START]
+
+
+def test_the_partition_keys_are_listed_once_a_day_and_are_dagsters_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every history-wide step asks for every key (Dagster's data-version bookkeeping); they are
+    built once per day that opens, and are the keys Dagster's own definition gives at any time."""
+    ours = DateRegionPartitionsDefinition(
+        {"date": dg.DailyPartitionsDefinition("2024-01-01"), "region": region_partitions}
+    )
+    stock = dg.MultiPartitionsDefinition(
+        {"date": dg.DailyPartitionsDefinition("2024-01-01"), "region": region_partitions}
+    )
+    built: list[datetime] = []
+    build = dg.MultiPartitionsDefinition._get_partition_keys
+    monkeypatch.setattr(
+        dg.MultiPartitionsDefinition,
+        "_get_partition_keys",
+        lambda self, _current_time: built.append(_current_time) or build(self, _current_time),
+    )
+    morning, evening = datetime(2026, 3, 5, 6, tzinfo=UTC), datetime(2026, 3, 5, 23, 59, tzinfo=UTC)
+    for at in (morning, evening, morning + timedelta(days=1), morning - timedelta(days=400), morning):
+        assert list(ours.get_partition_keys(current_time=at)) == list(stock.get_partition_keys(current_time=at)), at
+    # Dagster's stock definition built the list five times; ours once per distinct day (three in turn, and again for the first).
+    assert len(built) == 5 + 4
 
 
 def test_a_run_over_days_without_source_rows_says_so(tmp_path: Path, sample_sources: SampleSources) -> None:

@@ -20,7 +20,7 @@ import polars as pl
 
 from sales360_assets.frames import FrameBlocks
 from sales360_assets.lake.delta import DeltaLake, WriteResult
-from sales360_assets.partitions import partition_selection
+from sales360_assets.partitions import input_selection, partition_selection
 
 WRITE_MODE_KEY = "sales360/write_mode"
 MERGE_KEYS_KEY = "sales360/merge_keys"
@@ -155,9 +155,7 @@ class DeltaPolarsIOManager(dg.ConfigurableIOManager):
                 f"Delta table {lake.table_uri(name)} for asset {asset_key.to_user_string()} does not "
                 "exist yet: materialize that asset first"
             )
-        selection = None
-        if context.has_asset_partitions:
-            selection = partition_selection(context)
+        selection = input_selection(context) if context.has_asset_partitions else None
         wants_lazy = context.dagster_type.typing_type is pl.LazyFrame
         # read() names the table and any damaged file when the collect fails.
         return lake.scan(name, selection, table) if wants_lazy else lake.read(name, selection, table)
