@@ -95,10 +95,14 @@ def _recorded(instance: dg.DagsterInstance) -> dict[str, object]:
         )
         done = instance.fetch_materializations(key, limit=1000).records
         status = instance.get_status_by_partition(key, KEYS, parts) or {}
+        entry = instance.get_asset_records([key])[0].asset_entry
+        latest = entry.last_materialization_record
         seen[name] = {
             "planned": sorted(r.partition_key or "" for r in planned),
             "materialized": sorted(r.partition_key or "" for r in done),
             "status": {k: v.value for k, v in sorted(status.items())},
+            # The asset's index row: its latest materialization is the last one stored.
+            "latest": (latest.partition_key, latest.storage_id == max(r.storage_id for r in done)) if latest else None,
         }
     return seen
 
@@ -115,8 +119,16 @@ def test_the_local_profile_batches_a_range_runs_events_into_few_transactions(
         connections.append(shard)
         return original(shard)
 
-    # A spy, not a stand-in: every event still goes to the SQLite files through Dagster's SQL.
+    asset_rows: list[str] = []
+    store_asset_event = storage._store_asset_event
+
+    def counting_asset_rows(conn: object, event: dg.EventLogEntry, event_id: int) -> None:
+        asset_rows.append(event.dagster_event_type or "")
+        store_asset_event(conn, event, event_id)  # type: ignore[arg-type]
+
+    # Spies, not stand-ins: every event still goes to the SQLite files through Dagster's SQL.
     monkeypatch.setattr(storage, "_connect", counting_connect)
+    monkeypatch.setattr(storage, "_store_asset_event", counting_asset_rows)
     assert _job(fail=False).execute_in_process(instance=project_instance, tags=RANGE).success
 
     asset_events = 2 * 2 * DAYS  # two assets × (planned + materialized) × DAYS partitions
@@ -124,6 +136,9 @@ def test_the_local_profile_batches_a_range_runs_events_into_few_transactions(
     # Dagster's storage opens the index once per asset event (120 here); batched, once per buffer
     # (three buffers) besides the run-status events and reads every run makes.
     assert index_writes < asset_events / 4, f"{index_writes} index connections for {asset_events} asset events"
+    # Each asset's index row (latest materialization, run, time) is written once per event type
+    # and buffer, not once per event.
+    assert 0 < len(asset_rows) < asset_events / 4, f"{len(asset_rows)} asset-row writes for {asset_events} events"
 
 
 def test_batched_storage_records_what_dagsters_storage_records(
