@@ -7,6 +7,7 @@ backtest), so the cost does not grow with history.
 
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from importlib.metadata import version
 from typing import Any
 
@@ -34,6 +35,17 @@ class ForecastConfig(dg.Config):
     horizon_weeks: int = model.HORIZON
     backtest_weeks: int = backtest.BACKTEST_WEEKS
     history_weeks: int = DEFAULT_HISTORY_WEEKS
+
+
+def _last_fit_or(
+    fit: Callable[[], pl.DataFrame],
+    context: dg.AssetExecutionContext,
+    lake: LakeResource,
+    series: pl.DataFrame,
+    setting: int,
+) -> tuple[pl.DataFrame, dict[str, object]]:
+    """The table of the last fit while the series, the setting and this code are unchanged; else ``fit()``."""
+    return reuse.reused_or_computed(context, lake.get_lake(), (series, setting, FIT_CODE), fit)
 
 
 def _asset(
@@ -79,10 +91,8 @@ FORECAST_SCHEMA = model.FORECAST_SCHEMA
 def mart_revenue_forecast(
     context: dg.AssetExecutionContext, config: ForecastConfig, lake: LakeResource, mart_weekly_revenue: pl.DataFrame
 ) -> dg.Output:
-    inputs = reuse.fingerprint(mart_weekly_revenue, config.horizon_weeks, FIT_CODE)
-    table, metadata = reuse.reused_or_computed(
-        context, lake.get_lake(), inputs, lambda: model.forecast(mart_weekly_revenue, horizon=config.horizon_weeks)
-    )
+    fit = partial(model.forecast, mart_weekly_revenue, horizon=config.horizon_weeks)
+    table, metadata = _last_fit_or(fit, context, lake, mart_weekly_revenue, config.horizon_weeks)
     return dg.Output(table, metadata=metadata)
 
 
@@ -96,10 +106,8 @@ def mart_revenue_forecast(
 def mart_forecast_vs_actual(
     context: dg.AssetExecutionContext, config: ForecastConfig, lake: LakeResource, mart_weekly_revenue: pl.DataFrame
 ) -> dg.Output:
-    inputs = reuse.fingerprint(mart_weekly_revenue, config.backtest_weeks, FIT_CODE)
-    compared, metadata = reuse.reused_or_computed(
-        context, lake.get_lake(), inputs, lambda: backtest.backtest(mart_weekly_revenue, config.backtest_weeks)
-    )
+    fit = partial(backtest.backtest, mart_weekly_revenue, config.backtest_weeks)
+    compared, metadata = _last_fit_or(fit, context, lake, mart_weekly_revenue, config.backtest_weeks)
     overall = backtest.mape_by_level(compared).filter(pl.col("level") == "all")
     metadata["backtest_weeks"] = config.backtest_weeks
     if overall.height:

@@ -13,7 +13,7 @@ fingerprint, the version gone) means computing, never failing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -60,9 +60,14 @@ def previous_output(context: dg.AssetExecutionContext, lake: DeltaLake, inputs: 
 
 
 def reused_or_computed(
-    context: dg.AssetExecutionContext, lake: DeltaLake, inputs: str, compute: Callable[[], pl.DataFrame]
+    context: dg.AssetExecutionContext,
+    lake: DeltaLake,
+    inputs: Sequence[pl.DataFrame | str | int | float],
+    compute: Callable[[], pl.DataFrame],
 ) -> tuple[pl.DataFrame, dict[str, object]]:
-    """The previous table if ``inputs`` match it, else ``compute()``; and the metadata that records which."""
-    previous = previous_output(context, lake, inputs)
+    """The previous table if it was computed from the same ``inputs``, else ``compute()``; and the
+    metadata that records the inputs' fingerprint and which of the two happened."""
+    key = fingerprint(*inputs)
+    previous = previous_output(context, lake, key)
     table = compute() if previous is None else previous
-    return table, {INPUTS_FINGERPRINT: inputs, COMPUTED: previous is None}
+    return table, {INPUTS_FINGERPRINT: key, COMPUTED: previous is None}
