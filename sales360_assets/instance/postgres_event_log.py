@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dagster import AssetKey, DagsterEventType, EventLogEntry
+from dagster import DagsterEventType, EventLogEntry
 from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._serdes import ConfigurableClassData
 from dagster_postgres.event_log.event_log import PostgresEventLogStorage
 from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
+
+from sales360_assets.instance.asset_rows import last_of_each_kind
 
 
 class BatchedPostgresEventLogStorage(PostgresEventLogStorage):
@@ -54,12 +56,7 @@ class BatchedPostgresEventLogStorage(PostgresEventLogStorage):
         with self._connect() as conn:
             result = conn.execute(insert.returning(SqlEventLogStorageTable.c.id))
             event_ids = [int(row[0]) for row in result.fetchall()]
-        # The asset table keeps only each asset's latest event (last_run_id and timestamp), so
-        # updating it once per asset key gives what one update per event would.
-        latest: dict[AssetKey, tuple[EventLogEntry, int]] = {}
-        for event, event_id in zip(events, event_ids, strict=True):
-            latest[event.get_dagster_event().asset_key] = (event, event_id)  # type: ignore[index]
         with self.index_transaction() as conn:
             self._store_asset_event_tags(conn, events, event_ids)
-            for event, event_id in latest.values():
-                self._store_asset_event(conn, event, event_id)
+            for i in last_of_each_kind(events):
+                self._store_asset_event(conn, events[i], event_ids[i])

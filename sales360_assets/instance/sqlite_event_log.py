@@ -19,6 +19,8 @@ from dagster._core.storage.sqlalchemy_compat import db_result
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
 from dagster._serdes import ConfigurableClassData
 
+from sales360_assets.instance.asset_rows import last_of_each_kind
+
 if TYPE_CHECKING:
     from dagster import DagsterInstance
 
@@ -79,23 +81,8 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
                 with db_result(conn, statement) as result:
                     event_ids.append(check.not_none(result.inserted_primary_key[0]))
             self._store_asset_event_tags(conn, events, event_ids)
-            for i in _last_of_each_kind(events):
+            for i in last_of_each_kind(events):
                 self._store_asset_event(conn, events[i], event_ids[i])
-
-
-def _last_of_each_kind(events: Sequence[EventLogEntry]) -> list[int]:
-    """Positions of the last event of each (asset, event type) in the buffer, in buffer order.
-
-    An asset's index row keeps its latest materialization, run and event time; each event type sets
-    a fixed set of those columns, so applying only the last event of each type, in order, leaves
-    the row as applying every event would. Dagster applies every one (an insert, a failed insert
-    and an update per event: half the time of a three-year range run on SQLite).
-    """
-    last: dict[tuple[str, str], int] = {}
-    for i, event in enumerate(events):
-        dagster_event = check.not_none(event.dagster_event)
-        last[(check.not_none(dagster_event.asset_key).to_string(), dagster_event.event_type_value)] = i
-    return sorted(last.values())
 
 
 class BatchedSqliteStorage(DagsterSqliteStorage):
