@@ -26,6 +26,7 @@ from sales360_assets.commissions.cli import register as register_commission_comm
 from sales360_assets.identity.cli import register as register_identity_commands
 from sales360_assets.in_process import execute_without_output_capture
 from sales360_assets.lake.delta import DeltaLake
+from sales360_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, partition_key
 from sales360_assets.reports.cli import register as register_report_command
 from sales360_assets.run_health import DeadRun, fail_dead_runs, worker_tags
 from sales360_assets.sample_sources.example_export import register as register_example_export
@@ -123,10 +124,7 @@ def materialize_window(
 
     attempt("reference_data_job", "reference_data_job", "reference_data_job")
     for region in regions:
-        tags = {
-            "dagster/asset_partition_range_start": f"{start.isoformat()}|{region}",
-            "dagster/asset_partition_range_end": f"{end.isoformat()}|{region}",
-        }
+        tags = {RANGE_START_TAG: partition_key(start, region), RANGE_END_TAG: partition_key(end, region)}
         attempt(f"daily_sales_job[{region}]", f"daily_sales_job {start}..{end} × {region}", "daily_sales_job", tags)
     # Month-grain marts, commissions and the report read every partition, so they run last.
     if reporting:

@@ -27,6 +27,7 @@ from sales360_assets.lake.io_manager import LakeResource, table_schema
 from sales360_assets.lake.selection import PartitionSelection
 from sales360_assets.partitions import (
     DATE_REGION_PARTITIONED,
+    partition_key,
     partition_selection,
 )
 from sales360_assets.raw.columns import SENSITIVITY, raw_asset_tags, raw_descriptions
@@ -72,7 +73,7 @@ def report_partitions_without_rows(
     """Say which of the run's partitions the source had no rows for: a green partition with 0 rows
     is more often a missing export than a quiet day, so it is a warning in the run log, not silence."""
     present = set(frame.select("date", "region").unique().iter_rows()) if frame.height else set()
-    empty = [f"{d}|{r}" for d in selection.dates for r in selection.regions if (d, r) not in present]
+    empty = [partition_key(d, r) for d in selection.dates for r in selection.regions if (d, r) not in present]
     if empty:
         shown = ", ".join(empty[:10]) + (f" … and {len(empty) - 10} more" if len(empty) > 10 else "")
         context.log.warning(f"{source} has no rows for {len(empty)} of this run's partitions: {shown}")
