@@ -14,6 +14,7 @@ import polars as pl
 
 from sales360_assets.catalogue import kpi_asset, kpi_metadata
 from sales360_assets.commissions import attainment, credit, ledger, periods, statements
+from sales360_assets.commissions.columns import STATEMENT_PII, describe_columns
 from sales360_assets.commissions.plan import DEFAULT_PLAN_PATH, CommissionPlan, load_plan
 from sales360_assets.core.assets import lineage
 from sales360_assets.lake.delta import DeltaLake
@@ -49,9 +50,10 @@ def _confidential(schema: dict[str, pl.DataType]) -> dict[str, str]:
     return {c: "confidential" for c in schema if c in CONFIDENTIAL_COLUMNS}
 
 
-def _metadata(schema: dict[str, pl.DataType]) -> dict[str, object]:
-    """Column schema of a commission table without KPIs of its own: money and pay tagged confidential."""
-    return kpi_metadata(schema, sensitivity=_confidential(schema))
+def _metadata(name: str, schema: dict[str, pl.DataType]) -> dict[str, object]:
+    """Column schema of a commission table without KPIs of its own: its columns described (``columns.py``),
+    money and pay tagged confidential."""
+    return kpi_metadata(schema, describe_columns(name, schema), sensitivity=_confidential(schema))
 
 
 def _asset(
@@ -117,7 +119,7 @@ def _statement_run(
 
 @dg.asset(
     metadata={
-        **_metadata(credit.CREDIT_LINE_SCHEMA),
+        **_metadata("commission_credit_lines", credit.CREDIT_LINE_SCHEMA),
         **lineage(
             {
                 "booking_amount_usd": [("fact_booking_line", "net_amount_usd")],
@@ -181,7 +183,7 @@ def monthly_rep_attainment(mart: pl.DataFrame) -> pl.DataFrame:
 
 
 @dg.asset(
-    metadata=_metadata(ledger.LEDGER_SCHEMA),
+    metadata=_metadata("commission_ledger", ledger.LEDGER_SCHEMA),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -259,6 +261,7 @@ def _closed_month_differences(computed: pl.DataFrame, frozen: pl.DataFrame | Non
     "difference it makes to the month it affects, re-banded and re-capped, posted in the first open month "
     "and linked to the booking line and ledger event. Closed months are served from their frozen copy. "
     "Plan: sales360_assets/commissions/plan.yaml.",
+    docs=describe_columns("commission_statement_lines", statements.STATEMENT_LINE_SCHEMA),
     check_specs=_blocking_check(
         "closed_months_unchanged",
         "commission_statement_lines",
@@ -298,6 +301,8 @@ def commission_statement_lines(
     "Monthly commission statement per rep: bookings, credited amount, quota, attainment, rate applied "
     "(accelerator band and multiplier), commission, cap, clawback and other adjustments, payout — Decimal "
     "USD, each total the sum of its rounded lines (commission_statement_lines). Closed months are frozen.",
+    docs=describe_columns("commission_statements", statements.STATEMENT_SCHEMA),
+    pii=STATEMENT_PII,
     check_specs=_blocking_check(
         "payout_equals_lines",
         "commission_statements",

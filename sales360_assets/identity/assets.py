@@ -9,6 +9,7 @@ import polars as pl
 
 from sales360_assets.core.assets import column_metadata
 from sales360_assets.identity import crosswalk as xwalk
+from sales360_assets.identity.columns import describe_columns, golden_record_docs
 from sales360_assets.identity.customer360 import MART_CUSTOMER_360_SCHEMA, build_mart_customer_360
 from sales360_assets.identity.decisions import DECISION_SCHEMA, latest_decisions, match_decisions
 from sales360_assets.identity.golden import GOLDEN_SCHEMA, build_golden_records, load_survivorship, pii_columns
@@ -36,30 +37,6 @@ _RECORD_PII = {
 }
 _POS_COLUMNS = ["loyalty_id", "customer_name", "customer_email", "customer_phone", "transaction_ts"]
 
-RECORD_DESCRIPTIONS = {
-    "record_id": "<system>:<source_key>, unique across systems.",
-    "system": "warehouse (web customer) | pos (loyalty member) | salesforce (CRM contact) | salesforce_account.",
-    "first_key": "Given name folded for matching: ASCII, lower case, quoted nickname removed.",
-    "email_key": "Email trimmed and lower-cased; null unless it looks like an address.",
-    "phone_key": "National significant number (country code or trunk 0 removed): the phone match key.",
-    "phone_e164": "E.164 number where the country code is known.",
-    "observed_at": "When the source last showed this record (updated_at, SystemModstamp, latest receipt).",
-}
-DECISION_DESCRIPTIONS = {
-    "method": "rule:<name> (deterministic, see identity/rules.py) or model (Splink).",
-    "match_weight": "Splink match weight (log2 Bayes factor) of the pair; null for a rule.",
-    "match_probability": "Splink match probability; 1.0 for a rule.",
-    "threshold": "The match threshold of that run: model pairs at or above it are a match.",
-    "decision": "match | no match.",
-}
-CROSSWALK_DESCRIPTIONS = {
-    "customer_id": "Golden customer id: stable across runs, kept by the larger part on a split.",
-    "match_probability": "Strongest accepted link of this source id; 1.0 for a rule; null when alone.",
-    "rule": "How it joined its customer: rule:<name>, model, or singleton.",
-    "first_seen_run": "Dagster run that first saw the source id.",
-    "last_changed_run": "Dagster run that last changed its customer_id.",
-    "previous_customer_id": "The customer_id it had before that change: merges and splits keep history.",
-}
 MART_DESCRIPTIONS = {
     "lifetime_revenue_usd": "Net revenue in USD over every fact_sales line of the customer's source ids.",
     "lifetime_margin_usd": "Gross margin in USD over the same lines.",
@@ -84,7 +61,7 @@ class IdentityConfig(dg.Config):
 
 
 @dg.asset(
-    metadata=column_metadata(RECORD_SCHEMA, RECORD_DESCRIPTIONS, _RECORD_PII),
+    metadata=column_metadata(RECORD_SCHEMA, describe_columns("customer_identity_records", RECORD_SCHEMA), _RECORD_PII),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -103,7 +80,7 @@ def customer_identity_records(
 
 
 @dg.asset(
-    metadata=column_metadata(DECISION_SCHEMA, DECISION_DESCRIPTIONS),
+    metadata=column_metadata(DECISION_SCHEMA, describe_columns("customer_match_decisions", DECISION_SCHEMA)),
     group_name=GROUP,
     owners=OWNERS,
     kinds={"polars", "delta", "duckdb"},
@@ -129,7 +106,9 @@ def customer_match_decisions(
 
 
 @dg.asset(
-    metadata=column_metadata(xwalk.CROSSWALK_SCHEMA, CROSSWALK_DESCRIPTIONS),
+    metadata=column_metadata(
+        xwalk.CROSSWALK_SCHEMA, describe_columns("customer_identity_crosswalk", xwalk.CROSSWALK_SCHEMA)
+    ),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
@@ -163,7 +142,9 @@ _SURVIVORSHIP = load_survivorship()
 
 
 @dg.asset(
-    metadata=column_metadata(GOLDEN_SCHEMA, None, pii_columns(_SURVIVORSHIP)),
+    metadata=column_metadata(
+        GOLDEN_SCHEMA, golden_record_docs(GOLDEN_SCHEMA, _SURVIVORSHIP), pii_columns(_SURVIVORSHIP)
+    ),
     group_name=GROUP,
     owners=OWNERS,
     kinds=KINDS,
