@@ -18,7 +18,7 @@ from sales360_assets.commissions.columns import STATEMENT_PII, describe_columns
 from sales360_assets.commissions.plan import DEFAULT_PLAN_PATH, CommissionPlan, load_plan
 from sales360_assets.core.assets import lineage
 from sales360_assets.lake.delta import DeltaLake
-from sales360_assets.lake.io_manager import LakeResource
+from sales360_assets.lake.io_manager import LakeResource, last_recorded_write
 
 OWNERS = ["team:sales-comp"]
 GROUP = "commissions"
@@ -212,8 +212,7 @@ def commission_ledger(
         existing = pl.DataFrame(schema=ledger.LEDGER_SCHEMA)
     # The version the last materialization left: anything lost since (an overwrite, a vacuum of
     # the wrong files, a manual delete) shows up against it.
-    last = context.instance.get_latest_materialization_event(context.asset_key)
-    recorded = last.asset_materialization.metadata.get("delta_version") if last and last.asset_materialization else None
+    recorded = last_recorded_write(context).get("delta_version")
     version_before = recorded.value if recorded is not None else None
     events = ledger.new_ledger_events(
         existing, commission_credit_lines, periods.closed_months(delta), datetime.now(UTC), plan.clawback_window_days

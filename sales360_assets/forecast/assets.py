@@ -14,6 +14,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from sales360_assets import frames
 from sales360_assets.catalogue import kpi_asset, kpi_metadata
 from sales360_assets.core.assets import last_sale_date
 from sales360_assets.forecast import backtest, model, selection, series, team
@@ -28,7 +29,10 @@ DEFAULT_HISTORY_WEEKS = 3 * model.SEASON
 # The weekly series changes once a week (or when a late sale lands in a past week); the reporting job
 # runs daily. The two fitted marts reuse their last table while the series, their settings and this
 # code are unchanged (``lake.reuse``): a mid-week day costs no fit (~1 s each on three years of weeks).
-FIT_CODE = reuse.code_fingerprint([model, selection, backtest], version("statsforecast"))
+FIT_CODE = reuse.code_fingerprint(
+    [model, selection, backtest, series, frames],
+    *(version(library) for library in ("statsforecast", "coreforecast", "utilsforecast", "numpy", "scipy", "polars")),
+)
 
 
 class ForecastConfig(dg.Config):
@@ -38,14 +42,11 @@ class ForecastConfig(dg.Config):
 
 
 def _last_fit_or(
-    fit: Callable[[], pl.DataFrame],
-    context: dg.AssetExecutionContext,
-    lake: LakeResource,
-    series: pl.DataFrame,
-    setting: int,
+    fit: partial[pl.DataFrame], context: dg.AssetExecutionContext, lake: LakeResource
 ) -> tuple[pl.DataFrame, dict[str, object]]:
-    """The table of the last fit while the series, the setting and this code are unchanged; else ``fit()``."""
-    return reuse.reused_or_computed(context, lake.get_lake(), (series, setting, FIT_CODE), fit)
+    """The table of the last fit while what ``fit`` is called with and this code are unchanged; else ``fit()``."""
+    inputs = (fit.func.__qualname__, *fit.args, repr(sorted(fit.keywords.items())), FIT_CODE)
+    return reuse.reused_or_computed(context, lake.get_lake(), inputs, fit)
 
 
 def _asset(
@@ -92,7 +93,7 @@ def mart_revenue_forecast(
     context: dg.AssetExecutionContext, config: ForecastConfig, lake: LakeResource, mart_weekly_revenue: pl.DataFrame
 ) -> dg.Output:
     fit = partial(model.forecast, mart_weekly_revenue, horizon=config.horizon_weeks)
-    table, metadata = _last_fit_or(fit, context, lake, mart_weekly_revenue, config.horizon_weeks)
+    table, metadata = _last_fit_or(fit, context, lake)
     return dg.Output(table, metadata=metadata)
 
 
@@ -107,7 +108,7 @@ def mart_forecast_vs_actual(
     context: dg.AssetExecutionContext, config: ForecastConfig, lake: LakeResource, mart_weekly_revenue: pl.DataFrame
 ) -> dg.Output:
     fit = partial(backtest.backtest, mart_weekly_revenue, config.backtest_weeks)
-    compared, metadata = _last_fit_or(fit, context, lake, mart_weekly_revenue, config.backtest_weeks)
+    compared, metadata = _last_fit_or(fit, context, lake)
     overall = backtest.mape_by_level(compared).filter(pl.col("level") == "all")
     metadata["backtest_weeks"] = config.backtest_weeks
     if overall.height:

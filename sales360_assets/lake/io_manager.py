@@ -13,6 +13,7 @@ Assets return Polars frames; this IO manager decides *how* they land:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
@@ -72,6 +73,14 @@ def written_schema(schema: pl.Schema, declared: object) -> dg.TableSchema:
         {n: c.description for n, c in known.items() if c.description},
         {n: c.tags["sensitivity"] for n, c in known.items() if "sensitivity" in c.tags},
     )
+
+
+def last_recorded_write(context: dg.AssetExecutionContext) -> Mapping[str, Any]:
+    """The metadata of the asset's latest materialization (``table_metadata``: ``delta_version``,
+    ``dagster/uri`` …, and what the asset added); empty before the first one."""
+    event = context.instance.get_latest_materialization_event(context.asset_key)
+    materialization = event.asset_materialization if event is not None else None
+    return materialization.metadata if materialization is not None else {}
 
 
 def table_metadata(

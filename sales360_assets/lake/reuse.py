@@ -21,7 +21,7 @@ import dagster as dg
 import polars as pl
 
 from sales360_assets.lake.delta import DeltaLake
-from sales360_assets.lake.io_manager import table_name_for
+from sales360_assets.lake.io_manager import last_recorded_write, table_name_for
 
 INPUTS_FINGERPRINT = "inputs_fingerprint"
 COMPUTED = "fitted"  # metadata: True when this materialization computed its table, False when it reused one
@@ -43,17 +43,17 @@ def code_fingerprint(modules: Iterable[ModuleType], *versions: str) -> str:
 
 
 def previous_output(context: dg.AssetExecutionContext, lake: DeltaLake, inputs: str) -> pl.DataFrame | None:
-    """The table the asset's latest materialization wrote, if it recorded the fingerprint ``inputs``."""
-    event = context.instance.get_latest_materialization_event(context.asset_key)
-    materialization = event.asset_materialization if event is not None else None
-    if materialization is None:
+    """The table the asset's latest materialization wrote, if it recorded the fingerprint ``inputs``
+    and was written to this lake's table (not another lake root the instance once pointed at)."""
+    written = last_recorded_write(context)
+    recorded, version, uri = (written.get(k) for k in (INPUTS_FINGERPRINT, "delta_version", "dagster/uri"))
+    name = table_name_for(context.asset_key)
+    if recorded is None or recorded.value != inputs or version is None or uri is None:
         return None
-    recorded = materialization.metadata.get(INPUTS_FINGERPRINT)
-    version = materialization.metadata.get("delta_version")  # written by the IO manager
-    if recorded is None or recorded.value != inputs or version is None:
+    if str(uri.value) != lake.table_uri(name):
         return None
     try:
-        return lake.read_version(table_name_for(context.asset_key), int(str(version.value)))
+        return lake.read_version(name, int(str(version.value)))
     except Exception as exc:  # deleted or vacuumed by hand: compute instead
         context.log.info(f"Not reusing version {version.value}: {exc}; computing again")
         return None
