@@ -169,17 +169,27 @@ def run_partition_selection(tags: Mapping[str, str]) -> PartitionSelection:
     return selection_from_keys([single])
 
 
-def input_selection(context: dg.InputContext) -> PartitionSelection | None:
-    """The partitions of a partitioned input to read: None for all of them (read the whole table).
+def input_selection(context: dg.InputContext) -> PartitionSelection:
+    """The partitions of a partitioned input to read, as a date × region rectangle.
 
     A run without partition tags is an unpartitioned asset (a history-wide mart) reading every
-    partition of its input (the code maps no partitions otherwise). Its partition keys are not
-    listed: Dagster builds every date × region key for that (0.25 s per input after three years,
-    ~4.5 s in a reporting run), to say what the whole table says.
+    partition of its input (the code maps no partitions otherwise): the rectangle is the
+    definition's first to last day × its regions, from its first and last keys rather than from
+    a list of every key (Dagster builds ~4,400 for that after three years).
     """
     if not has_partition_tags(context.step_context.dagster_run.tags):
-        return None
+        return every_partition(context.asset_partitions_def)
     return partition_selection(context)
+
+
+def every_partition(partitions_def: Any) -> PartitionSelection:
+    """The rectangle holding every partition of a date × region definition."""
+    days = partitions_def.get_partitions_def_for_dimension("date")
+    first, last = days.get_first_partition_key(), days.get_last_partition_key()
+    if first is None or last is None:
+        raise ValueError("no partition keys given")
+    regions = partitions_def.get_partitions_def_for_dimension("region").get_partition_keys()
+    return PartitionSelection(date.fromisoformat(first), date.fromisoformat(last), tuple(sorted(regions)))
 
 
 def has_partition_tags(tags: Mapping[str, str]) -> bool:

@@ -21,6 +21,7 @@ from sales360_assets.cli import QUIET_CONSOLE
 from sales360_assets.definitions import build_definitions
 from sales360_assets.jobs import partitioned_assets
 from sales360_assets.lake.delta import DeltaLake
+from sales360_assets.lake.io_manager import DeltaPolarsIOManager, LakeResource
 from sales360_assets.partitions import (
     DateRegionPartitionsDefinition,
     PartitionTagConflictError,
@@ -151,6 +152,40 @@ def test_the_partition_keys_are_listed_once_a_day_and_are_dagsters_own(monkeypat
         assert list(ours.get_partition_keys(current_time=at)) == list(stock.get_partition_keys(current_time=at)), at
     # Dagster's stock definition built the list five times; ours once per distinct day (three in turn, and again for the first).
     assert len(built) == 5 + 4
+
+
+def test_a_history_wide_asset_reads_every_partition_and_nothing_outside_them(tmp_path: Path) -> None:
+    """An unpartitioned asset gets every date × region partition of its input, and no rows a
+    partition cannot hold (a region since removed, days before the partitions start)."""
+    parts = DateRegionPartitionsDefinition(
+        {"date": dg.DailyPartitionsDefinition("2026-03-01"), "region": region_partitions}
+    )
+    lake = DeltaLake(str(tmp_path / "lake"))
+    lake.overwrite(
+        "daily_rows",
+        pl.DataFrame(
+            {
+                "date": [date(2026, 3, 1), date(2026, 3, 2), date(2026, 2, 28), date(2026, 3, 2)],
+                "region": ["emea", "uk", "emea", "gone"],
+                "amount": [1, 2, 4, 8],
+            }
+        ),
+    )
+
+    @dg.asset
+    def history_total(daily_rows: pl.DataFrame) -> pl.DataFrame:
+        return daily_rows.select(pl.col("amount").sum())
+
+    resource = LakeResource(root_uri=lake.root_uri)
+    with project_instance() as instance:
+        result = dg.materialize(
+            [dg.AssetSpec("daily_rows", partitions_def=parts), history_total],
+            selection=["history_total"],
+            resources={"io_manager": DeltaPolarsIOManager(lake=resource), "lake": resource},
+            instance=instance,
+        )
+    assert result.success
+    assert lake.read("history_total").item() == 1 + 2
 
 
 def test_a_run_over_days_without_source_rows_says_so(tmp_path: Path, sample_sources: SampleSources) -> None:
