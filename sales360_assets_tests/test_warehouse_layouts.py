@@ -99,6 +99,12 @@ def test_a_table_folder_without_data_files_is_an_error_not_zero_rows(tmp_path: P
     (tmp_path / "orders").mkdir()
     with pytest.raises(WarehouseLayoutError, match="no Parquet files"):
         read(tmp_path, DAYS[0], DAYS[0])
+    # Day folders with no file in any of them (an export that made its folders and failed) too,
+    # although a daily run opens only its own day's folder.
+    for d in DAYS:
+        (tmp_path / "orders" / f"order_date={d}").mkdir()
+    with pytest.raises(WarehouseLayoutError, match="no Parquet files"):
+        read(tmp_path, DAYS[0], DAYS[0])
 
 
 def test_mixing_both_layouts_is_refused(tmp_path: Path) -> None:

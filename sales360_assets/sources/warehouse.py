@@ -7,7 +7,7 @@ date-range × region slice of a date-partitioned table (``WHERE order_date BETWE
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -131,10 +131,19 @@ class LocalWarehouseClient:
             by_day[day] = sorted(entry.glob("*.parquet"))
         if flat and by_day:
             raise self._layout_error(table, flat[0], "both flat files and day folders")
-        unopened = by_day.keys() - days if days is not None else set()
-        if not flat and not unopened and not any(by_day.values()):  # known to hold no file at all
+        if (
+            not flat
+            and not any(by_day.values())
+            and not self._any_parquet(base, prefix, by_day.keys() - (days or set()))
+        ):
+            # Empty folders read as 0 rows would hide a failed export: only the days asked for were
+            # opened, so look into the others until one holds a file (at once in a healthy export).
             raise self._layout_error(table, base, "no Parquet files")
         return flat, by_day
+
+    @staticmethod
+    def _any_parquet(base: Path, prefix: str, days: Iterable[date]) -> bool:
+        return any(next((base / f"{prefix}{day.isoformat()}").glob("*.parquet"), None) for day in days)
 
     def _scan(self, table: SourceTable, path: Path) -> pl.LazyFrame:
         return derive_missing_columns(table, pl.scan_parquet(path), _modified_at(path))
