@@ -78,7 +78,7 @@ class OneReadPerPartition:
         missing = [k for k in keys if k not in known]
         if missing:
             known.update(self.reader.partitions(asset, missing))
-        return {k: known[k] for k in keys}
+        return {k: known.get(k, PartitionObservation()) for k in keys}
 
     def materializations(self, asset: str, since: datetime) -> list[Materialization]:
         return self.reader.materializations(asset, since)
