@@ -51,6 +51,19 @@ MART_DESCRIPTIONS = {
     "open_opportunities": "Open CRM deals of the customer's account.",
     "opportunity_owner": "Owner of the largest open deal.",
     "region": "Region with most of the customer's sales, else of their country.",
+    "customer_id": "Golden customer id (customer_golden_record.customer_id), one row each.",
+    "customer_type": "account when every source id is a CRM account (salesforce_account), else person.",
+    "customer_name": "First and last name of the golden record joined by a space (the account name for accounts).",
+    "segment": "Customer segment of the golden record (Consumer, Small Business, Corporate, Unknown; Enterprise for "
+    "accounts).",
+    "systems": "The distinct source systems of the customer's ids in the crosswalk (warehouse, pos, salesforce, "
+    "salesforce_account), sorted.",
+    "first_purchase_date": "Date of the customer's earliest fact_sales line; null without sales.",
+    "last_purchase_date": "Date of the customer's latest fact_sales line; null without sales.",
+    "web_revenue_share": "Share (0-1) of lifetime_revenue_usd from the web channel; null without sales.",
+    "store_revenue_share": "Share (0-1) of lifetime_revenue_usd from store (pos) sales; null without sales.",
+    "crm_revenue_share": "Share (0-1) of lifetime_revenue_usd from CRM (won deal) sales; null without sales.",
+    "open_pipeline_usd": "Sum in USD of amount_usd over the open CRM deals of the customer's account; 0 when none.",
 }
 
 

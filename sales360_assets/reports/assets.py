@@ -27,6 +27,16 @@ from sales360_assets.reports.periods import REQUEST_HELP, PeriodRequestError
 from sales360_assets.settings import data_dir
 
 REPORTS_DIR_ENV = "SALES360_REPORTS_DIR"
+FIGURES_DESCRIPTIONS = {
+    "period_start": "First day of the report period (the same on every row of one report).",
+    "period_end": "Last day (inclusive) of the report period.",
+    "section": "Report section the figure is printed in, e.g. regions, channels, pipeline, sales_team, campaigns.",
+    "metric": "What the figure measures, named like the mart column or KPI it comes from (e.g. revenue_usd, "
+    "win_rate_pct).",
+    "dimension": "The member the figure is for (e.g. a region or channel); empty for a section-wide figure.",
+    "value": "The number as printed in the report, in the metric's unit (USD for *_usd, percent for *_pct); null "
+    "when not available.",
+}
 
 
 class ReportConfig(dg.Config):
@@ -56,7 +66,7 @@ def _inline_png(path: Path, title: str) -> str:
 
 
 @dg.asset(
-    metadata=column_metadata(FIGURES_SCHEMA),
+    metadata=column_metadata(FIGURES_SCHEMA, FIGURES_DESCRIPTIONS),
     group_name="reports",
     owners=["team:sales-analytics"],
     kinds={"polars", "delta", "markdown"},
