@@ -13,7 +13,7 @@ from implicit.als import AlternatingLeastSquares
 from polars.testing import assert_frame_equal
 from threadpoolctl import threadpool_limits
 
-from sales360_assets.recommendations import basket, category_spend, cross_sell, evaluation, recommend
+from sales360_assets.recommendations import basket, category_spend, codes, cross_sell, evaluation, recommend
 from sales360_assets_tests.analytics_builders import customers, lines, products
 
 DAY = date(2026, 3, 1)
@@ -111,7 +111,7 @@ def test_cross_sell_score_is_the_noisy_or_of_the_customers_rules() -> None:
             ("o3", DAY, "anon", "A", 1.0),
         ]
     )
-    mart = cross_sell.build_mart_cross_sell_opportunities(fact, CUSTOMERS, PRODUCTS, rules)
+    mart = cross_sell.build_mart_cross_sell_opportunities(fact, CUSTOMERS, PRODUCTS, rules).collect()
     got = {(r["customer_key"], r["product_key"]): r for r in mart.iter_rows(named=True)}
     # c1 owns A and B: C = 1 − (1 − 0.5)(1 − 0.2); A is owned; D's rule has lift ≤ 1.
     assert set(got) == {("c1", "C"), ("c2", "A"), ("c2", "C")}
@@ -218,13 +218,13 @@ def test_lists_fuse_model_and_popularity_ranks_and_new_customers_get_popularity(
     assert set(c3["model"]) == {"popularity"} and set(c1["model"]) == {"als"}
 
 
-@pytest.mark.parametrize("customers_per_block", [recommend.CUSTOMERS_PER_BLOCK, 7])
+@pytest.mark.parametrize("customers_per_block", [codes.CUSTOMERS_PER_BLOCK, 7])
 def test_fused_scores_match_the_formula_customer_by_customer_on_random_lists(
     customers_per_block: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Popularity rank = place among the products the customer does not own, wherever the model's products sit;
     the same lists whether the customers are taken all at once or a block at a time."""
-    monkeypatch.setattr(recommend, "CUSTOMERS_PER_BLOCK", customers_per_block)
+    monkeypatch.setattr(codes, "CUSTOMERS_PER_BLOCK", customers_per_block)
     rng = random.Random(5)
     # Popularity order is not name order, so a tie in score must fall back to the product key itself.
     catalogue = rng.sample([f"p{i:02d}" for i in range(25)], 25)
@@ -275,7 +275,7 @@ def test_the_holdout_tests_only_new_products_of_customers_with_history() -> None
     )
     holdout = evaluation.time_holdout(fact, CUSTOMERS, test_days=10)
     assert holdout.cutoff == date(2026, 2, 19)
-    assert holdout.train["order_id"].to_list() == ["o1"]
+    assert holdout.train.collect()["order_id"].to_list() == ["o1"]
     # c1 re-bought A (owned) and bought B (new); c2 had no history before the cut-off.
     assert holdout.relevant.rows() == [("c1", "B")]
 
@@ -335,12 +335,12 @@ def test_model_scores_keyed_by_enum_codes_give_the_lists_text_keys_give() -> Non
     assert_frame_equal(from_codes, from_text)
 
 
-@pytest.mark.parametrize("customers_per_block", [recommend.CUSTOMERS_PER_BLOCK, 37])
+@pytest.mark.parametrize("customers_per_block", [codes.CUSTOMERS_PER_BLOCK, 37])
 def test_als_candidates_are_what_implicit_recommends_without_owned_products(
     customers_per_block: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Our block-wise top-N over the fitted factors against implicit's own ``recommend`` as the reference."""
-    monkeypatch.setattr(recommend, "CUSTOMERS_PER_BLOCK", customers_per_block)
+    monkeypatch.setattr(codes, "CUSTOMERS_PER_BLOCK", customers_per_block)
     rng = np.random.default_rng(3)
     users, items, n = 300, 40, 12
     owned = sparse.random(users, items, density=0.15, format="csr", random_state=4, dtype=np.float32)
@@ -357,11 +357,11 @@ def test_als_candidates_are_what_implicit_recommends_without_owned_products(
     assert not any(owned[u, i] for u in range(users) for i in ids[u]), "an owned product was recommended"
 
 
-@pytest.mark.parametrize("customers_per_block", [recommend.CUSTOMERS_PER_BLOCK, 1])
+@pytest.mark.parametrize("customers_per_block", [codes.CUSTOMERS_PER_BLOCK, 1])
 def test_the_mart_lists_customers_in_key_and_rank_order_with_their_own_segment_and_products(
     customers_per_block: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(recommend, "CUSTOMERS_PER_BLOCK", customers_per_block)
+    monkeypatch.setattr(codes, "CUSTOMERS_PER_BLOCK", customers_per_block)
     model_scores = pl.DataFrame({"customer_key": ["c3", "c1"], "product_key": ["E", "D"], "score": [1.0, 0.5]})
     mart = recommend.build_mart_customer_recommendations(
         four_baskets(), CUSTOMERS, PRODUCTS, model_scores, recommend.ALS, top_n=3
@@ -378,11 +378,11 @@ def test_the_mart_lists_customers_in_key_and_rank_order_with_their_own_segment_a
         assert (described[column] == described[f"{column}_dim"]).all(), column
 
 
-@pytest.mark.parametrize("customers_per_block", [recommend.CUSTOMERS_PER_BLOCK, 1])
+@pytest.mark.parametrize("customers_per_block", [codes.CUSTOMERS_PER_BLOCK, 1])
 def test_lists_are_only_for_the_customers_asked_about_whatever_the_model_scored(
     customers_per_block: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(recommend, "CUSTOMERS_PER_BLOCK", customers_per_block)
+    monkeypatch.setattr(codes, "CUSTOMERS_PER_BLOCK", customers_per_block)
     popular = pl.DataFrame({"product_key": ["A", "B", "C"], "score": [3.0, 2.0, 1.0]})
     owned = pl.DataFrame({"customer_key": ["c1"], "product_key": ["A"]})
     model_scores = pl.DataFrame(
@@ -390,3 +390,56 @@ def test_lists_are_only_for_the_customers_asked_about_whatever_the_model_scored(
     )
     lists = top_n_lists(pl.DataFrame({"customer_key": ["c1", "c2"]}), owned, model_scores, popular, "als", 2)
     assert sorted(lists["customer_key"].unique()) == ["c1", "c2"]
+
+
+def random_baskets(seed: int, orders: int = 300) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Orders over five products (A goes with B, C with D) by sixty customers (and anonymous buyers)."""
+    rng = random.Random(seed)
+    kinds = [["A", "B"], ["C", "D"], ["A"], ["C"], ["E"], ["A", "B", "E"], ["B", "D"]]
+    buyers = [f"k{i:02d}" for i in range(60)]
+    rows = [
+        (f"o{o}", DAY, rng.choice([*buyers, "anon"]), product, 1.0)
+        for o in range(orders)
+        for product in rng.choice(kinds)
+    ]
+    return lines(rows), customers([(b, "Consumer", "na") for b in buyers])
+
+
+def test_the_pairs_counted_a_bucket_of_baskets_at_a_time_are_the_pairs_of_all_baskets(monkeypatch) -> None:
+    fact, _ = random_baskets(3)
+    whole = basket.build_mart_product_affinity(fact, PRODUCTS, min_support=0.01)
+    monkeypatch.setattr(basket, "BASKET_LINES_PER_BUCKET", 7)  # ~140 buckets of baskets
+    assert_frame_equal(basket.build_mart_product_affinity(fact.lazy(), PRODUCTS, min_support=0.01), whole)
+    assert whole.filter(pl.col("level") == "product").height == 10  # A-B, C-D, A-E, B-E, B-D both ways
+
+
+def test_cross_sell_made_a_block_of_customers_at_a_time_is_the_whole_mart_in_order(monkeypatch) -> None:
+    fact, buyers = random_baskets(5)
+    affinity = basket.build_mart_product_affinity(fact, PRODUCTS, min_support=0.01)
+    whole = cross_sell.build_mart_cross_sell_opportunities(fact, buyers, PRODUCTS, affinity, 3).collect()
+    monkeypatch.setattr(codes, "CUSTOMERS_PER_BLOCK", 4)
+    blocks = cross_sell.build_mart_cross_sell_opportunities(fact.lazy(), buyers, PRODUCTS, affinity, 3)
+    assert_frame_equal(blocks.collect(), whole)
+    assert whole.height > 30 and whole.equals(whole.sort("customer_key", "rank"))
+
+
+def test_a_recommender_scores_only_the_customers_held_out() -> None:
+    fact, buyers = random_baskets(11)
+    owned = cross_sell.owned_products(fact, buyers)
+    new_to = owned.group_by("customer_key").agg(pl.col("product_key")).sort("customer_key").head(5)
+    later = lines(
+        [
+            (f"n{i}", DAY, row["customer_key"], next(p for p in "ABCDE" if p not in row["product_key"]), 1.0)
+            for i, row in enumerate(new_to.filter(pl.col("product_key").list.len() < 5).iter_rows(named=True))
+        ]
+    )
+    history = pl.concat([fact.with_columns(pl.lit(date(2026, 1, 10)).alias("date")), later])
+    asked: list[set[str]] = []
+
+    def spy(purchases: recommend.Facts, who: pl.DataFrame) -> pl.DataFrame:
+        asked.append(set(who["customer_key"]))
+        return pl.DataFrame(schema={"customer_key": pl.String, "product_key": pl.String, "score": pl.Float64})
+
+    evaluation.evaluate(history, buyers, PRODUCTS, {"spy": spy}, test_days=30)
+    holdout = evaluation.time_holdout(history, buyers, 30)
+    assert asked == [set(holdout.relevant["customer_key"])] and 0 < len(asked[0]) <= 5

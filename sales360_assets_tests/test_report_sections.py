@@ -53,7 +53,7 @@ def full_inputs(marts: ReportInputs) -> ReportInputs:  # noqa: F811 - the import
     return dataclasses.replace(
         marts,
         affinity=affinity,
-        cross_sell=cross_sell.build_mart_cross_sell_opportunities(fact, CUSTOMERS, PRODUCTS, affinity),
+        cross_sell=cross_sell.build_mart_cross_sell_opportunities(fact, CUSTOMERS, PRODUCTS, affinity).collect(),
         weekly_revenue=weekly,
         forecast=model.forecast(weekly),
         forecast_vs_actual=backtest.backtest(weekly, weeks=2),

@@ -14,6 +14,7 @@ import polars as pl
 
 from sales360_assets.catalogue import kpi_asset
 from sales360_assets.core.assets import last_sale_date
+from sales360_assets.frames import FrameBlocks
 from sales360_assets.lake.io_manager import LakeResource
 from sales360_assets.recommendations import basket, category_spend, cross_sell, evaluation, recommend
 from sales360_assets.recommendations.columns import COLUMN_DOCS
@@ -58,10 +59,12 @@ def customers_of(dim_customer: pl.LazyFrame | pl.DataFrame) -> pl.DataFrame:
 def window_of(fact_sales: pl.LazyFrame, window_days: int, end: date | None) -> pl.DataFrame:
     """The fact rows of the ``window_days`` days up to ``end``, the latest day with sales (``last_sale_date``):
     filtered in the scan, not after it."""
-    if end is None:
-        return fact_sales.select(FACT_COLUMNS).collect()
-    start = end - timedelta(days=window_days - 1)
-    return fact_sales.filter(pl.col("date") >= start).select(FACT_COLUMNS).collect()
+    return scan_window(fact_sales, window_days, end).select(FACT_COLUMNS).collect()
+
+
+def scan_window(fact_sales: pl.LazyFrame, window_days: int, end: date | None) -> pl.LazyFrame:
+    """``window_of`` still as a scan: a step that reads only some columns reads only those."""
+    return fact_sales if end is None else fact_sales.filter(pl.col("date") >= end - timedelta(days=window_days - 1))
 
 
 @_asset(
@@ -74,8 +77,10 @@ def window_of(fact_sales: pl.LazyFrame, window_days: int, end: date | None) -> p
 def mart_product_affinity(
     config: BasketConfig, lake: LakeResource, fact_sales: pl.LazyFrame, dim_product: pl.DataFrame
 ) -> dg.Output:
-    window = window_of(fact_sales, config.window_days, last_sale_date(lake))
-    mart = basket.build_mart_product_affinity(window, dim_product, None, config.window_days, config.min_support)
+    # The scan itself: only the window's basket and product columns are read (as codes, see basket_items).
+    mart = basket.build_mart_product_affinity(
+        fact_sales, dim_product, last_sale_date(lake), config.window_days, config.min_support
+    )
     return dg.Output(
         mart,
         metadata={
@@ -99,9 +104,9 @@ def mart_cross_sell_opportunities(
     dim_customer: pl.LazyFrame,
     dim_product: pl.DataFrame,
     mart_product_affinity: pl.DataFrame,
-) -> pl.DataFrame:
+) -> FrameBlocks:
     window_days = _affinity_window_days(mart_product_affinity)
-    window = window_of(fact_sales, window_days, last_sale_date(lake))
+    window = scan_window(fact_sales, window_days, last_sale_date(lake))  # its two key columns are read
     return cross_sell.build_mart_cross_sell_opportunities(
         window, customers_of(dim_customer), dim_product, mart_product_affinity
     )
@@ -169,16 +174,17 @@ def mart_customer_recommendations(
     last_sale = last_sale_date(lake)
     customers = customers_of(dim_customer)
     recommenders = recommenders_for(customers, dim_product, config.min_support)
+    # Scans, not rows: each phase reads the columns it needs (10 M lines: a year of rows is ~1.5 GiB).
     scores = evaluation.evaluate(
-        window_of(fact_sales, config.window_days + config.holdout_days, last_sale),
+        scan_window(fact_sales, config.window_days + config.holdout_days, last_sale),
         customers,
         dim_product,
         recommenders,
         config.holdout_days,
         config.window_days,
-    )  # the evaluation's history is let go before the window is read (10 M lines: ~1.5 GiB each)
+    )
     model = evaluation.choose_model(scores)
-    window = window_of(fact_sales, config.window_days, last_sale)
+    window = scan_window(fact_sales, config.window_days, last_sale)
     if model == recommend.ALS:
         model_scores = recommend.als_scores(window, customers, dim_product, recommend.AlsParams())
     else:

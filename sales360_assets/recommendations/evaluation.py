@@ -37,16 +37,18 @@ EVALUATION_SCHEMA: dict[str, pl.DataType] = {
 
 @dataclass(frozen=True)
 class Holdout:
-    train: pl.DataFrame  # fact rows of the training window
+    train: pl.LazyFrame  # fact rows of the training window (a scan when the facts are one)
     relevant: pl.DataFrame  # (customer_key, product_key): new products each evaluated customer bought
     cutoff: date
+    owned: pl.DataFrame  # (customer_key, product_key): what each customer bought in the training window
 
 
 def time_holdout(
-    fact: pl.DataFrame, dim_customer: pl.DataFrame, test_days: int = DEFAULT_TEST_DAYS, window_days: int = 365
+    fact: recommend.Facts, dim_customer: pl.DataFrame, test_days: int = DEFAULT_TEST_DAYS, window_days: int = 365
 ) -> Holdout:
     """Train up to the cut-off (inclusive), test on the ``test_days`` after it."""
-    end = fact["date"].max()
+    fact = fact.lazy()
+    end = fact.select(pl.col("date").max()).collect().item()
     if end is None:
         raise ValueError("fact_sales is empty: nothing to evaluate")
     cutoff = end - timedelta(days=test_days)
@@ -56,7 +58,7 @@ def time_holdout(
     relevant = later.join(owned, on=["customer_key", "product_key"], how="anti").join(
         owned.select("customer_key").unique(), on="customer_key", how="semi"
     )
-    return Holdout(train, relevant, cutoff)
+    return Holdout(train, relevant, cutoff, owned)
 
 
 def score_lists(lists: pl.DataFrame, relevant: pl.DataFrame, k: int = K) -> tuple[float | None, float | None]:
@@ -77,7 +79,7 @@ def score_lists(lists: pl.DataFrame, relevant: pl.DataFrame, k: int = K) -> tupl
 
 
 def evaluate(
-    fact: pl.DataFrame,
+    fact: recommend.Facts,
     dim_customer: pl.DataFrame,
     dim_product: pl.DataFrame,
     recommenders: dict[str, recommend.Recommender],
@@ -88,14 +90,13 @@ def evaluate(
     """One row per method (popularity first): customers evaluated, hit rate@k, recall@k."""
     holdout = time_holdout(fact, dim_customer, test_days, window_days)
     customers = holdout.relevant.select("customer_key").unique()
-    owned = cross_sell.owned_products(holdout.train, dim_customer)
+    owned = holdout.owned
     popular = recommend.popularity(holdout.train, dim_product)
     none = pl.DataFrame(schema={"customer_key": pl.String(), "product_key": pl.String(), "score": pl.Float64()})
     rows = []
-    methods: dict[str, recommend.Recommender] = {recommend.POPULARITY: lambda _: none, **recommenders}
+    methods: dict[str, recommend.Recommender] = {recommend.POPULARITY: lambda *_: none, **recommenders}
     for method, recommender in methods.items():
-        # list_blocks keeps the scores of ``customers`` only.
-        scores = recommender(holdout.train) if customers.height else none
+        scores = recommender(holdout.train, customers) if customers.height else none
         lists = recommend.all_lists(recommend.list_blocks(customers, owned, scores, popular, method, k))
         hit_rate, recall = score_lists(lists, holdout.relevant, k)
         rows.append((method, customers.height, k, hit_rate, recall, holdout.cutoff, test_days))

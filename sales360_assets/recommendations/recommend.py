@@ -26,15 +26,18 @@ import scipy.sparse as sparse
 from threadpoolctl import threadpool_limits
 
 from sales360_assets.frames import FrameBlocks, conform
-from sales360_assets.recommendations import basket, cross_sell
+from sales360_assets.recommendations import basket, codes, cross_sell
+from sales360_assets.recommendations.codes import as_codes, by_block
 
 DEFAULT_TOP_N = 10
 # Reciprocal rank fusion of a model's ranking with popularity (see ``list_blocks``). Set once on the
 # default sample's holdout (2026-11 sample, seed 42) and kept fixed: not tuned per run.
 RRF_K = 5
 MODEL_WEIGHT = 0.5
-CUSTOMERS_PER_BLOCK = 50_000  # lists are built this many customers at a time (see ``list_blocks``)
 POPULARITY = "popularity"
+# Purchase history: fact rows, or a scan of them (then only the columns a recommender needs are read,
+# by the streaming engine: a year at 10 M order lines is 1.5 GiB of rows, most of it key text).
+Facts = pl.DataFrame | pl.LazyFrame
 CROSS_SELL = "cross_sell"
 ALS = "als"
 
@@ -58,8 +61,10 @@ def all_lists(blocks: Iterator[tuple[pl.DataFrame, pl.DataFrame]]) -> pl.DataFra
     return pl.concat(lists for lists, _ in blocks)
 
 
-# A recommender: purchase history (fact rows) -> (customer_key, product_key, score), products not owned.
-Recommender = Callable[[pl.DataFrame], pl.DataFrame]
+# A recommender: (purchase history (fact rows, or a scan of them), the customers to score (customer_key)) ->
+# (customer_key, product_key, score) of those customers' products not owned. Only those customers:
+# the evaluation scores a few thousand held-out customers, not the whole base (1.4 M at 10 M lines).
+Recommender = Callable[[Facts, pl.DataFrame], pl.DataFrame]
 
 
 @dataclass(frozen=True)
@@ -72,23 +77,29 @@ class AlsParams:
     candidates: int = 30  # per customer, before the top-N cut
 
 
-def popularity(fact: pl.DataFrame, dim_product: pl.DataFrame) -> pl.DataFrame:
+def popularity(fact: Facts, dim_product: pl.DataFrame) -> pl.DataFrame:
     """(product_key, score): distinct buyers per catalogue product, most popular first."""
     known = dim_product.filter(~pl.col("is_unknown_member")).select("product_key")
     return (
-        fact.join(known, on="product_key", how="semi")
+        fact.lazy()
+        .select("customer_key", "product_key")
+        .join(known.lazy(), on="product_key", how="semi")
+        .unique()
         .group_by("product_key")
-        .agg(pl.col("customer_key").n_unique().cast(pl.Float64).alias("score"))
+        .agg(pl.len().cast(pl.Float64).alias("score"))
+        .collect(engine="streaming")
         .sort(["score", "product_key"], descending=[True, False])
     )
 
 
 def cross_sell_recommender(dim_customer: pl.DataFrame, dim_product: pl.DataFrame, min_support: float) -> Recommender:
-    def recommend(fact: pl.DataFrame) -> pl.DataFrame:
+    def recommend(fact: Facts, customers: pl.DataFrame) -> pl.DataFrame:
         affinity = basket.build_mart_product_affinity(
             fact, dim_product, window_days=_span_days(fact), min_support=min_support
         )
-        owned = cross_sell.owned_products(fact, dim_customer)
+        owned = cross_sell.owned_products(fact, dim_customer).join(
+            customers.select(pl.col("customer_key").cast(pl.String)), on="customer_key", how="semi"
+        )
         return cross_sell.cross_sell_scores(owned, affinity).select(
             "customer_key", "product_key", pl.col("cross_sell_score").alias("score")
         )
@@ -97,28 +108,41 @@ def cross_sell_recommender(dim_customer: pl.DataFrame, dim_product: pl.DataFrame
 
 
 def als_recommender(dim_customer: pl.DataFrame, dim_product: pl.DataFrame, params: AlsParams) -> Recommender:
-    def recommend(fact: pl.DataFrame) -> pl.DataFrame:
-        return als_scores(fact, dim_customer, dim_product, params)
+    def recommend(fact: Facts, customers: pl.DataFrame) -> pl.DataFrame:
+        return als_scores(fact, dim_customer, dim_product, params, for_customers=customers)
 
     return recommend
 
 
-def _span_days(fact: pl.DataFrame) -> int:
-    return (fact["date"].max() - fact["date"].min()).days + 1 if fact.height else 1
+def _span_days(fact: Facts) -> int:
+    first, last = (
+        fact.lazy().select(pl.col("date").min().alias("first"), pl.col("date").max().alias("last")).collect().row(0)
+    )
+    return (last - first).days + 1 if first is not None else 1
 
 
 def als_scores(
-    fact: pl.DataFrame, dim_customer: pl.DataFrame, dim_product: pl.DataFrame, params: AlsParams
+    fact: Facts,
+    dim_customer: pl.DataFrame,
+    dim_product: pl.DataFrame,
+    params: AlsParams,
+    for_customers: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """ALS scores of each customer's best ``params.candidates`` products they do not own (keys as ``pl.Enum``)."""
+    """ALS scores of each customer's best ``params.candidates`` products they do not own (keys as ``pl.Enum``).
+
+    The model is fitted on every customer's purchases; only ``for_customers`` (default: all) are scored.
+    """
     from implicit.als import AlternatingLeastSquares  # heavy import (numba-free, but BLAS set-up)
 
     known = dim_product.filter(~pl.col("is_unknown_member")).select("product_key")
     counts = (
-        fact.join(cross_sell.known_customers(dim_customer), on="customer_key", how="semi")
-        .join(known, on="product_key", how="semi")
+        fact.lazy()
+        .select("customer_key", "product_key")
+        .join(cross_sell.known_customers(dim_customer).lazy(), on="customer_key", how="semi")
+        .join(known.lazy(), on="product_key", how="semi")
         .group_by("customer_key", "product_key")
         .agg(pl.len().alias("lines"))
+        .collect(engine="streaming")
     )
     empty = pl.DataFrame(schema={"customer_key": pl.String(), "product_key": pl.String(), "score": pl.Float64()})
     if counts.height == 0:
@@ -140,12 +164,17 @@ def als_scores(
     # One BLAS thread too: implicit warns (and slows down) when BLAS runs its own thread pool under it.
     with threadpool_limits(1, "blas"):
         model.fit(matrix, show_progress=False)
-    ids, scores = _top_unowned(model.user_factors, model.item_factors, matrix, min(params.candidates, items.len()))
+    scored = np.arange(users.len(), dtype=np.uint32)
+    if for_customers is not None:
+        wanted = for_customers.select(pl.col("customer_key").cast(pl.String))
+        scored = users.to_frame().with_row_index("u").join(wanted, on="customer_key", how="semi")["u"].to_numpy()
+    n = min(params.candidates, items.len())
+    ids, scores = _top_unowned(model.user_factors[scored], model.item_factors, matrix[scored], n)
     # Keys as Enum codes of the sorted customers and products, not text: 30 candidates a customer
     # are 42 M rows at 10 M order lines, and ``list_blocks`` works on these codes anyway.
     rows = pl.DataFrame(
         {
-            "customer_key": pl.Series(np.repeat(np.arange(users.len(), dtype=np.uint32), ids.shape[1])),
+            "customer_key": pl.Series(np.repeat(scored, ids.shape[1])),
             "item": ids.ravel(),
             "score": scores.ravel().astype(np.float64),
         }
@@ -168,8 +197,8 @@ def _top_unowned(
     """
     users = user_factors.shape[0]
     ids, scores = np.empty((users, n), dtype=np.int64), np.empty((users, n), dtype=np.float32)
-    for start in range(0, users, CUSTOMERS_PER_BLOCK):
-        end = min(start + CUSTOMERS_PER_BLOCK, users)
+    for start in range(0, users, codes.CUSTOMERS_PER_BLOCK):
+        end = min(start + codes.CUSTOMERS_PER_BLOCK, users)
         block = user_factors[start:end] @ item_factors.T
         block[owned[start:end].nonzero()] = -np.inf
         best = np.argpartition(-block, n - 1, axis=1)[:, :n]
@@ -254,10 +283,10 @@ def list_blocks(
     all the lists sorted, and the mart is written block by block without ever being held whole.
     There is always at least one block (empty when there are no customers).
     """
-    customers, owned, model_scores, popular, decode = _as_codes(customers, owned, model_scores, popular)
+    (customers, owned, model_scores, popular), decode = as_codes(customers, owned, model_scores, popular)
     # Lists are for ``customers`` only, whatever else the model scored (and so the same in any block).
     model_scores = model_scores.join(customers.select("customer_key"), on="customer_key", how="semi")
-    owned_in, scores_in, customers_in = _by_block(owned), _by_block(model_scores), _by_block(customers)
+    owned_in, scores_in, customers_in = by_block(owned), by_block(model_scores), by_block(customers)
     for block, block_customers in sorted(customers_in.items()) or [(0, customers)]:
         lists = _fused_lists(
             block_customers,
@@ -269,14 +298,6 @@ def list_blocks(
         )
         # Sorted while the keys are codes (the codes' order is the keys' order): cheaper than sorting keys.
         yield decode(lists.sort("customer_key", "rank")), decode(block_customers)
-
-
-def _by_block(frame: pl.DataFrame) -> dict[int, pl.DataFrame]:
-    """The frame's rows split by ranges of ``CUSTOMERS_PER_BLOCK`` customer codes (consecutive keys, in order)."""
-    parts = frame.with_columns(
-        (pl.col("customer_key").to_physical() // CUSTOMERS_PER_BLOCK).alias("_block")
-    ).partition_by("_block", as_dict=True, include_key=False, maintain_order=True)
-    return {int(key[0]): part for key, part in parts.items()}  # type: ignore[call-overload]
 
 
 def _fused_lists(
@@ -310,47 +331,8 @@ def _fused_lists(
     return lists.join(has_history, on="customer_key", how="left").with_columns(pl.col("model").fill_null(POPULARITY))
 
 
-def _as_codes(
-    customers: pl.DataFrame, owned: pl.DataFrame, model_scores: pl.DataFrame, popular: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, Callable[[pl.DataFrame], pl.DataFrame]]:
-    """The inputs with customer and product keys as ``pl.Enum`` codes, and the function that turns them back.
-
-    The lists' joins, sorts and running counts hold tens of millions of (customer, product) rows
-    at scale; on 32-character keys that was most of the step's memory (281 k customers: lists phase
-    4.4 → 3.1 GiB with codes, benchmarks/recommendations_memory.py). An Enum's categories are the keys
-    in sorted order, so sorting and tie-breaking by code is sorting by key: the lists are the same.
-    Keys may come as text or already as an Enum (the ALS scores); all get the same categories.
-    """
-    frames = (customers, owned, model_scores, popular)
-
-    def keys(frame: pl.DataFrame, column: str) -> pl.Series:
-        dtype = frame.schema[column]
-        # Distinct keys of each frame first: the model's scores hold ~30 rows a customer.
-        return pl.Series(dtype.categories) if isinstance(dtype, pl.Enum) else frame[column].unique()
-
-    dtypes = {
-        column: pl.Enum(
-            pl.concat([keys(f, column) for f in frames if column in f.columns]).drop_nulls().unique().sort()
-        )
-        for column in ("customer_key", "product_key")
-        if all(
-            f.schema[column] == pl.String or isinstance(f.schema[column], pl.Enum)
-            for f in frames
-            if column in f.columns
-        )
-    }
-
-    def encode(frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.with_columns(pl.col(c).cast(dtype) for c, dtype in dtypes.items() if c in frame.columns)
-
-    def decode(frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.with_columns(pl.col(c).cast(pl.String) for c in dtypes if c in frame.columns)
-
-    return (*map(encode, frames), decode)  # type: ignore[return-value]
-
-
 def build_mart_customer_recommendations(
-    fact: pl.DataFrame,
+    fact: Facts,
     dim_customer: pl.DataFrame,
     dim_product: pl.DataFrame,
     model_scores: pl.DataFrame,
@@ -370,7 +352,7 @@ def build_mart_customer_recommendations(
 
 
 def _mart_blocks(
-    fact: pl.DataFrame,
+    fact: Facts,
     dim_customer: pl.DataFrame,
     dim_product: pl.DataFrame,
     model_scores: pl.DataFrame,
