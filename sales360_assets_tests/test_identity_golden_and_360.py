@@ -129,3 +129,42 @@ def test_customer_360_joins_every_channel_through_the_crosswalk() -> None:
     assert mart["lifetime_revenue_usd"].sum() == 1160.0  # the anonymous receipt belongs to nobody
     tom = mart.filter(pl.col("customer_id") == "p2").row(0, named=True)
     assert tom["recency_score"] < anna["recency_score"] and tom["open_opportunities"] == 0
+
+
+def test_categories_with_the_same_revenue_rank_by_name_whatever_the_summing_order() -> None:
+    """0.1 + 0.2 is 0.30000000000000004 in floating point: summed line by line, Home's 30 cents
+    "beat" Apparel's 30 cents. Revenue is compared to the cent, so the tie goes to the name."""
+    crosswalk = _crosswalk([("warehouse", "C1", "p1")])
+    golden = pl.DataFrame(
+        {
+            "customer_id": ["p1"],
+            "customer_type": ["person"],
+            "first_name": ["Anna"],
+            "last_name": ["Smith"],
+            "segment": ["Consumer"],
+            "home_region": ["uk"],
+            "systems": [["warehouse"]],
+            "account_id": [None],
+        },
+        schema_overrides={"account_id": pl.String},
+    )
+    sales = pl.DataFrame(
+        [
+            _sale("web", "C1", date(2026, 1, 5), "W1", 0.1, "HOME"),
+            _sale("web", "C1", date(2026, 1, 5), "W1", 0.2, "HOME"),
+            _sale("web", "C1", date(2026, 1, 6), "W2", 0.3, "APPAREL"),
+        ]
+    )
+    products = pl.DataFrame({"product_key": ["HOME", "APPAREL"], "category": ["Home", "Apparel"]})
+    no_deals = pl.DataFrame(
+        schema={
+            "opportunity_id": pl.String,
+            "account_id": pl.String,
+            "is_closed": pl.Boolean,
+            "amount_usd": pl.Float64,
+            "owner_id": pl.String,
+        }
+    )
+    reps = pl.DataFrame({"user_id": ["U1"], "name": ["Rita Rep"], "is_current": [True]})
+    mart = build_mart_customer_360(golden, crosswalk, sales, products, no_deals, reps)
+    assert mart["preferred_categories"].to_list() == [["Apparel", "Home"]]

@@ -7,7 +7,7 @@ the daily partitions; mart_customer_360 reads fact_sales through the crosswalk.
 import dagster as dg
 import polars as pl
 
-from sales360_assets.core.assets import column_metadata
+from sales360_assets.core.assets import column_metadata, last_sale_date
 from sales360_assets.identity import crosswalk as xwalk
 from sales360_assets.identity.columns import describe_columns, golden_record_docs
 from sales360_assets.identity.customer360 import MART_CUSTOMER_360_SCHEMA, build_mart_customer_360
@@ -184,6 +184,7 @@ def customer_golden_record(
     "opportunities and their owner, region. fact_sales joins through the crosswalk when this is built.",
 )
 def mart_customer_360(
+    lake: LakeResource,
     customer_golden_record: pl.DataFrame,
     customer_identity_crosswalk: pl.DataFrame,
     fact_sales: pl.LazyFrame,
@@ -201,13 +202,15 @@ def mart_customer_360(
         "net_amount_usd",
         "gross_margin_usd",
     ]
+    # The scan, not its rows: the mart's aggregations read it a batch at a time (customer360._purchases).
     return build_mart_customer_360(
         customer_golden_record,
         customer_identity_crosswalk,
-        fact_sales.select(columns).collect(),
+        fact_sales.select(columns),
         dim_product,
         fact_opportunity,
         dim_sales_rep,
+        as_of=last_sale_date(lake),
     )
 
 
