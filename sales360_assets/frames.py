@@ -26,6 +26,10 @@ class FrameBlocks:
 
     ``make()`` yields the blocks (each with exactly ``schema``); the lake's IO manager writes them
     as one streamed commit and calls ``make`` again if that commit must be retried.
+
+    Blocks made in key order are the sorted table (``collect()``), but delta-rs writes a stream's
+    batches in the order its writer tasks finish them, so the stored rows may come back in another
+    order (seen on the 10 M-line recommendation and cross-sell marts): a reader that needs an order sorts.
     """
 
     schema: pl.Schema
