@@ -118,3 +118,27 @@ def test_a_changed_series_setting_or_lost_table_is_fitted_again(tmp_path: Path, 
         shutil.rmtree(Path(lake.uri) / "mart_revenue_forecast")
         assert lake.materialize(horizon=5)["mart_revenue_forecast"]
         assert lake.lake.read("mart_revenue_forecast").height > 0
+
+
+def test_the_fit_fingerprint_covers_every_project_module_the_fits_import() -> None:
+    """A change in a module the fits import must refit: each one is in FIT_MODULES (FIT_CODE hashes them)."""
+    import ast
+    import importlib
+    import inspect
+
+    from sales360_assets.forecast import assets as forecast_assets
+
+    covered = {m.__name__ for m in forecast_assets.FIT_MODULES}
+    fitted = {forecast_assets.model.forecast.__module__, forecast_assets.backtest.backtest.__module__}
+    assert fitted <= covered
+    imported: set[str] = set()
+    for name in covered:
+        tree = ast.parse(inspect.getsource(importlib.import_module(name)))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sales360_assets"):
+                is_package = hasattr(importlib.import_module(node.module), "__path__")
+                # "from package import module" names modules; "from module import name" the module itself.
+                imported |= {f"{node.module}.{a.name}" for a in node.names} if is_package else {node.module}
+            elif isinstance(node, ast.Import):
+                imported |= {a.name for a in node.names if a.name.startswith("sales360_assets")}
+    assert imported <= covered, f"imported by the fits but not fingerprinted: {sorted(imported - covered)}"
