@@ -327,7 +327,7 @@ def main() -> None:
         default=str(3 * 365),
         help="incremental: longer histories to compare with 30 days (e.g. 365,1095)",
     )
-    parser.add_argument("--executor", choices=["in_process", "multiprocess"], default="in_process")
+    parser.add_argument("--executor", choices=["in_process", "process_per_run", "multiprocess"], default="in_process")
     parser.add_argument(
         "--profiles",
         default="sqlite,postgres",
