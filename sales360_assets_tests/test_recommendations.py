@@ -443,3 +443,18 @@ def test_a_recommender_scores_only_the_customers_held_out() -> None:
     evaluation.evaluate(history, buyers, PRODUCTS, {"spy": spy}, test_days=30)
     holdout = evaluation.time_holdout(history, buyers, 30)
     assert asked == [set(holdout.relevant["customer_key"])] and 0 < len(asked[0]) <= 5
+
+
+def test_no_frequent_item_gives_an_empty_mart_not_an_error() -> None:
+    mart = basket.build_mart_product_affinity(four_baskets(), PRODUCTS, min_support=0.99)
+    assert mart.height == 0 and mart.schema == pl.Schema(basket.MART_PRODUCT_AFFINITY_SCHEMA)
+
+
+def test_lines_without_an_order_id_are_one_basket_whatever_their_channel() -> None:
+    web = lines([("o1", DAY, "c1", "A", 1.0), ("o1", DAY, "c1", "B", 1.0), (None, DAY, "c2", "A", 1.0)])
+    pos = lines([(None, DAY, "c3", "B", 1.0)], channel="pos")
+    mart = basket.build_mart_product_affinity(pl.concat([web, pos]), PRODUCTS, min_support=0.1)
+    ab = rule(mart, "product", "A", "B")
+    # Baskets: o1 {A, B} and the order-less lines, one basket (as the key "channel:order_id" grouped
+    # them) that counts for its items but pairs them with nothing: a missing key matches no line.
+    assert (ab["baskets"], ab["pair_baskets"], ab["antecedent_baskets"]) == (2, 1, 2)

@@ -77,9 +77,10 @@ def basket_items(fact: pl.LazyFrame, dim_product: pl.DataFrame, level: str) -> t
         .sort("item")
         .with_row_index("code")
     )
-    code_of_product = products.join(items, left_on=key, right_on="item").select("product_key", "code")
+    # A product without a category has a null code: its baskets count, it pairs with nothing.
+    code_of_product = products.join(items, left_on=key, right_on="item", how="left").select("product_key", "code")
     lines = (
-        fact.select(*BASKET, "product_key")
+        fact.select(*_basket_key(), "product_key")
         .join(code_of_product.lazy(), on="product_key")
         .select(*BASKET, "code")
         .unique()
@@ -88,12 +89,21 @@ def basket_items(fact: pl.LazyFrame, dim_product: pl.DataFrame, level: str) -> t
     return lines, items
 
 
+def _basket_key() -> list[pl.Expr]:
+    """channel and order_id, both null when either is: every line without a whole key is one basket,
+    as the key ``channel:order_id`` (null when a part is) made them."""
+    incomplete = pl.any_horizontal(pl.col(c).is_null() for c in BASKET)
+    return [pl.when(~incomplete).then(pl.col(c)).alias(c) for c in BASKET]
+
+
 def _pair_baskets(kept: pl.DataFrame) -> pl.DataFrame:
     """(code, code_b, pair_baskets): baskets holding both items, for every ordered pair of distinct items.
 
     The self-join runs on one hash bucket of baskets at a time (a basket's lines are all in one bucket,
     so the counts are exact): its output is a bucket's pairs, never all of them at once.
     """
+    if kept.height == 0:
+        return pl.DataFrame(schema={"code": pl.UInt32, "code_b": pl.UInt32, "pair_baskets": pl.Int64})
     buckets = max(1, kept.height // BASKET_LINES_PER_BUCKET)
     parts = kept.with_columns((pl.struct(BASKET).hash() % buckets).alias("_bucket")).partition_by(
         "_bucket", include_key=False
@@ -113,7 +123,7 @@ def pair_affinity(lines: pl.DataFrame, items: pl.DataFrame, min_support: float) 
     baskets = lines.select(pl.struct(BASKET).n_unique()).item()
     if baskets == 0:
         return pl.DataFrame()
-    counts = lines.group_by("code").agg(pl.len().cast(pl.Int64).alias("item_baskets"))
+    counts = lines.drop_nulls("code").group_by("code").agg(pl.len().cast(pl.Int64).alias("item_baskets"))
     frequent = counts.filter(pl.col("item_baskets") / baskets >= min_support).join(items, on="code")
     kept = lines.join(frequent.select("code"), on="code", how="semi")
     pairs = _pair_baskets(kept).filter(pl.col("pair_baskets") / baskets >= min_support)
