@@ -16,6 +16,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import dagster as dg
@@ -23,7 +24,14 @@ import polars as pl
 from dagster._core.instance.ref import InstanceRef
 
 from sales360_assets.analytics_cli import register as register_analytics_commands
-from sales360_assets.cli_support import CliError, RunSummary, WindowFailedError, short_error, validate_window
+from sales360_assets.cli_support import (
+    CliError,
+    RunFailedInChildError,
+    RunSummary,
+    WindowFailedError,
+    short_error,
+    validate_window,
+)
 from sales360_assets.commissions.cli import register as register_commission_commands
 from sales360_assets.identity.cli import register as register_identity_commands
 from sales360_assets.in_process import execute_without_output_capture
@@ -94,30 +102,46 @@ def _run_in_fresh_process(instance: dg.DagsterInstance, name: str, tags: dict[st
     In one long-lived process every run starts on the memory the earlier runs' allocators kept: at
     10 M order lines a window's runs one after another in one process peak higher than any run in
     its own (benchmarks/README.md, run 8). The child rebuilds the definitions from the ``SALES360_*``
-    environment and writes to the same instance, so the runs show up in the UI as any other.
+    environment (not from the caller's ``defs``) and records into the same instance, so the runs
+    show up in the UI as any other; it tags its run with its own pid, so a killed child's run is
+    failed by the next ``fail_dead_runs_of``.
     """
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        ok, error = pool.apply(_execute_run, (instance.get_ref(), name, tags))
+    if instance.is_ephemeral:
+        raise RunFailedInChildError(
+            "process_per_run needs a persistent Dagster instance (set DAGSTER_HOME): the run's own "
+            "process records into it"
+        )
+    context = multiprocessing.get_context("spawn")
+    answer, send = context.Pipe(duplex=False)
+    child = context.Process(target=_execute_run, args=(instance.get_ref(), name, tags, send), daemon=True)
+    child.start()
+    send.close()  # the child holds the only sending end: its exit ends the wait below
+    try:
+        ok, error = answer.recv()
+    except EOFError:  # killed before it could answer (out of memory, a signal)
+        child.join()
+        raise RunFailedInChildError(
+            f"{name}: its process exited with code {child.exitcode} before the run ended (out of memory? "
+            "killed?); its run is failed by the next sales360 materialize, then re-run what failed"
+        ) from None
+    child.join()
     if error is not None:
         raise RunFailedInChildError(error)
     return ok
 
 
-class RunFailedInChildError(Exception):
-    """A run in its own process failed; the message is the child's short error."""
-
-
-def _execute_run(ref: InstanceRef, name: str, tags: dict[str, str]) -> tuple[bool, str | None]:
+def _execute_run(ref: InstanceRef, name: str, tags: dict[str, str], send: Connection) -> None:
     # Errors come back as text: an exception carrying a user's error may not survive pickling.
-    from sales360_assets.definitions import JOB_FACTORIES
-
     try:
+        from sales360_assets.definitions import JOB_FACTORIES
+
         with dg.DagsterInstance.from_ref(ref) as instance:
             job = JOB_FACTORIES[name]()
-            result = execute_without_output_capture(job, instance, tags=tags, run_config=QUIET_CONSOLE)
-            return result.success, None
+            own_tags = {**tags, **worker_tags()}  # this process is the run's worker
+            result = execute_without_output_capture(job, instance, tags=own_tags, run_config=QUIET_CONSOLE)
+            send.send((result.success, None))
     except Exception as exc:  # reported by the parent, like an in-process run's error
-        return False, short_error(exc)
+        send.send((False, short_error(exc)))
 
 
 def fail_dead_runs_of(defs: dg.Definitions, instance: dg.DagsterInstance) -> list[DeadRun]:

@@ -70,12 +70,18 @@ class WindowFailedError(RuntimeError):
         )
 
 
+class RunFailedInChildError(Exception):
+    """A run in its own process (``--executor process_per_run``) failed; the message is already short."""
+
+
 def short_error(exc: BaseException) -> str:
     """``Type: first line`` of the error Dagster wrapped: what went wrong, not how it was wrapped.
 
     Our own errors already say what to do (a ``Failure`` from a classified extraction, a
     ``PermissionError`` naming the lake); only Dagster's wrappers around them are peeled off.
     """
+    if isinstance(exc, RunFailedInChildError):
+        return str(exc)
     inner = exc
     while isinstance(inner, dg.DagsterError) and not isinstance(inner, dg.Failure) and inner.__cause__ is not None:
         inner = inner.__cause__

@@ -86,19 +86,24 @@ def _purchases(sales: pl.LazyFrame, dim_product: pl.DataFrame, as_of: date) -> p
     step peaked at 5.1 GiB on the collected lines). One query, so the scan is shared.
     """
     revenue = pl.col("net_amount_usd")
+    # Sums to the cent (half to even): the streaming engine adds a customer's lines in an order that
+    # varies between runs, and unrounded totals differed in the last bits from run to run (9e-12),
+    # enough to split a tie in the monetary score.
     totals = sales.group_by("customer_id").agg(
-        revenue.sum().alias("lifetime_revenue_usd"),
-        pl.col("gross_margin_usd").sum().alias("lifetime_margin_usd"),
+        revenue.sum().round(2).alias("lifetime_revenue_usd"),
+        pl.col("gross_margin_usd").sum().round(2).alias("lifetime_margin_usd"),
         pl.col("date").min().alias("first_purchase_date"),
         pl.col("date").max().alias("last_purchase_date"),
     )
+    # One order per (channel, order_id); lines missing either are one order, as "channel:order_id" counted them.
+    incomplete = pl.col("channel").is_null() | pl.col("order_id").is_null()
     orders = (
-        sales.select("customer_id", "channel", "order_id")
+        sales.select("customer_id", *(pl.when(~incomplete).then(pl.col(c)).alias(c) for c in ("channel", "order_id")))
         .unique()
         .group_by("customer_id")
         .agg(pl.len().cast(pl.UInt32).alias("orders"))
     )
-    by_channel = sales.group_by("customer_id", "channel").agg(revenue.sum().alias("_rev"))
+    by_channel = sales.group_by("customer_id", "channel").agg(revenue.sum().round(2).alias("_rev"))
     # The region of most of the customer's lines; a tie goes to the first region by name (as ``mode().sort()``).
     by_region = sales.group_by("customer_id", "region").agg(pl.len().alias("_lines"))
     by_category = (
@@ -120,8 +125,8 @@ def _purchases(sales: pl.LazyFrame, dim_product: pl.DataFrame, as_of: date) -> p
         .agg(pl.col("region").first().alias("sales_region"))
     )
     categories = (
-        # Revenue to the cent before ranking: two categories with the same revenue tie (then by name)
-        # whatever order the streaming engine summed their lines in.
+        # Revenue to the cent before ranking, as above: two categories with the same revenue tie
+        # (then by name) whatever order their lines were summed in.
         by_category.with_columns(pl.col("_rev").round(2))
         .sort(["_rev", "category"], descending=[True, False])
         .group_by("customer_id", maintain_order=True)
