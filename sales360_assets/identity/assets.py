@@ -38,9 +38,8 @@ _RECORD_PII = {
 _POS_COLUMNS = ["loyalty_id", "customer_name", "customer_email", "customer_phone", "transaction_ts"]
 
 MART_DESCRIPTIONS = {
-    "lifetime_revenue_usd": "Net revenue in USD over every fact_sales line of the customer's source ids, "
-    "to the cent (half to even).",
-    "lifetime_margin_usd": "Gross margin in USD over the same lines, to the cent (half to even).",
+    "lifetime_revenue_usd": "Net revenue in USD over every fact_sales line of the customer's source ids.",
+    "lifetime_margin_usd": "Gross margin in USD over the same lines.",
     "orders": "Distinct orders (web orders, store transactions, CRM deals).",
     "orders_per_month": "Orders per 30.4-day month between first and last purchase (at least one month).",
     "recency_days": "Days from the last purchase to the newest sale date in fact_sales.",

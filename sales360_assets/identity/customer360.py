@@ -54,9 +54,10 @@ def attribute_sales(fact_sales: pl.LazyFrame, crosswalk: pl.DataFrame) -> pl.Laz
     )
 
 
-def _score(column: str) -> pl.Expr:
-    """1-5 by quintile of rank among buyers (ties share a score), 5 = best."""
-    return (pl.col(column).rank("average") / pl.len() * 5).ceil().clip(1, 5).cast(pl.Int8)
+def _score(column: str, cents: bool = False) -> pl.Expr:
+    """1-5 by quintile of rank among buyers (ties share a score), 5 = best; money ranked to the cent."""
+    value = pl.col(column).round(2) if cents else pl.col(column)
+    return (value.rank("average") / pl.len() * 5).ceil().clip(1, 5).cast(pl.Int8)
 
 
 def _rfm_segment() -> pl.Expr:
@@ -86,12 +87,12 @@ def _purchases(sales: pl.LazyFrame, dim_product: pl.DataFrame, as_of: date) -> p
     step peaked at 5.1 GiB on the collected lines). One query, so the scan is shared.
     """
     revenue = pl.col("net_amount_usd")
-    # Sums to the cent (half to even): the streaming engine adds a customer's lines in an order that
-    # varies between runs, and unrounded totals differed in the last bits from run to run (9e-12),
-    # enough to split a tie in the monetary score.
+    # Sums as they are, so the mart reconciles with fact_sales; the streaming engine adds a customer's
+    # lines in an order that varies between runs (last-bit differences, 9e-12), so what ranks by
+    # money (the monetary score, preferred categories) ranks by the cent.
     totals = sales.group_by("customer_id").agg(
-        revenue.sum().round(2).alias("lifetime_revenue_usd"),
-        pl.col("gross_margin_usd").sum().round(2).alias("lifetime_margin_usd"),
+        revenue.sum().alias("lifetime_revenue_usd"),
+        pl.col("gross_margin_usd").sum().alias("lifetime_margin_usd"),
         pl.col("date").min().alias("first_purchase_date"),
         pl.col("date").max().alias("last_purchase_date"),
     )
@@ -103,7 +104,7 @@ def _purchases(sales: pl.LazyFrame, dim_product: pl.DataFrame, as_of: date) -> p
         .group_by("customer_id")
         .agg(pl.len().cast(pl.UInt32).alias("orders"))
     )
-    by_channel = sales.group_by("customer_id", "channel").agg(revenue.sum().round(2).alias("_rev"))
+    by_channel = sales.group_by("customer_id", "channel").agg(revenue.sum().alias("_rev"))
     # The region of most of the customer's lines; a tie goes to the first region by name (as ``mode().sort()``).
     by_region = sales.group_by("customer_id", "region").agg(pl.len().alias("_lines"))
     by_category = (
@@ -145,7 +146,7 @@ def _purchases(sales: pl.LazyFrame, dim_product: pl.DataFrame, as_of: date) -> p
         .with_columns(
             (6 - _score("recency_days")).cast(pl.Int8).alias("recency_score"),
             _score("orders").alias("frequency_score"),
-            _score("lifetime_revenue_usd").alias("monetary_score"),
+            _score("lifetime_revenue_usd", cents=True).alias("monetary_score"),
         )
         .with_columns(_rfm_segment().alias("rfm_segment"))
     )
