@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 import polars as pl
 
@@ -14,8 +15,12 @@ from sales360_assets.months import month_end, month_spans
 # small histories stay one pass, ten million lines are cut into months.
 ROWS_PER_BLOCK = 500_000
 
+# A transform written once for both: eager frames in tests and small lakes, scans where the asset
+# lets the streaming engine read only the columns it uses.
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
-def conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+
+def conform(frame: Frame, schema: dict[str, pl.DataType]) -> Frame:
     """Exactly the schema's columns, in its order, cast to its types: a table's published shape."""
     return frame.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
 

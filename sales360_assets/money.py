@@ -33,6 +33,13 @@ MINOR_UNITS: dict[str, int] = {
 }  # CLF and UYW (4 decimals) are units of account, not currencies sales are made in.
 
 
+def to_the_cent(column: str) -> pl.Expr:
+    """A USD float sum as it ranks: to the cent. Float sums differ in their last bits with the order
+    their lines were added in (a range run against one run per partition, streamed against eager
+    reads), and a rank must not turn on that: two amounts equal to the cent tie."""
+    return pl.col(column).round(2)
+
+
 def minor_units(currency: str) -> int:
     """Decimals the currency's amounts carry (JPY 0, USD 2, KWD 3)."""
     return MINOR_UNITS.get(currency.upper(), DEFAULT_MINOR_UNITS)

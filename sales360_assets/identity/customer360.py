@@ -13,6 +13,7 @@ import polars as pl
 
 from sales360_assets.frames import conform
 from sales360_assets.identity.records import ACCOUNT, POS, WEB
+from sales360_assets.money import to_the_cent
 
 # fact_sales.channel -> the crosswalk system its customer_ref belongs to.
 CHANNEL_SYSTEM = {"web": WEB, "pos": POS, "crm": ACCOUNT}
@@ -56,7 +57,7 @@ def attribute_sales(fact_sales: pl.LazyFrame, crosswalk: pl.DataFrame) -> pl.Laz
 
 def _score(column: str, cents: bool = False) -> pl.Expr:
     """1-5 by quintile of rank among buyers (ties share a score), 5 = best; money ranked to the cent."""
-    value = pl.col(column).round(2) if cents else pl.col(column)
+    value = to_the_cent(column) if cents else pl.col(column)
     return (value.rank("average") / pl.len() * 5).ceil().clip(1, 5).cast(pl.Int8)
 
 
@@ -128,7 +129,7 @@ def _purchases(sales: pl.LazyFrame, dim_product: pl.DataFrame, as_of: date) -> p
     categories = (
         # Revenue to the cent before ranking, as above: two categories with the same revenue tie
         # (then by name) whatever order their lines were summed in.
-        by_category.with_columns(pl.col("_rev").round(2))
+        by_category.with_columns(to_the_cent("_rev"))
         .sort(["_rev", "category"], descending=[True, False])
         .group_by("customer_id", maintain_order=True)
         .agg(pl.col("category").drop_nulls().head(3).alias("preferred_categories"))

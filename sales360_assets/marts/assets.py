@@ -82,7 +82,15 @@ def _daily_mart(
     confidential: bool = False,
 ) -> dg.AssetsDefinition:
     """A date × region mart of the daily job: ``build`` over the run's fact_sales partitions, then the
-    named dimensions (whole), as its arguments in that order."""
+    named dimensions (whole), as its arguments in that order.
+
+    The inputs are scans: a region-year of fact_sales (all its columns) and the whole customer
+    dimension, read as frames, took each of these steps 1.5-2 GiB over its start at 10 M order
+    lines. Now only ``FACT_COLUMNS`` of the facts are read, and of the dimensions only the columns
+    the mart joins (the query reads them from the scans). The facts are collected before the query,
+    as they were read before: a query fused with the scan sums a range run's floats in another
+    order than one run per partition, and both must give the same rows.
+    """
     inputs = ("fact_sales", *dimensions)
 
     @_mart(
@@ -90,11 +98,12 @@ def _daily_mart(
         schema,
         summary,
         confidential=confidential,
-        ins={table: dg.AssetIn(dagster_type=pl.DataFrame) for table in inputs},
+        ins={table: dg.AssetIn(dagster_type=pl.LazyFrame) for table in inputs},
         **DATE_REGION_PARTITIONED,
     )
-    def _build(**tables: pl.DataFrame) -> pl.DataFrame:
-        return build(*(tables[table] for table in inputs))
+    def _build(**tables: pl.LazyFrame) -> pl.DataFrame:
+        facts = tables["fact_sales"].select(FACT_COLUMNS).collect().lazy()
+        return build(facts, *(tables[table] for table in dimensions)).collect()
 
     return _build
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from sales360_assets.frames import conform
+from sales360_assets.frames import Frame, conform
 from sales360_assets.kpis import measure, ratio
 
 # What both segment marts publish per segment, in this order, after their own grain column(s).
@@ -64,7 +64,7 @@ def customer_identity() -> pl.Expr:
 UNKNOWN_SEGMENT = "Unknown"
 
 
-def with_segment(fact_sales: pl.DataFrame | pl.LazyFrame, dim_customer: pl.DataFrame) -> pl.DataFrame | pl.LazyFrame:
+def with_segment(fact_sales: Frame, dim_customer: pl.DataFrame | pl.LazyFrame) -> Frame:
     """Fact lines with the customer's ``segment`` ("Unknown" when unmatched) and the ``_unknown`` flag."""
     customers = dim_customer.select(
         "customer_key", pl.col("segment").alias("_segment"), pl.col("is_unknown_member").alias("_unknown")
@@ -76,7 +76,7 @@ def with_segment(fact_sales: pl.DataFrame | pl.LazyFrame, dim_customer: pl.DataF
     )
 
 
-def build_mart_customer_segment_performance(fact_sales: pl.DataFrame, dim_customer: pl.DataFrame) -> pl.DataFrame:
+def build_mart_customer_segment_performance(fact_sales: Frame, dim_customer: Frame) -> Frame:
     """Revenue, orders, customers and order frequency per date × region × customer segment.
 
     A customer is the conformed customer_key when it is a real customer (so one shopper buying

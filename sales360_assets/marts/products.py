@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from sales360_assets.frames import conform
+from sales360_assets.frames import Frame, conform
 from sales360_assets.kpis import measure, ratio
+from sales360_assets.money import to_the_cent
 
 MART_PRODUCT_PERFORMANCE_SCHEMA: dict[str, pl.DataType] = {
     "date": pl.Date(),
@@ -51,7 +52,7 @@ MART_PRODUCT_PROFITABILITY_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def product_lookup(dim_product: pl.DataFrame) -> pl.DataFrame:
+def product_lookup(dim_product: Frame) -> Frame:
     """dim_product columns to join on product_key before ``product_columns``."""
     return dim_product.select(
         "product_key",
@@ -79,19 +80,20 @@ def product_columns() -> list[pl.Expr]:
     ]
 
 
-def with_category(fact_sales: pl.DataFrame, dim_product: pl.DataFrame) -> pl.DataFrame:
+def with_category(fact_sales: Frame, dim_product: Frame) -> Frame:
     """Fact lines with their product's name, category and subcategory (``product_columns``)."""
     return fact_sales.join(product_lookup(dim_product), on="product_key", how="left", validate="m:1").with_columns(
         *product_columns()
     )
 
 
-def build_mart_product_performance(fact_sales: pl.DataFrame, dim_product: pl.DataFrame) -> pl.DataFrame:
+def build_mart_product_performance(fact_sales: Frame, dim_product: Frame) -> Frame:
     """Revenue, units and gross margin per date × region × product, ranked by margin.
 
     Unmapped SKUs share the unknown product key but keep one row per SKU, named
     "Unmapped: <sku>", so the catalogue gap shows which SKUs to map. Ranks are competition
-    ranks (ties share the best rank, like SQL RANK()) within each date × region.
+    ranks (ties share the best rank, like SQL RANK()) of the margin to the cent within each date ×
+    region.
     """
     partition = ["date", "region"]
     mart = (
@@ -101,8 +103,8 @@ def build_mart_product_performance(fact_sales: pl.DataFrame, dim_product: pl.Dat
         .with_columns(
             *product_columns(),
             ratio("gross_margin_pct"),
-            pl.col("gross_margin_usd").rank("min", descending=True).over(partition).alias("margin_rank_desc"),
-            pl.col("gross_margin_usd").rank("min").over(partition).alias("margin_rank_asc"),
+            to_the_cent("gross_margin_usd").rank("min", descending=True).over(partition).alias("margin_rank_desc"),
+            to_the_cent("gross_margin_usd").rank("min").over(partition).alias("margin_rank_asc"),
         )
     )
     return conform(mart, MART_PRODUCT_PERFORMANCE_SCHEMA).sort("date", "region", "margin_rank_desc", "sku")
@@ -113,7 +115,7 @@ def build_mart_product_profitability(fact_sales: pl.DataFrame, dim_product: pl.D
 
     One row per month × product (``level`` "product"; unmapped SKUs one row each, named
     "Unmapped: <sku>") and per month × category (``level`` "category"). Ranks are competition ranks
-    of gross margin within the month and level: rank 1 of ``rank_most_profitable`` is the biggest
+    of gross margin to the cent within the month and level: rank 1 of ``rank_most_profitable`` is the biggest
     margin, rank 1 of ``rank_least_profitable`` the smallest (most negative).
     """
     lines = with_category(fact_sales, dim_product).with_columns(pl.col("date").dt.month_start().alias("month"))
@@ -144,8 +146,11 @@ def build_mart_product_profitability(fact_sales: pl.DataFrame, dim_product: pl.D
     ]
     mart = pl.concat([products.select(columns), categories.select(columns)]).with_columns(
         ratio("gross_margin_pct"),
-        pl.col("gross_margin_usd").rank("min", descending=True).over("month", "level").alias("rank_most_profitable"),
-        pl.col("gross_margin_usd").rank("min").over("month", "level").alias("rank_least_profitable"),
+        to_the_cent("gross_margin_usd")
+        .rank("min", descending=True)
+        .over("month", "level")
+        .alias("rank_most_profitable"),
+        to_the_cent("gross_margin_usd").rank("min").over("month", "level").alias("rank_least_profitable"),
     )
     return conform(mart, MART_PRODUCT_PROFITABILITY_SCHEMA).sort(
         "month", "level", "rank_most_profitable", "category", "sku", nulls_last=True

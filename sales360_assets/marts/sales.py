@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from sales360_assets.frames import conform
+from sales360_assets.frames import Frame, conform
 from sales360_assets.kpis import measure, ratio
 from sales360_assets.marts.customers import with_segment
 from sales360_assets.marts.products import with_category
@@ -77,7 +77,7 @@ def _sales_totals() -> list[pl.Expr]:
     ]
 
 
-def build_mart_daily_sales(fact_sales: pl.DataFrame) -> pl.DataFrame:
+def build_mart_daily_sales(fact_sales: Frame) -> Frame:
     """Revenue, units, orders, AOV and gross margin per date × region × channel."""
     mart = (
         fact_sales.group_by("date", "region", "channel")
@@ -87,9 +87,7 @@ def build_mart_daily_sales(fact_sales: pl.DataFrame) -> pl.DataFrame:
     return conform(mart, MART_DAILY_SALES_SCHEMA).sort("date", "region", "channel")
 
 
-def build_mart_sales_performance(
-    fact_sales: pl.DataFrame, dim_customer: pl.DataFrame, dim_product: pl.DataFrame
-) -> pl.DataFrame:
+def build_mart_sales_performance(fact_sales: Frame, dim_customer: Frame, dim_product: Frame) -> Frame:
     """Revenue, units, orders, AOV, average price and gross margin per date × region × channel ×
     category × segment. Orders count the orders with a line in the slice, so an order spanning two
     categories counts in both: orders add up across dates, regions, channels and segments only."""
