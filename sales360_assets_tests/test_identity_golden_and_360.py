@@ -7,9 +7,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
+from sales360_assets.identity import golden
 from sales360_assets.identity.customer360 import build_mart_customer_360
-from sales360_assets.identity.golden import build_golden_records, load_survivorship
+from sales360_assets.identity.golden import build_golden_records, golden_record_blocks, load_survivorship
 from sales360_assets.identity.records import RECORD_SCHEMA
 
 T1, T2 = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)
@@ -168,3 +170,30 @@ def test_categories_with_the_same_revenue_rank_by_name_whatever_the_summing_orde
     reps = pl.DataFrame({"user_id": ["U1"], "name": ["Rita Rep"], "is_current": [True]})
     mart = build_mart_customer_360(golden, crosswalk, sales, products, no_deals, reps)
     assert mart["preferred_categories"].to_list() == [["Apparel", "Home"]]
+
+
+def test_golden_record_built_a_range_of_customers_at_a_time_is_the_whole_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Above ROWS_PER_BLOCK crosswalk rows the golden record is built a range of customer ids at a
+    time (3.3 GiB whole at 10 M order lines); every customer's records reach its range, so the
+    ranges together are the table built whole, in customer_id order."""
+    systems = ["warehouse", "pos", "salesforce"]
+    records = pl.DataFrame(
+        [
+            _record(system, f"{system}-{n}", T1 if n % 2 else T2, first_name=f"F{n}", country="GB")
+            for n in range(300)
+            for system in systems
+        ],
+        schema=RECORD_SCHEMA,
+    )
+    # Hex-like ids across every first digit; each customer joins two to three source records.
+    crosswalk = _crosswalk(
+        [(system, f"{system}-{n}", f"{(n // 2) * 2654435761 % 16**8:08x}") for n in range(300) for system in systems]
+        + [("pos", "GONE", "zz-deleted")]
+    )
+    whole = build_golden_records(records, crosswalk, load_survivorship())
+    monkeypatch.setattr(golden, "ROWS_PER_BLOCK", 50)
+    blocks = list(golden_record_blocks(records.lazy(), crosswalk.lazy(), load_survivorship()).make())
+    assert len(blocks) == 8
+    assert_frame_equal(pl.concat(blocks), whole)

@@ -8,11 +8,12 @@ import dagster as dg
 import polars as pl
 
 from sales360_assets.core.assets import column_metadata, last_sale_date
+from sales360_assets.frames import FrameBlocks
 from sales360_assets.identity import crosswalk as xwalk
 from sales360_assets.identity.columns import describe_columns, golden_record_docs
 from sales360_assets.identity.customer360 import MART_CUSTOMER_360_SCHEMA, build_mart_customer_360
 from sales360_assets.identity.decisions import DECISION_SCHEMA, latest_decisions, match_decisions
-from sales360_assets.identity.golden import GOLDEN_SCHEMA, build_golden_records, load_survivorship, pii_columns
+from sales360_assets.identity.golden import GOLDEN_SCHEMA, golden_record_blocks, load_survivorship, pii_columns
 from sales360_assets.identity.matching import MatchSettings
 from sales360_assets.identity.records import RECORD_SCHEMA, build_identity_records
 from sales360_assets.lake.io_manager import LakeResource
@@ -166,9 +167,9 @@ _SURVIVORSHIP = load_survivorship()
     "source, then the most recent (sales360_assets/identity/survivorship.yaml).",
 )
 def customer_golden_record(
-    customer_identity_records: pl.DataFrame, customer_identity_crosswalk: pl.DataFrame
-) -> pl.DataFrame:
-    return build_golden_records(customer_identity_records, customer_identity_crosswalk, _SURVIVORSHIP)
+    customer_identity_records: pl.LazyFrame, customer_identity_crosswalk: pl.LazyFrame
+) -> FrameBlocks:
+    return golden_record_blocks(customer_identity_records, customer_identity_crosswalk, _SURVIVORSHIP)
 
 
 @dg.asset(

@@ -6,6 +6,8 @@ without touching code; unknown sources or attributes are refused when the file i
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import polars as pl
 import yaml
 
 from sales360_assets.core.schemas import COUNTRY_TO_REGION
-from sales360_assets.frames import conform
+from sales360_assets.frames import ROWS_PER_BLOCK, FrameBlocks, conform
 from sales360_assets.identity.records import ACCOUNT, CRM, POS, RECORD_SCHEMA, WEB
 
 SURVIVORSHIP_FILE = Path(__file__).with_name("survivorship.yaml")
@@ -98,3 +100,40 @@ def build_golden_records(records: pl.DataFrame, crosswalk: pl.DataFrame, rules: 
         pl.col("country").str.to_uppercase().replace_strict(COUNTRY_TO_REGION, default=None).alias("home_region")
     )
     return conform(golden, GOLDEN_SCHEMA).sort("customer_id")
+
+
+# Customer ids are hex digests (``crosswalk``), so ranges of their first digit hold about as many
+# customers each; the ranges cover every string, whatever an id looks like, and in order they give
+# the table in customer_id order.
+_RANGE_BOUNDS = ("2", "4", "6", "8", "a", "c", "e")
+
+
+def _customer_id_ranges() -> list[pl.Expr]:
+    bounds: list[str | None] = [None, *_RANGE_BOUNDS, None]
+    ranges = []
+    for low, high in itertools.pairwise(bounds):
+        condition = pl.lit(True)
+        if low is not None:
+            condition = condition & (pl.col("customer_id") >= low)
+        if high is not None:
+            condition = condition & (pl.col("customer_id") < high)
+        ranges.append(condition)
+    return ranges
+
+
+def golden_record_blocks(records: pl.LazyFrame, crosswalk: pl.LazyFrame, rules: list[AttributeRule]) -> FrameBlocks:
+    """``build_golden_records`` a range of customer ids at a time, read from the scans.
+
+    A customer's records all join through its crosswalk rows, so each range's rows are exactly its
+    rows of the whole table. At 10 M order lines (1.75 M identity records) building it whole took
+    the step 3.3 GiB; a crosswalk that fits ``ROWS_PER_BLOCK`` rows is built in one pass.
+    """
+
+    def blocks() -> Iterator[pl.DataFrame]:
+        whole = crosswalk.select(pl.len()).collect().item() <= ROWS_PER_BLOCK
+        for in_range in [pl.lit(True)] if whole else _customer_id_ranges():
+            keys = crosswalk.filter(in_range).collect()
+            members = records.join(keys.lazy().select("system", "source_key"), on=["system", "source_key"], how="semi")
+            yield build_golden_records(members.collect(), keys, rules)
+
+    return FrameBlocks(pl.Schema(GOLDEN_SCHEMA), blocks)
