@@ -344,3 +344,64 @@ def test_only_open_deals_closing_after_the_latest_rate_may_use_it() -> None:
         "006OPEN": (FRI, pytest.approx(1100.0)),
         "006PAST": (date(2026, 3, 5), pytest.approx(1050.0)),
     }
+
+
+def test_pos_lines_staged_a_span_of_months_at_a_time_are_judged_as_in_one_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A long run's POS lines are staged a span of months at a time (a region-year of text took
+    3.6 GiB whole at 10 M order lines). A copy re-sent into a later month, a conflicting version, a
+    line whose first copy was rejected and a key staged outside the run must come out as in one pass:
+    same staged rows, same dead letters with the same reasons, same counts."""
+    from sales360_assets import frames
+    from sales360_assets.staging.assets import staging_assets
+
+    def line(txn: str, day: date, **overrides: str) -> dict[str, object]:
+        row = pos_line(txn, transaction_ts=f"{day}T11:00:00+01:00", **overrides)
+        return row | {"date": day, "_source_file": f"pos/{day}/emea-001.csv"}
+
+    mar, apr, apr_later, may = date(2026, 3, 2), date(2026, 4, 10), date(2026, 4, 14), date(2026, 5, 20)
+    raw = pos_raw(
+        [
+            line("T1", mar),
+            line("T1", mar),  # a retry: collapsed
+            line("T2", mar, quantity="2"),
+            line("T2", mar, quantity="5"),  # conflicting versions: both dead letters
+            line("T3", mar, currency="XXX"),  # rejected, so it claims nothing
+            line("T1", apr),  # a copy a month later: duplicate of March's
+            line("T2", apr),  # a copy of a conflicting key: still March's
+            line("T4", apr),
+            line("T4", apr_later),  # a copy within the span
+            line("T5", apr),  # staged outside the run, later
+            line("T4", may),
+            line("T5", may),  # outside's date stays in the reason
+            line("T3", may),  # its March copy was rejected: staged now
+            line("T6", may),
+        ]
+    )
+    days = pl.date_range(date(2026, 2, 20), date(2026, 5, 31), eager=True)
+    fx = pl.DataFrame({"rate_date": days, "currency": "EUR", "usd_per_unit": 1.1})
+    elsewhere = pl.DataFrame({"transaction_id": ["T5"], "line_no": [1], "date": [date(2026, 6, 1)]})
+
+    whole = pos.stage_pos_transactions(raw, fx, elsewhere)
+    monkeypatch.setattr(frames, "ROWS_PER_BLOCK", 6)
+    assert len(frames.spans_of_months([raw.lazy()])) == 3
+    spans = pos.stage_pos_transactions(raw.lazy(), fx, elsewhere)
+
+    keys = ["transaction_id", "line_no", "date"]
+    assert spans.staged.sort(keys).to_dicts() == whole.staged.sort(keys).to_dicts()
+    assert spans.rejected.sort("source_key").to_dicts() == whole.rejected.sort("source_key").to_dicts()
+    assert (spans.raw_rows, spans.duplicate_rows) == (whole.raw_rows, whole.duplicate_rows) == (14, 1)
+    assert sorted(spans.staged["transaction_id"]) == ["T1", "T3", "T4", "T6"]
+    copies = spans.rejected.filter(pl.col("reason").str.starts_with("duplicate of"))
+    assert sorted(copies["reason"]) == [
+        "duplicate of T1|1 staged for 2026-03-02",
+        "duplicate of T2|1 staged for 2026-03-02",
+        "duplicate of T4|1 staged for 2026-04-10",
+        "duplicate of T4|1 staged for 2026-04-10",
+        "duplicate of T5|1 staged for 2026-06-01",
+        "duplicate of T5|1 staged for 2026-06-01",
+    ]
+    # The asset hands the transform a scan, which it reads a span at a time.
+    (asset,) = [a for a in staging_assets if a.key.to_user_string() == "stg_pos_transactions"]
+    assert asset.op.ins["raw"].dagster_type.typing_type is pl.LazyFrame

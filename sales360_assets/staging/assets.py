@@ -94,10 +94,15 @@ def _pos_lines_staged_elsewhere(lake: DeltaLake, selection: PartitionSelection) 
 
 
 def _staged_table_args(
-    name: str, description: str, ins: dict[str, str], stage: Callable[..., StagingResult]
+    name: str,
+    description: str,
+    ins: dict[str, str],
+    stage: Callable[..., StagingResult],
+    scans: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """What every staged table declares (latest version or history): group, owner, kinds, its declared
-    column schema and tags, and its upstream tables as the transform's keyword arguments."""
+    column schema and tags, and its upstream tables as the transform's keyword arguments (those
+    named in ``scans`` as scans, ``pl.LazyFrame``: the transform reads them a part at a time)."""
     return {
         "name": name,
         "group_name": GROUP,
@@ -106,7 +111,10 @@ def _staged_table_args(
         "description": description,
         "metadata": _declared_schema(name, ins, stage),
         "tags": staged_asset_tags(name),
-        "ins": {param: dg.AssetIn(key=upstream) for param, upstream in ins.items()},
+        "ins": {
+            param: dg.AssetIn(key=upstream, dagster_type=pl.LazyFrame) if param in scans else dg.AssetIn(key=upstream)
+            for param, upstream in ins.items()
+        },
     }
 
 
@@ -118,6 +126,7 @@ def _staging_asset(
     source_table: str,
     partitioned: bool = False,
     lake_inputs: LakeInputs | None = None,
+    scans: tuple[str, ...] = (),
 ) -> dg.AssetsDefinition:
     """A staging asset whose transform takes the named upstream tables as keyword arguments.
 
@@ -126,7 +135,7 @@ def _staging_asset(
     """
 
     @dg.asset(
-        **_staged_table_args(name, description, ins, stage),
+        **_staged_table_args(name, description, ins, stage, scans),
         **(DATE_REGION_PARTITIONED if partitioned else {}),
     )
     def _stage(context: dg.AssetExecutionContext, lake: LakeResource, **inputs: pl.DataFrame) -> dg.Output:
@@ -264,6 +273,7 @@ staging_assets: list[dg.AssetsDefinition] = [
         "raw_pos_transactions",
         partitioned=True,
         lake_inputs=_pos_lines_staged_elsewhere,
+        scans=("raw",),
     ),
     *_salesforce_staging_assets(),
     *_salesforce_history_assets(),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from sales360_assets.frames import spans_of_months
 from sales360_assets.sources.contract import POS_TRANSACTIONS
 from sales360_assets.sources.routing import normalized_region
 from sales360_assets.staging import quality
@@ -55,20 +56,54 @@ def _whole_number_text(column: str, parsed: str) -> tuple[pl.Expr, pl.Expr]:
 
 
 def stage_pos_transactions(
-    raw: pl.DataFrame, fx_rates: pl.DataFrame, staged_elsewhere: pl.DataFrame | None = None
+    raw: pl.DataFrame | pl.LazyFrame, fx_rates: pl.DataFrame, staged_elsewhere: pl.DataFrame | None = None
 ) -> StagingResult:
     """Cast, validate, de-duplicate and convert POS lines.
 
     ``staged_elsewhere``: keys (``transaction_id``, ``line_no``, ``date``) already staged for
     partitions outside this run, so a line re-sent into another day's folder is not counted twice.
+
+    The lines are staged a span of months at a time (``frames.spans_of_months``): a region-year of
+    POS text at 10 M order lines took the step 3.6 GiB whole. Each span sees the keys the spans
+    before it claimed as staged elsewhere, so a copy in a later month is judged as it is in one pass:
+    spans run in date order, the earliest date keeps a key, and every other rule (line rules,
+    conflicting versions, retries) compares lines of one date, which one span holds.
     """
+    lines = raw.lazy()
+    spans = spans_of_months([lines])
+    if len(spans) <= 1:
+        return _stage_span(lines.collect(), fx_rates, staged_elsewhere)[0]
+    results, elsewhere = [], staged_elsewhere
+    for first, last in spans:
+        span = lines.filter(pl.col("date").is_between(first, last)).collect()
+        result, claimed = _stage_span(span, fx_rates, elsewhere)
+        results.append(result)
+        if staged_elsewhere is not None and staged_elsewhere.height:
+            # A key staged outside the run keeps that date in its reason, as in one pass.
+            claimed = claimed.join(staged_elsewhere, on=["transaction_id", "line_no"], how="anti")
+        elsewhere = claimed if elsewhere is None else pl.concat([elsewhere.select(claimed.columns), claimed])
+    return StagingResult(
+        pl.concat([r.staged for r in results]),
+        pl.concat([r.rejected for r in results]),
+        sum(r.raw_rows for r in results),
+        sum(r.duplicate_rows for r in results),
+    )
+
+
+def _stage_span(
+    raw: pl.DataFrame, fx_rates: pl.DataFrame, staged_elsewhere: pl.DataFrame | None
+) -> tuple[StagingResult, pl.DataFrame]:
+    """The staging of ``raw``, and the keys its valid lines claim (``staged_elsewhere``'s columns):
+    a later span's copy of one of them is a duplicate of the earliest date, as in one pass."""
     parsed = quality.attach_fx(_parsed(raw), fx_rates)
     valid, rejected = quality.split_rejects(
         parsed, _line_rules(raw), SOURCE_TABLE, ["_source_file", "transaction_id", "line_no"], raw.columns
     )
+    claimed = valid.select("transaction_id", pl.col("_line_no").alias("line_no"), "date")
     valid, repeated = _split_repeats(valid, raw, staged_elsewhere)
     staged, dups = quality.collapse_duplicates(valid, ["transaction_id", "_line_no"])
-    return StagingResult(_staged_columns(staged), pl.concat([rejected, repeated]), raw.height, dups)
+    result = StagingResult(_staged_columns(staged), pl.concat([rejected, repeated]), raw.height, dups)
+    return result, claimed
 
 
 def _parsed(raw: pl.DataFrame) -> pl.DataFrame:
