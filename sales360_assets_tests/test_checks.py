@@ -9,7 +9,7 @@ import pytest
 
 import sales360_assets.core.sales as core_sales
 from sales360_assets.checks import DataQualityError, validate_before_write, validated_blocks
-from sales360_assets.checks.asset_checks import build_all_checks
+from sales360_assets.checks.asset_checks import build_all_checks, checked_columns
 from sales360_assets.checks.commission_credit import credits_add_back, team_splits_sum_to_100
 from sales360_assets.checks.findings import sample_markdown
 from sales360_assets.checks.integrity import FOREIGN_KEYS, ForeignKey, referential_integrity
@@ -413,3 +413,17 @@ def test_an_over_100_team_stops_credit_and_an_under_100_team_only_warns(tmp_path
     assert checks["credits_add_back_to_booking"].passed  # the owner got the 20 %
     credits = DeltaLake(under).read("commission_credit_lines")
     assert credits.select("user_id", "credited_amount_usd").sort("user_id").rows() == [("U1", 800.0), ("U7", 200.0)]
+
+
+def test_checks_read_only_the_columns_their_rules_name() -> None:
+    """A partitioned check reads the run's partitions of its table; read with every column, a
+    region-year of fact_sales took its check 2 GiB at 10 M order lines (benchmarks/README.md). The
+    rules' own columns are read: keys, required columns, the columns of value ranges, foreign keys
+    and totals; a table rule, which reads the frame as it likes, still gets every column."""
+    fact = checked_columns("fact_sales")
+    assert fact is not None
+    named = {*ROW_RULES["fact_sales"].required, *(fk.column for fk in FOREIGN_KEYS["fact_sales"])}
+    assert set(fact) == named | {"quantity", "fx_rate"}
+    assert "customer_ref" not in fact and "discount_amount_local" not in fact
+    assert checked_columns("mart_daily_sales") == ["date", "region", "revenue_usd", "units"]
+    assert checked_columns("commission_credit_lines") is None
