@@ -100,6 +100,9 @@ def _recorded(instance: dg.DagsterInstance) -> dict[str, object]:
         seen[name] = {
             "planned": sorted(r.partition_key or "" for r in planned),
             "materialized": sorted(r.partition_key or "" for r in done),
+            # Storage ids follow the order the events were reported in (a buffer is inserted as
+            # one executemany whose ids come back in the rows' order).
+            "in_storage_order": [r.partition_key for r in sorted(done, key=lambda r: r.storage_id)],
             "status": {k: v.value for k, v in sorted(status.items())},
             # The asset's index row: its latest materialization is the last one stored.
             "latest": (latest.partition_key, latest.storage_id == max(r.storage_id for r in done)) if latest else None,

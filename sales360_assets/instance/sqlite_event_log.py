@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import dagster._check as check
 from dagster import EventLogEntry
 from dagster._core.events import ASSET_EVENTS
+from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
-from dagster._core.storage.sqlalchemy_compat import db_result
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
 from dagster._serdes import ConfigurableClassData
 
@@ -70,16 +70,19 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
             super().store_event_batch(rest)
 
     def _store_asset_events_of_one_run(self, events: Sequence[EventLogEntry]) -> None:
-        statements = [self.prepare_insert_event(event) for event in events]
+        # The rows store_event writes (prepare_insert_event's values), inserted as one executemany
+        # per database: an INSERT statement built, cache-keyed and compiled per event was about
+        # half of a three-year region run's event-writing time (~12,000 events).
+        rows = [self._event_to_row(event) for event in events]
         with self.run_connection(events[0].run_id) as conn:
-            for statement in statements:
-                conn.execute(statement)
-        # Mirror into the cross-run asset index, as store_event does, in one transaction.
+            conn.execute(SqlEventLogStorageTable.insert(), rows)
+        # Mirror into the cross-run asset index, as store_event does, in one transaction; the
+        # index's ids, in the rows' order, key the tags and asset rows.
         with self.index_transaction() as conn:
-            event_ids = []
-            for statement in statements:
-                with db_result(conn, statement) as result:
-                    event_ids.append(check.not_none(result.inserted_primary_key[0]))
+            returning = SqlEventLogStorageTable.insert().returning(
+                SqlEventLogStorageTable.c.id, sort_by_parameter_order=True
+            )
+            event_ids = [check.not_none(row[0]) for row in conn.execute(returning, rows)]
             self._store_asset_event_tags(conn, events, event_ids)
             for i in last_of_each_kind(events):
                 self._store_asset_event(conn, events[i], event_ids[i])
