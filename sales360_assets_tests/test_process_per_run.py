@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,9 +16,12 @@ import dagster as dg
 import pytest
 from polars.testing import assert_frame_equal
 
+from sales360_assets import cli
 from sales360_assets.cli import PROCESS_PER_RUN, materialize_window
+from sales360_assets.cli_support import RunFailedInChildError
 from sales360_assets.definitions import build_definitions
 from sales360_assets.lake.delta import DeltaLake
+from sales360_assets_tests import process_helpers
 from sales360_assets_tests.conftest import WINDOW_START, SampleSources
 from sales360_assets_tests.servers import project_instance
 
@@ -54,3 +58,24 @@ def test_each_run_in_its_own_process_writes_what_in_process_runs_write(
         expected, got = in_process.read(table), isolated.read(table)
         assert got.height > 0
         assert_frame_equal(got.sort(got.columns), expected.sort(expected.columns))
+
+
+def test_a_killed_run_process_ends_the_wait_with_a_message_that_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run's process killed before it answers (out of memory, kill -9) used to leave the caller
+    waiting forever on the pipe; it now ends with a short error naming the exit code."""
+    monkeypatch.setattr(cli, "_execute_run", process_helpers.killed_before_answering)
+    errors: list[str] = []
+
+    def launch(instance: dg.DagsterInstance) -> None:
+        try:
+            cli._run_in_fresh_process(instance, "daily_sales_job", {})
+        except RunFailedInChildError as exc:
+            errors.append(str(exc))
+
+    with project_instance() as instance:
+        waiting = threading.Thread(target=launch, args=(instance,), daemon=True)
+        waiting.start()
+        waiting.join(timeout=90)
+        assert not waiting.is_alive(), "still waiting on a run process that is gone"
+    assert len(errors) == 1
+    assert "daily_sales_job: its process exited with code -9 before the run ended" in errors[0]
