@@ -6,7 +6,7 @@ collected), so their cost stays flat as history grows.
 """
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import dagster as dg
@@ -63,8 +63,9 @@ def window_of(fact_sales: pl.LazyFrame, window_days: int, end: date | None) -> p
 
 
 def scan_window(fact_sales: pl.LazyFrame, window_days: int, end: date | None) -> pl.LazyFrame:
-    """``window_of`` still as a scan: a step that reads only some columns reads only those."""
-    return fact_sales if end is None else fact_sales.filter(pl.col("date") >= end - timedelta(days=window_days - 1))
+    """``window_of`` still as a scan: a step that reads only some columns reads only those. The window
+    is ``basket.lazy_window``'s; with no sale yet (``end`` None) the scan is left as it is (empty)."""
+    return fact_sales if end is None else basket.lazy_window(fact_sales, end, window_days)[0]
 
 
 @_asset(
