@@ -190,7 +190,7 @@ def test_golden_record_built_a_range_of_customers_at_a_time_is_the_whole_table(
     # Hex-like ids across every first digit; each customer joins two to three source records.
     crosswalk = _crosswalk(
         [(system, f"{system}-{n}", f"{(n // 2) * 2654435761 % 16**8:08x}") for n in range(300) for system in systems]
-        + [("pos", "GONE", "zz-deleted")]
+        + [("pos", "GONE", "zz-deleted"), ("pos", "NO-ID", None)]  # a null id groups as in one pass
     )
     whole = build_golden_records(records, crosswalk, load_survivorship())
     monkeypatch.setattr(golden, "ROWS_PER_BLOCK", 50)

@@ -112,11 +112,14 @@ def _customer_id_ranges() -> list[pl.Expr]:
     bounds: list[str | None] = [None, *_RANGE_BOUNDS, None]
     ranges = []
     for low, high in itertools.pairwise(bounds):
-        condition = pl.lit(True)
+        # The first range also takes a null id, which one pass groups as a customer of its own.
+        condition = pl.col("customer_id").is_null() if low is None else pl.lit(False)
+        in_range = pl.lit(True)
         if low is not None:
-            condition = condition & (pl.col("customer_id") >= low)
+            in_range = in_range & (pl.col("customer_id") >= low)
         if high is not None:
-            condition = condition & (pl.col("customer_id") < high)
+            in_range = in_range & (pl.col("customer_id") < high)
+        condition = condition | in_range
         ranges.append(condition)
     return ranges
 

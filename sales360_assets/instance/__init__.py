@@ -5,9 +5,9 @@ event per partition per asset (48,000 of each for three years × 4 regions × 11
 buffers them (``DAGSTER_EVENT_BATCH_SIZE``) and hands each buffer to ``store_event_batch``, but its
 SQLite storage then stores them one by one (a new engine and a commit per event, twice: the run's
 file and the asset index), and dagster-postgres 0.29 inserts planned events one by one. The
-classes here keep Dagster's tables, SQL and bookkeeping and only group a buffer into one
-transaction. Upstream: dagster-io/dagster#32242 (wide partition ranges spend minutes logging
-planned events one at a time). Figures: benchmarks/README.md.
+classes here keep Dagster's tables, rows and bookkeeping and write a buffer as one executemany per
+database in one transaction. Upstream: dagster-io/dagster#32242 (wide partition ranges spend
+minutes logging planned events one at a time). Figures: benchmarks/README.md.
 """
 
 from __future__ import annotations

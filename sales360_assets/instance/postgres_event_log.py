@@ -61,8 +61,12 @@ class BatchedPostgresEventLogStorage(PostgresEventLogStorage):
     def _store_bulk(self, events: Sequence[EventLogEntry]) -> None:
         rows = [self._event_to_row(event) for event in events]
         insert = SqlEventLogStorageTable.insert().returning(SqlEventLogStorageTable.c.id, sort_by_parameter_order=True)
+        # dagster-postgres's engine autocommits; an executemany goes in pages of rows, so the
+        # buffer is one transaction here, all or nothing like the single statement it replaces.
         with self._connect() as conn:
-            event_ids = [int(row[0]) for row in conn.execute(insert, rows)]
+            in_transaction = conn.execution_options(isolation_level="READ COMMITTED")
+            with in_transaction.begin():
+                event_ids = [int(row[0]) for row in in_transaction.execute(insert, rows)]
         with self.index_transaction() as conn:
             self._store_asset_event_tags(conn, events, event_ids)
             for i in last_of_each_kind(events):

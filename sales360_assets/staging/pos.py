@@ -78,6 +78,8 @@ def stage_pos_transactions(
         span = lines.filter(pl.col("date").is_between(first, last)).collect()
         result, claimed = _stage_span(span, fx_rates, elsewhere)
         results.append(result)
+        # A key's earliest date is all a later span compares with: one row per key, not per line.
+        claimed = claimed.group_by("transaction_id", "line_no").agg(pl.col("date").min())
         if staged_elsewhere is not None and staged_elsewhere.height:
             # A key staged outside the run keeps that date in its reason, as in one pass.
             claimed = claimed.join(staged_elsewhere, on=["transaction_id", "line_no"], how="anti")
