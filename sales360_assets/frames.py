@@ -16,7 +16,7 @@ from sales360_assets.months import month_end, month_spans
 ROWS_PER_BLOCK = 500_000
 
 # A transform written once for both: eager frames in tests and small lakes, scans where the asset
-# lets the streaming engine read only the columns it uses.
+# lets the query read only the columns it uses.
 Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 

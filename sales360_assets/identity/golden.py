@@ -109,18 +109,13 @@ _RANGE_BOUNDS = ("2", "4", "6", "8", "a", "c", "e")
 
 
 def _customer_id_ranges() -> list[pl.Expr]:
+    ids = pl.col("customer_id")
     bounds: list[str | None] = [None, *_RANGE_BOUNDS, None]
     ranges = []
     for low, high in itertools.pairwise(bounds):
+        below = pl.lit(True) if high is None else ids < high
         # The first range also takes a null id, which one pass groups as a customer of its own.
-        condition = pl.col("customer_id").is_null() if low is None else pl.lit(False)
-        in_range = pl.lit(True)
-        if low is not None:
-            in_range = in_range & (pl.col("customer_id") >= low)
-        if high is not None:
-            in_range = in_range & (pl.col("customer_id") < high)
-        condition = condition | in_range
-        ranges.append(condition)
+        ranges.append(ids.is_null() | below if low is None else (ids >= low) & below)
     return ranges
 
 

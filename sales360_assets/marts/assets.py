@@ -76,7 +76,7 @@ def _daily_mart(
     name: str,
     schema: dict[str, pl.DataType],
     summary: str,
-    build: Callable[..., pl.DataFrame],
+    build: Callable[..., pl.LazyFrame],
     dimensions: tuple[str, ...] = (),
     *,
     confidential: bool = False,
