@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from sales360_assets.marts.assets import partitioned_mart_assets
 from sales360_assets.marts.campaigns import NO_CAMPAIGN, build_mart_campaign_effectiveness
-from sales360_assets.marts.customers import build_mart_customer_segment_monthly
+from sales360_assets.marts.customers import build_mart_customer_segment_monthly, build_mart_customer_segment_performance
 from sales360_assets.marts.pipeline import build_mart_funnel_conversion, build_mart_pipeline
 from sales360_assets.marts.products import build_mart_product_performance, build_mart_product_profitability
-from sales360_assets.marts.sales import build_mart_promotion_effectiveness, build_mart_sales_performance
+from sales360_assets.marts.sales import (
+    build_mart_daily_sales,
+    build_mart_promotion_effectiveness,
+    build_mart_sales_performance,
+)
 from sales360_assets.marts.seasonality import ALL_REGIONS, build_mart_seasonality
 from sales360_assets_tests.builders import (
     CAMPAIGNS_SCHEMA,
@@ -273,3 +279,31 @@ def test_margin_ranks_tie_to_the_cent() -> None:
     assert daily["margin_rank_asc"].to_list() == [1, 1]
     monthly = build_mart_product_profitability(facts, dim_product()).filter(pl.col("level") == "product")
     assert monthly["rank_most_profitable"].to_list() == [1, 1]
+
+
+def test_daily_mart_sums_do_not_depend_on_the_order_of_the_lines(fact: pl.DataFrame) -> None:
+    """A re-run must write the same mart, bit for bit. Polars adds a group's floats in parallel
+    partial sums whose order changes from one collect to the next, and a range run reads lines in
+    another order than one run per partition; a float sum then differs in its last bits (a CI run
+    saw a re-run's mart_product_performance differ). Sums of money are exact, so any order of the
+    same lines gives the same mart."""
+    rng = np.random.default_rng(7)
+    lines = (
+        fact.sample(200_000, with_replacement=True, seed=7)
+        .with_columns(
+            pl.Series("net_amount_usd", rng.random(200_000) * 1_000),
+            pl.Series("cost_usd", rng.random(200_000) * 500),
+            pl.Series("quantity", rng.integers(1, 5, 200_000).astype(float)),
+            pl.Series("region", rng.choice(["na", "emea", "apac", "uk"], 200_000)),
+            (pl.lit(D1) + pl.duration(days=pl.Series(rng.integers(0, 28, 200_000)))).alias("date"),
+        )
+        .with_columns((pl.col("net_amount_usd") - pl.col("cost_usd")).alias("gross_margin_usd"))
+    )
+    shuffled = lines.sample(fraction=1.0, shuffle=True, seed=11)
+    for build, dimensions in [
+        (build_mart_daily_sales, ()),
+        (build_mart_sales_performance, (dim_customer(), dim_product())),
+        (build_mart_product_performance, (dim_product(),)),
+        (build_mart_customer_segment_performance, (dim_customer(),)),
+    ]:
+        assert_frame_equal(build(shuffled, *dimensions), build(lines, *dimensions), check_exact=True)

@@ -14,7 +14,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from sales360_assets import frames, months
+from sales360_assets import frames, money, months
 from sales360_assets.catalogue import kpi_asset, kpi_metadata
 from sales360_assets.core.assets import last_sale_date
 from sales360_assets.forecast import backtest, model, selection, series, team
@@ -29,7 +29,8 @@ DEFAULT_HISTORY_WEEKS = 3 * model.SEASON
 # The weekly series changes once a week (or when a late sale lands in a past week); the reporting job
 # runs daily. The two fitted marts reuse their last table while the series, their settings and this
 # code are unchanged (``lake.reuse``): a mid-week day costs no fit (~1 s each on three years of weeks).
-FIT_MODULES = (model, selection, backtest, series, frames, months)  # the fits and every project module they import
+# The fits and every project module they import.
+FIT_MODULES = (model, selection, backtest, series, frames, months, money)
 FIT_CODE = reuse.code_fingerprint(
     list(FIT_MODULES),
     *(version(library) for library in ("statsforecast", "coreforecast", "utilsforecast", "numpy", "scipy", "polars")),

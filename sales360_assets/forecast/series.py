@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from sales360_assets.frames import conform
+from sales360_assets.money import exact_sum
 
 REGION = "region"
 SEGMENT = "segment"
@@ -52,7 +53,7 @@ def weekly_revenue(fact: pl.DataFrame, dim_customer: pl.DataFrame) -> pl.DataFra
         lines.group_by(pl.lit(SEGMENT).alias("level"), pl.col("segment").alias("series"), "week_start"),
         lines.group_by(pl.lit(TOTAL).alias("level"), pl.lit(ALL).alias("series"), "week_start"),
     ]
-    observed = pl.concat([p.agg(pl.col("net_amount_usd").sum().alias("revenue_usd")) for p in parts])
+    observed = pl.concat([p.agg(exact_sum("net_amount_usd").alias("revenue_usd")) for p in parts])
     calendar = pl.DataFrame({"week_start": pl.date_range(weeks[0], weeks[1], "1w", eager=True)})
     grid = observed.select("level", "series").unique().join(calendar, how="cross")
     full = grid.join(observed, on=["level", "series", "week_start"], how="left").with_columns(

@@ -13,7 +13,7 @@ import polars as pl
 
 from sales360_assets.frames import conform
 from sales360_assets.identity.records import ACCOUNT, POS, WEB
-from sales360_assets.money import to_the_cent
+from sales360_assets.money import exact_sum, to_the_cent
 
 # fact_sales.channel -> the crosswalk system its customer_ref belongs to.
 CHANNEL_SYSTEM = {"web": WEB, "pos": POS, "crm": ACCOUNT}
@@ -88,12 +88,12 @@ def _purchases(sales: pl.LazyFrame, dim_product: pl.DataFrame, as_of: date) -> p
     step peaked at 5.1 GiB on the collected lines). One query, so the scan is shared.
     """
     revenue = pl.col("net_amount_usd")
-    # Sums as they are, so the mart reconciles with fact_sales; the streaming engine adds a customer's
-    # lines in an order that varies between runs (last-bit differences, 9e-12), so what ranks by
-    # money (the monetary score, preferred categories) ranks by the cent.
+    # Exact sums (``exact_sum``): the streaming engine adds a customer's lines in an order that varies
+    # between runs, and a float sum would differ in its last bits. What ranks by money (the monetary
+    # score, preferred categories) still ranks by the cent, the stated rule for ties.
     totals = sales.group_by("customer_id").agg(
-        revenue.sum().alias("lifetime_revenue_usd"),
-        pl.col("gross_margin_usd").sum().alias("lifetime_margin_usd"),
+        exact_sum(revenue).alias("lifetime_revenue_usd"),
+        exact_sum("gross_margin_usd").alias("lifetime_margin_usd"),
         pl.col("date").min().alias("first_purchase_date"),
         pl.col("date").max().alias("last_purchase_date"),
     )
@@ -105,13 +105,13 @@ def _purchases(sales: pl.LazyFrame, dim_product: pl.DataFrame, as_of: date) -> p
         .group_by("customer_id")
         .agg(pl.len().cast(pl.UInt32).alias("orders"))
     )
-    by_channel = sales.group_by("customer_id", "channel").agg(revenue.sum().alias("_rev"))
+    by_channel = sales.group_by("customer_id", "channel").agg(exact_sum(revenue).alias("_rev"))
     # The region of most of the customer's lines; a tie goes to the first region by name (as ``mode().sort()``).
     by_region = sales.group_by("customer_id", "region").agg(pl.len().alias("_lines"))
     by_category = (
         sales.join(dim_product.lazy().select("product_key", "category"), on="product_key", how="left")
         .group_by("customer_id", "category")
-        .agg(revenue.sum().alias("_rev"))
+        .agg(exact_sum(revenue).alias("_rev"))
     )
     totals, orders, by_channel, by_region, by_category = pl.collect_all(
         [totals, orders, by_channel, by_region, by_category], engine="streaming"
@@ -162,7 +162,7 @@ def _pipeline(golden: pl.DataFrame, opportunities: pl.DataFrame, reps: pl.DataFr
         .group_by("account_id", maintain_order=True)
         .agg(
             pl.len().cast(pl.UInt32).alias("open_opportunities"),
-            pl.col("amount_usd").sum().alias("open_pipeline_usd"),
+            exact_sum("amount_usd").alias("open_pipeline_usd"),
             pl.coalesce("owner", "owner_id").first().alias("opportunity_owner"),
         )
     )

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from sales360_assets.money import exact_sum
+
 SALES_ANALYTICS = "Sales Analytics (team:sales-analytics)"
 SALES_OPS = "Sales Operations (team:sales-ops)"
 SALES_COMP = "Sales Compensation (team:sales-comp)"
@@ -55,7 +57,7 @@ GLOSSARY: list[KPI] = [
         "sales line",
         FINANCE,
         "USD",
-        aggregate=lambda: pl.col("net_amount_usd").sum(),
+        aggregate=lambda: exact_sum("net_amount_usd"),
     ),
     KPI(
         "units",
@@ -65,7 +67,7 @@ GLOSSARY: list[KPI] = [
         "sales line",
         SALES_ANALYTICS,
         "items",
-        aggregate=lambda: pl.col("quantity").sum(),
+        aggregate=lambda: exact_sum("quantity"),
     ),
     KPI(
         "orders",
@@ -106,7 +108,7 @@ GLOSSARY: list[KPI] = [
         "sales line",
         FINANCE,
         "USD",
-        aggregate=lambda: pl.col("cost_usd").sum(),
+        aggregate=lambda: exact_sum("cost_usd"),
         confidential=True,
     ),
     KPI(
@@ -117,7 +119,7 @@ GLOSSARY: list[KPI] = [
         "sales line",
         FINANCE,
         "USD",
-        aggregate=lambda: pl.col("gross_margin_usd").sum(),
+        aggregate=lambda: exact_sum("gross_margin_usd"),
         confidential=True,
     ),
     KPI(
@@ -354,7 +356,7 @@ GLOSSARY: list[KPI] = [
         "sales line",
         MARKETING,
         "USD",
-        aggregate=lambda: (pl.col("discount_amount_local") * pl.col("fx_rate")).sum(),
+        aggregate=lambda: exact_sum(pl.col("discount_amount_local") * pl.col("fx_rate")),
     ),
     KPI(
         "discount_rate_pct",

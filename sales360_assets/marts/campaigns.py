@@ -10,6 +10,7 @@ import polars as pl
 
 from sales360_assets.frames import conform
 from sales360_assets.kpis import measure
+from sales360_assets.money import exact_sum
 
 MART_CAMPAIGN_SCHEMA: dict[str, pl.DataType] = {
     "campaign_id": pl.String(),
@@ -65,7 +66,7 @@ def build_mart_campaign_effectiveness(
     )
     influence = deals.group_by("campaign_id").agg(
         pl.len().alias("influenced_deals"),
-        pl.col("amount_usd").sum().alias("influenced_pipeline_usd"),
+        exact_sum("amount_usd").alias("influenced_pipeline_usd"),
         pl.col("booking_date").is_not_null().sum().alias("deals_won"),
     )
     live = campaigns.filter(~pl.col("is_deleted").fill_null(False)).select(

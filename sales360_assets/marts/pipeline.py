@@ -14,6 +14,7 @@ import polars as pl
 from sales360_assets.core.funnel import FUNNEL, LOST_STAGE, WON_STAGE
 from sales360_assets.frames import conform
 from sales360_assets.kpis import ratio
+from sales360_assets.money import exact_sum
 
 MART_PIPELINE_SCHEMA: dict[str, pl.DataType] = {
     "month": pl.Date(),
@@ -73,7 +74,7 @@ def _monthly_events(deals: pl.DataFrame) -> list[pl.DataFrame]:
         .group_by(_month("booking_date").alias("month"), *_SEGMENT)
         .agg(
             pl.len().alias("deals_won"),
-            pl.col("amount_usd").sum().alias("won_amount_usd"),
+            exact_sum("amount_usd").alias("won_amount_usd"),
             pl.col("days_to_close").mean().alias("sales_cycle_days"),
         )
     )
@@ -85,7 +86,7 @@ def _monthly_events(deals: pl.DataFrame) -> list[pl.DataFrame]:
     open_pipeline = (
         deals.filter(~pl.col("is_closed").fill_null(False))
         .group_by(_month("close_date").alias("month"), *_SEGMENT)
-        .agg(pl.col("amount_usd").sum().alias("open_pipeline_usd"))
+        .agg(exact_sum("amount_usd").alias("open_pipeline_usd"))
     )
     return [created, won, lost, open_pipeline]
 

@@ -10,6 +10,7 @@ import polars as pl
 
 from sales360_assets.frames import conform
 from sales360_assets.kpis import measure
+from sales360_assets.money import exact_sum
 
 ALL_REGIONS = "all"
 
@@ -60,9 +61,9 @@ def build_mart_seasonality(fact_sales: pl.DataFrame | pl.LazyFrame) -> pl.DataFr
     days = pl.DataFrame({"date": pl.date_range(daily["date"].min(), daily["date"].max(), "1d", eager=True)})
     regions = pl.DataFrame({"region": sorted(daily["region"].unique().to_list())})
     per_region = days.join(regions, how="cross").join(daily, on=["date", "region"], how="left")
-    overall = days.join(daily.group_by("date").agg(pl.col("revenue_usd").sum()), on="date", how="left").with_columns(
-        pl.lit(ALL_REGIONS).alias("region")
-    )
+    overall = days.join(
+        daily.group_by("date").agg(exact_sum("revenue_usd").alias("revenue_usd")), on="date", how="left"
+    ).with_columns(pl.lit(ALL_REGIONS).alias("region"))
     series = pl.concat([per_region, overall.select(per_region.columns)]).with_columns(
         pl.col("revenue_usd").fill_null(0.0)
     )
@@ -76,8 +77,8 @@ def build_mart_seasonality(fact_sales: pl.DataFrame | pl.LazyFrame) -> pl.DataFr
             .group_by("region", "period")
             .agg(
                 pl.len().alias("days_observed"),
-                pl.col("revenue_usd").sum(),
-                pl.col("revenue_usd").mean().alias("average_daily_revenue_usd"),
+                exact_sum("revenue_usd").alias("revenue_usd"),
+                (exact_sum("revenue_usd") / pl.len()).alias("average_daily_revenue_usd"),
             )
             .with_columns(
                 pl.lit(index_type).alias("index_type"),
