@@ -11,7 +11,7 @@ import time
 
 import polars as pl
 
-from sales360_assets.cli_support import add_lake_argument, command_group, existing_lake
+from sales360_assets.cli_support import command_group, existing_lake, lake_command
 from sales360_assets.forecast import backtest, series
 from sales360_assets.recommendations import basket, evaluation
 
@@ -63,16 +63,19 @@ def _cmd_forecast_evaluate(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``recommend evaluate`` and ``forecast evaluate`` to the CLI."""
     rec_commands = command_group(sub, "recommend", "recommendations: offline evaluation on a time holdout")
-    ev = rec_commands.add_parser("evaluate", help="hit rate@k and recall@k of each recommender vs popularity")
+    ev = lake_command(
+        rec_commands,
+        "evaluate",
+        "hit rate@k and recall@k of each recommender vs popularity",
+        _cmd_recommend_evaluate,
+    )
     ev.add_argument("--holdout-days", type=int, default=evaluation.DEFAULT_TEST_DAYS)
     ev.add_argument("--window-days", type=int, default=basket.DEFAULT_WINDOW_DAYS)
     ev.add_argument("--min-support", type=float, default=basket.DEFAULT_MIN_SUPPORT)
     ev.add_argument("--k", type=int, default=evaluation.K)
-    add_lake_argument(ev)
-    ev.set_defaults(func=_cmd_recommend_evaluate)
 
     fc_commands = command_group(sub, "forecast", "revenue forecast: backtest against seasonal naive")
-    fev = fc_commands.add_parser("evaluate", help="MAPE of the model and of seasonal naive over the last weeks")
+    fev = lake_command(
+        fc_commands, "evaluate", "MAPE of the model and of seasonal naive over the last weeks", _cmd_forecast_evaluate
+    )
     fev.add_argument("--weeks", type=int, default=backtest.BACKTEST_WEEKS)
-    add_lake_argument(fev)
-    fev.set_defaults(func=_cmd_forecast_evaluate)

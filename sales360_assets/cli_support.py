@@ -9,7 +9,7 @@ says so the same way everywhere.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -29,9 +29,14 @@ def command_group(sub: argparse._SubParsersAction, name: str, help: str) -> argp
     return sub.add_parser(name, help=help).add_subparsers(dest=f"{name}_command", required=True)
 
 
-def add_lake_argument(parser: argparse.ArgumentParser) -> None:
-    """``--lake`` for a command that reads the lake the runs wrote."""
+def lake_command(
+    commands: argparse._SubParsersAction, name: str, help: str, run: Callable[[argparse.Namespace], int]
+) -> argparse.ArgumentParser:
+    """``sales360 <group> <name>``, run by ``run``: a command that reads the lake the runs wrote (``--lake``)."""
+    parser = commands.add_parser(name, help=help)
     parser.add_argument("--lake", default=None, help="lake root (default: $SALES360_LAKE_URI or data/lake)")
+    parser.set_defaults(func=run)
+    return parser
 
 
 def existing_lake(lake_arg: str | None, tables: Sequence[str] = ()) -> DeltaLake:

@@ -6,7 +6,7 @@ import argparse
 import getpass
 import sys
 
-from sales360_assets.cli_support import add_lake_argument, command_group, existing_lake
+from sales360_assets.cli_support import command_group, existing_lake, lake_command
 from sales360_assets.commissions.periods import PeriodError, close_month, parse_month, periods
 
 
@@ -48,11 +48,9 @@ def _cmd_periods(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``commissions close`` and ``commissions periods`` to the CLI."""
     commands = command_group(sub, "commissions", "close commission months (freeze their statements)")
-    close = commands.add_parser("close", help="freeze a month's statements, e.g. `sales360 commissions close 2026-10`")
+    close = lake_command(
+        commands, "close", "freeze a month's statements, e.g. `sales360 commissions close 2026-10`", _cmd_close
+    )
     close.add_argument("month", help="YYYY-MM")
     close.add_argument("--by", default=None, help="who closes it (default: the OS user)")
-    add_lake_argument(close)
-    close.set_defaults(func=_cmd_close)
-    listing = commands.add_parser("periods", help="list closed months with who closed them and the payout")
-    add_lake_argument(listing)
-    listing.set_defaults(func=_cmd_periods)
+    lake_command(commands, "periods", "list closed months with who closed them and the payout", _cmd_periods)
