@@ -1,40 +1,38 @@
-"""The Sales 360 code location: every asset, resource, job, schedule, check and sensor comes together here."""
+"""The Sales 360 code location: every asset, resource, job, schedule, check and sensor comes together here.
+
+Each domain folder (raw, staging, core, marts, identity, commissions, recommendations, forecast,
+reports) exposes its assets and their blocking checks in its ``definitions.py``; the commission
+SLAs have theirs in ``freshness/definitions.py``; what spans domains (jobs, schedules, sensors,
+lake maintenance) is ``orchestration.py``. They are merged here, with the resources and the
+reporting assets' automation applied once.
+"""
 
 import dagster as dg
 
-from sales360_assets.checks.asset_checks import build_all_checks
-from sales360_assets.freshness import build_sla_checks, load_sla_config
-from sales360_assets.jobs import (
-    all_assets,
-    daily_sales_job,
-    partitioned_assets,
-    reference_data_job,
-    sales_reporting_job,
-    unpartitioned_assets,
-)
+from sales360_assets import orchestration
+from sales360_assets.commissions import definitions as commissions
+from sales360_assets.core import definitions as core
+from sales360_assets.forecast import definitions as forecast
+from sales360_assets.freshness import load_sla_config
+from sales360_assets.freshness.definitions import build_freshness_definitions
+from sales360_assets.identity import definitions as identity
+from sales360_assets.jobs import partitioned_assets, unpartitioned_assets
 from sales360_assets.lake.io_manager import DeltaPolarsIOManager, LakeResource
-from sales360_assets.maintenance_job import lake_maintenance_job, lake_maintenance_schedule
-from sales360_assets.schedules import (
-    daily_sales_schedule,
-    reference_data_schedule,
-    reporting_automation_sensor,
-    with_reporting_automation,
-)
-from sales360_assets.sensors import (
-    build_dead_letter_replay_sensor,
-    build_failed_partition_retry_sensor,
-    build_pos_landing_sensor,
-    build_sla_alert_sensor,
-    dead_letter_replay_job,
-    pos_landing_job,
-)
-from sales360_assets.sensors.late_changes import build_late_change_sensor
+from sales360_assets.marts import definitions as marts
+from sales360_assets.raw import definitions as raw
+from sales360_assets.recommendations import definitions as recommendations
+from sales360_assets.reports import definitions as reports
+from sales360_assets.schedules import with_reporting_automation
 from sales360_assets.settings import default_lake_uri, default_sources_dir
 from sales360_assets.sources.resources import (
     LandingZoneResource,
     salesforce_resource_from_env,
     warehouse_resource_from_env,
 )
+from sales360_assets.staging import definitions as staging
+
+# Each domain folder's definitions.py exposes its assets and their blocking checks, in data-flow order.
+DOMAINS = (raw, staging, core, marts, identity, commissions, recommendations, forecast, reports)
 
 
 class PreflightLakeResource(LakeResource):
@@ -74,29 +72,15 @@ def build_definitions(sources_dir: str | None = None, lake_uri: str | None = Non
         partitioned=[a.key.to_user_string() for a in partitioned_assets],
         unpartitioned=[a.key.to_user_string() for a in unpartitioned_assets],
     )
-    return dg.Definitions(
+    domains = dg.Definitions.merge(*(domain.defs for domain in DOMAINS))
+    return dg.Definitions.merge(
+        # Policy applied once, across domains: the reporting assets' automation condition.
         # No Dagster FreshnessPolicy on SLA assets: it is not partition-aware and would contradict the
         # sla_<name> checks (see freshness/checks.py).
-        assets=with_reporting_automation(all_assets),
-        asset_checks=[*build_all_checks(all_assets), build_sla_checks(sla_config)],
-        resources=build_resources(sources_dir, lake_uri),
-        jobs=[
-            reference_data_job,
-            daily_sales_job,
-            sales_reporting_job,
-            pos_landing_job,
-            dead_letter_replay_job,
-            lake_maintenance_job,
-        ],
-        schedules=[reference_data_schedule, daily_sales_schedule, lake_maintenance_schedule],
-        sensors=[
-            reporting_automation_sensor,
-            build_late_change_sensor(),
-            build_failed_partition_retry_sensor(),
-            build_pos_landing_sensor(),
-            build_dead_letter_replay_sensor(),
-            build_sla_alert_sensor(sla_config),
-        ],
+        dg.Definitions(assets=with_reporting_automation(list(domains.assets)), asset_checks=domains.asset_checks),
+        build_freshness_definitions(sla_config),
+        orchestration.defs,
+        dg.Definitions(resources=build_resources(sources_dir, lake_uri)),
     )
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from sales360_assets.checks.asset_checks import build_all_checks
 from sales360_assets.definitions import defs
 from sales360_assets.jobs import all_assets
 from sales360_assets.settings import REGION_CODES
@@ -128,3 +129,22 @@ def test_loading_the_definitions_prints_no_warnings() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Warning" not in done.stderr, done.stderr[-2000:]
+
+
+def test_each_asset_belongs_to_one_domain_and_its_checks_come_with_it() -> None:
+    """The domains' definitions together are every asset the jobs run, each in one domain only, and
+    every blocking check sits in the domain of the asset it checks."""
+    from sales360_assets.definitions import DOMAINS
+
+    owners: dict[dg.AssetKey, str] = {}
+    for domain in DOMAINS:
+        for assets_def in domain.defs.assets or []:
+            for key in assets_def.keys:  # type: ignore[union-attr]
+                assert key not in owners, f"{key.to_user_string()} is in {owners[key]} and {domain.__name__}"
+                owners[key] = domain.__name__
+        for checks_def in domain.defs.asset_checks or []:
+            for check in checks_def.check_keys:  # type: ignore[union-attr]
+                assert owners.get(check.asset_key) == domain.__name__, check
+    assert set(owners) == {key for assets_def in all_assets for key in assets_def.keys}
+    blocking = {check for checks_def in build_all_checks(all_assets) for check in checks_def.check_keys}
+    assert {c for d in DOMAINS for checks_def in d.defs.asset_checks or [] for c in checks_def.check_keys} == blocking
