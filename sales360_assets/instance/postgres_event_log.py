@@ -1,4 +1,5 @@
-"""PostgreSQL event log that inserts a buffer of asset events with one executemany.
+"""PostgreSQL event log that inserts a buffer of asset events with one executemany, over one pooled
+connection per instance.
 
 The production profile (``deploy/postgres/dagster.yaml``) uses it in place of dagster-postgres's
 ``PostgresEventLogStorage`` (same tables, same configuration).
@@ -12,8 +13,9 @@ from typing import Any
 from dagster import DagsterEventType, EventLogEntry
 from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._serdes import ConfigurableClassData
+from dagster_postgres.auth import PgTokenProvider
 from dagster_postgres.event_log.event_log import PostgresEventLogStorage
-from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
+from dagster_postgres.utils import create_pg_engine, get_token_provider_from_config, pg_url_from_config
 
 from sales360_assets.instance.asset_rows import last_of_each_kind
 
@@ -26,6 +28,15 @@ BULK_EVENT_TYPES = {
 }
 
 
+# Connections an instance keeps open: a statement can open a second one inside the first (an
+# event and its asset index), so one would be reopened for every event.
+POOL_SIZE = 2
+# Connections beyond the pooled ones, for threads that write at once; closed when returned.
+POOL_OVERFLOW = 20
+# A pooled connection older than this is reopened (servers and proxies drop idle sessions).
+POOL_RECYCLE_SECONDS = 3600
+
+
 class BatchedPostgresEventLogStorage(PostgresEventLogStorage):
     """dagster-postgres 0.29 with a buffer's planned events, materializations and observations in
     one executemany (ids back in the rows' order) and one index transaction.
@@ -35,6 +46,35 @@ class BatchedPostgresEventLogStorage(PostgresEventLogStorage):
     which SQLAlchemy builds and compiles anew for every buffer (a parameter per column per row).
     An executemany compiles one single-row statement once and lets psycopg2 send the rows in pages.
     """
+
+    def __init__(
+        self,
+        postgres_url: str,
+        should_autocreate_tables: bool = True,
+        inst_data: ConfigurableClassData | None = None,
+        token_provider: PgTokenProvider | None = None,
+    ) -> None:
+        super().__init__(postgres_url, should_autocreate_tables, inst_data, token_provider)
+        # dagster-postgres opens a new connection for every statement (NullPool), so an instance
+        # holds none between calls. A run makes thousands of calls (each step's start, logs,
+        # outputs, its reads of the latest materializations), at ~5 ms a connection on localhost.
+        # One pooled connection per instance instead, with overflow for concurrent threads (the
+        # daemon's); pre-ping replaces a connection the server closed. The webserver still swaps in
+        # its own pool (``optimize_for_webserver``).
+        self._engine.dispose()
+        self._engine = create_pg_engine(
+            self.postgres_url,
+            self._token_provider,
+            isolation_level="AUTOCOMMIT",
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
+            pool_pre_ping=True,
+            pool_recycle=POOL_RECYCLE_SECONDS,
+        )
+
+    def dispose(self) -> None:
+        super().dispose()
+        self._engine.dispose()  # close the pooled connection with the instance
 
     @classmethod
     def from_config_value(  # type: ignore[override]
