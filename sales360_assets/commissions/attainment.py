@@ -25,7 +25,7 @@ from datetime import timedelta
 import polars as pl
 
 from sales360_assets.core.scd import attribute_to_version
-from sales360_assets.frames import conform as _conform
+from sales360_assets.frames import conform
 from sales360_assets.kpis import ratio
 from sales360_assets.settings import FX_MAX_STALENESS_DAYS
 from sales360_assets.staging.quality import reporting_currency_at_par
@@ -138,7 +138,7 @@ def quotas_in_usd(quotas: pl.DataFrame, fx_rates: pl.DataFrame) -> pl.DataFrame:
     converted = reporting_currency_at_par(converted, "month", "currency").with_columns(
         (pl.col("quota_amount") * pl.col("fx_rate")).alias("quota_usd")
     )
-    return _conform(converted, QUOTA_USD_SCHEMA).sort("user_id", "month")
+    return conform(converted, QUOTA_USD_SCHEMA).sort("user_id", "month")
 
 
 def build_monthly_attainment(credit_lines: pl.DataFrame, quotas_usd: pl.DataFrame) -> pl.DataFrame:
@@ -153,7 +153,7 @@ def build_monthly_attainment(credit_lines: pl.DataFrame, quotas_usd: pl.DataFram
         .with_columns(pl.col("bookings_usd", "credited_bookings_usd").fill_null(0.0))
         .with_columns(ratio("attainment_pct"))
     )
-    return _conform(joined, ATTAINMENT_SCHEMA).sort("user_id", "month")
+    return conform(joined, ATTAINMENT_SCHEMA).sort("user_id", "month")
 
 
 def _period_rows(attainment: pl.DataFrame, period_type: str) -> pl.DataFrame:
@@ -215,6 +215,6 @@ def build_mart_rep_quota_attainment(attainment: pl.DataFrame, dim_sales_rep: pl.
     )
     columns = [c for c in MART_REP_ATTAINMENT_SCHEMA if c != "attainment_pct"]
     mart = pl.concat([reps.select(columns), managers.select(columns)]).with_columns(ratio("attainment_pct"))
-    return _conform(mart, MART_REP_ATTAINMENT_SCHEMA).sort(
+    return conform(mart, MART_REP_ATTAINMENT_SCHEMA).sort(
         "period_type", "period_start", "level", "region", "user_id", descending=[False, False, True, False, False]
     )
