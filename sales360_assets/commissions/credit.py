@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from sales360_assets.frames import conform as _conform
+from sales360_assets.frames import conform
 
 ACCOUNT_TEAM, DEAL_OWNER = "account team", "deal owner (account has no team)"
 OWNER_REMAINDER = "owner remainder"
@@ -93,7 +93,7 @@ def build_credit_lines(booking_lines: pl.DataFrame, bridge: pl.DataFrame) -> pl.
         pl.col("cancelled_date").dt.month_start().alias("cancellation_month"),
         (pl.col("booking_amount_usd") * pl.col("credit_split_pct") / 100.0).alias("credited_amount_usd"),
     )
-    return _conform(credits, CREDIT_LINE_SCHEMA).sort("booking_date", "booking_line_id", "credit_source", "user_id")
+    return conform(credits, CREDIT_LINE_SCHEMA).sort("booking_date", "booking_line_id", "credit_source", "user_id")
 
 
 def unreconciled_booking_lines(credit_lines: pl.DataFrame) -> pl.DataFrame:
