@@ -427,3 +427,15 @@ def test_checks_read_only_the_columns_their_rules_name() -> None:
     assert "customer_ref" not in fact and "discount_amount_local" not in fact
     assert checked_columns("mart_daily_sales") == ["date", "region", "revenue_usd", "units"]
     assert checked_columns("commission_credit_lines") is None
+
+
+def test_fx_rate_rules_catch_rates_that_are_not_finite_numbers() -> None:
+    """NaN > 0 is false but inf > 0 is true, and a NaN compares false either way: the rule requires
+    a finite rate, so neither reaches a fact unnoticed."""
+    bad = lines(fx_rate=[1.1, float("nan"), float("inf")])
+    finding = row_rules(bad, ROW_RULES["stg_warehouse_order_lines"])
+    assert finding.counts["out_of_range: fx_rate > 0"] == 2
+    fx = pl.DataFrame(
+        {"rate_date": [date(2026, 3, 6)] * 2, "currency": ["EUR", "GBP"], "usd_per_unit": [1.1, float("inf")]}
+    )
+    assert row_rules(fx, ROW_RULES["stg_warehouse_fx_rates"]).counts["out_of_range: usd_per_unit > 0"] == 1

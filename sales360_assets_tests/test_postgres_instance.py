@@ -144,5 +144,7 @@ def test_a_run_reuses_the_instances_pooled_connections_to_postgres(
     assert run_job(defs, pg_instance, "reference_data_job")
     assert pg_instance.get_runs(dg.RunsFilter(job_name="reference_data_job"))
     assert 1 <= len(opened) <= 2, f"{len(opened)} connections opened for one run"  # POOL_SIZE
+    pool = engine.pool
+    assert pool.checkedin() >= 1  # type: ignore[attr-defined]
     pg_instance.dispose()
-    assert engine.pool.checkedin() == 0  # type: ignore[attr-defined]
+    assert pool.checkedin() == 0  # type: ignore[attr-defined]  # the kept connections were closed

@@ -406,3 +406,21 @@ def test_pos_lines_staged_a_span_of_months_at_a_time_are_judged_as_in_one_pass(
     # The asset hands the transform a scan, which it reads a span at a time.
     (asset,) = [a for a in staging_assets if a.key.to_user_string() == "stg_pos_transactions"]
     assert asset.op.ins["raw"].dagster_type.typing_type is pl.LazyFrame
+
+
+def test_fx_rates_reject_rates_that_are_not_finite_numbers() -> None:
+    """NaN passes ``<= 0`` silently; a NaN or infinite rate reaching the facts made every USD sum of
+    its partition fail (or, summed as floats, NaN)."""
+    raw = pl.DataFrame(
+        {
+            "rate_date": [FRI, FRI, FRI],
+            "currency": ["EUR", "GBP", "JPY"],
+            "usd_per_unit": [1.1, float("nan"), float("inf")],
+        }
+    )
+    result = warehouse.stage_fx_rates(raw)
+    assert result.reconciles and result.staged["currency"].to_list() == ["EUR"]
+    assert sorted(result.rejected["reason"].to_list()) == [
+        "FX rate usd_per_unit NaN is not a finite number",
+        "FX rate usd_per_unit inf is not a finite number",
+    ]

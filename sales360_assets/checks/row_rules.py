@@ -25,7 +25,8 @@ class RowRules:
 
 
 POSITIVE_QUANTITY = ("quantity > 0", pl.col("quantity") > 0)
-POSITIVE_FX_RATE = ("fx_rate > 0", pl.col("fx_rate") > 0)
+# Polars orders NaN above every number (NaN > 0 holds) and inf > 0 holds too: a rate must be finite.
+POSITIVE_FX_RATE = ("fx_rate > 0", pl.col("fx_rate").is_finite() & (pl.col("fx_rate") > 0))
 NON_NEGATIVE_PRICE = ("unit_price >= 0", pl.col("unit_price") >= 0)
 # Staging dead-letters discounts outside [0, gross]; this re-checks what landed.
 DISCOUNT_WITHIN_GROSS = (
@@ -53,7 +54,7 @@ ROW_RULES: dict[str, RowRules] = {
     "stg_warehouse_fx_rates": RowRules(
         ("rate_date", "currency"),
         ("rate_date", "currency", "usd_per_unit"),
-        (("usd_per_unit > 0", pl.col("usd_per_unit") > 0),),
+        (("usd_per_unit > 0", pl.col("usd_per_unit").is_finite() & (pl.col("usd_per_unit") > 0)),),
     ),
     "stg_warehouse_customers": RowRules(("customer_id",), ("customer_id",)),
     "stg_warehouse_products": RowRules(

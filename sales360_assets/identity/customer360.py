@@ -116,7 +116,7 @@ def _purchases(sales: pl.LazyFrame, dim_product: pl.DataFrame, as_of: date) -> p
     totals, orders, by_channel, by_region, by_category = pl.collect_all(
         [totals, orders, by_channel, by_region, by_category], engine="streaming"
     )
-    total = pl.col("_rev").sum()
+    total = exact_sum("_rev")  # a customer's channels come out of the streaming group-by in any order
     shares = by_channel.group_by("customer_id").agg(
         (pl.col("_rev").filter(pl.col("channel") == ch).sum() / total).alias(column)
         for ch, column in (("web", "web_revenue_share"), ("pos", "store_revenue_share"), ("crm", "crm_revenue_share"))

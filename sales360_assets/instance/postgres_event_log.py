@@ -1,5 +1,5 @@
-"""PostgreSQL event log that inserts a buffer of asset events with one executemany, over one pooled
-connection per instance.
+"""PostgreSQL event log that inserts a buffer of asset events with one executemany, over pooled
+connections (two kept per instance).
 
 The production profile (``deploy/postgres/dagster.yaml``) uses it in place of dagster-postgres's
 ``PostgresEventLogStorage`` (same tables, same configuration).
@@ -31,8 +31,9 @@ BULK_EVENT_TYPES = {
 # Connections an instance keeps open: a statement can open a second one inside the first (an
 # event and its asset index), so one would be reopened for every event.
 POOL_SIZE = 2
-# Connections beyond the pooled ones, for threads that write at once; closed when returned.
-POOL_OVERFLOW = 20
+# Beyond the kept ones, no limit (as NullPool had none): a thread holds one connection while it
+# takes a second, so a cap could deadlock threads writing at once. Extra ones close when returned.
+POOL_OVERFLOW = -1
 # A pooled connection older than this is reopened (servers and proxies drop idle sessions).
 POOL_RECYCLE_SECONDS = 3600
 
@@ -58,7 +59,7 @@ class BatchedPostgresEventLogStorage(PostgresEventLogStorage):
         # dagster-postgres opens a new connection for every statement (NullPool), so an instance
         # holds none between calls. A run makes thousands of calls (each step's start, logs,
         # outputs, its reads of the latest materializations), at ~5 ms a connection on localhost.
-        # One pooled connection per instance instead, with overflow for concurrent threads (the
+        # Two kept connections per instance instead, with overflow for concurrent threads (the
         # daemon's); pre-ping replaces a connection the server closed. The webserver still swaps in
         # its own pool (``optimize_for_webserver``).
         self._engine.dispose()
@@ -72,9 +73,14 @@ class BatchedPostgresEventLogStorage(PostgresEventLogStorage):
             pool_recycle=POOL_RECYCLE_SECONDS,
         )
 
+    def optimize_for_webserver(self, statement_timeout: int, pool_recycle: int, max_overflow: int) -> None:
+        pooled = self._engine
+        super().optimize_for_webserver(statement_timeout, pool_recycle, max_overflow)
+        pooled.dispose()  # dagster-postgres replaces the engine without closing the one it had
+
     def dispose(self) -> None:
         super().dispose()
-        self._engine.dispose()  # close the pooled connection with the instance
+        self._engine.dispose()  # close the pooled connections with the instance
 
     @classmethod
     def from_config_value(  # type: ignore[override]

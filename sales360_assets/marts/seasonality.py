@@ -87,7 +87,7 @@ def build_mart_seasonality(fact_sales: pl.DataFrame | pl.LazyFrame) -> pl.DataFr
                 .alias("period_name"),
             )
         )
-    overall_mean = series.group_by("region").agg(pl.col("revenue_usd").mean().alias("_mean"))
+    overall_mean = series.group_by("region").agg((exact_sum("revenue_usd") / pl.len()).alias("_mean"))
     mart = (
         pl.concat(frames)
         .join(overall_mean, on="region", how="left")

@@ -65,6 +65,7 @@ def stage_fx_rates(raw: pl.DataFrame) -> StagingResult:
         [
             missing("rate_date"),
             unknown_currency(),
+            not_finite("usd_per_unit", "FX rate usd_per_unit"),
             (
                 pl.col("usd_per_unit").is_null() | (pl.col("usd_per_unit") <= 0),
                 "FX rate missing or not positive",
