@@ -30,6 +30,7 @@ from sales360_assets.cli_support import (
     RunSummary,
     WindowFailedError,
     short_error,
+    use_dagster_home,
     validate_window,
 )
 from sales360_assets.commissions.cli import register as register_commission_commands
@@ -233,6 +234,7 @@ def _cmd_materialize(args: argparse.Namespace) -> int:
     start, end = validate_window(
         args.days, args.end, datetime.now(UTC).date(), partitions_start_date(), start_text=args.start
     )
+    use_dagster_home()
     DeltaLake(default_lake_uri()).ensure_writable()
     from sales360_assets.definitions import defs
 
@@ -289,22 +291,7 @@ def _cmd_freshness(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     now = now if now.tzinfo else now.replace(tzinfo=UTC)
-    home = os.environ.get("DAGSTER_HOME", "").strip()
-    if not home:
-        # The SLA state is the run history in the Dagster instance the UI shows.
-        print("error: set DAGSTER_HOME to the Dagster instance to read (./dev uses .dagster_home)", file=sys.stderr)
-        return 2
-    # Dagster insists on an absolute DAGSTER_HOME; the README's `DAGSTER_HOME=.dagster_home` is relative
-    # to where the command runs, so resolve it here rather than fail.
-    resolved = Path(home).expanduser().resolve()
-    if not resolved.is_dir():
-        print(
-            f"error: DAGSTER_HOME={home} is not a directory ({resolved}); point it at the instance the UI uses, "
-            "e.g. DAGSTER_HOME=$PWD/.dagster_home from the project root after ./dev up",
-            file=sys.stderr,
-        )
-        return 2
-    os.environ["DAGSTER_HOME"] = str(resolved)
+    use_dagster_home()  # the SLA state is the run history in the Dagster instance the UI shows
     with dg.DagsterInstance.get() as instance:
         # A run whose worker died is not "in progress": fail it first, so the status says "failed".
         for dead in fail_dead_runs(instance):

@@ -9,6 +9,7 @@ says so the same way everywhere.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -22,6 +23,26 @@ from sales360_assets.settings import PARTITIONS_START_ENV, default_lake_uri
 
 class CliError(Exception):
     """A mistake in the command's arguments or environment; the message says what to change."""
+
+
+def use_dagster_home() -> Path:
+    """The Dagster instance a command records its runs in (or reads, for freshness): ``$DAGSTER_HOME``,
+    made absolute. Dagster insists on an absolute path; the README's ``DAGSTER_HOME=.dagster_home``
+    is relative to where the command runs, so it is resolved here rather than refused."""
+    home = os.environ.get("DAGSTER_HOME", "").strip()
+    if not home:
+        raise CliError(
+            "set DAGSTER_HOME to the Dagster instance the UI shows (./dev uses .dagster_home: "
+            "export DAGSTER_HOME=$PWD/.dagster_home from the project root)"
+        )
+    resolved = Path(home).expanduser().resolve()
+    if not resolved.is_dir():
+        raise CliError(
+            f"DAGSTER_HOME={home} is not a directory ({resolved}); point it at the instance the UI uses, "
+            "e.g. DAGSTER_HOME=$PWD/.dagster_home from the project root after ./dev up"
+        )
+    os.environ["DAGSTER_HOME"] = str(resolved)
+    return resolved
 
 
 def command_group(sub: argparse._SubParsersAction, name: str, help: str) -> argparse._SubParsersAction:

@@ -458,3 +458,15 @@ def test_lines_without_an_order_id_are_one_basket_whatever_their_channel() -> No
     # Baskets: o1 {A, B} and the order-less lines, one basket (as the key "channel:order_id" grouped
     # them) that counts for its items but pairs them with nothing: a missing key matches no line.
     assert (ab["baskets"], ab["pair_baskets"], ab["antecedent_baskets"]) == (2, 1, 2)
+
+
+def test_fitting_the_model_prints_no_blas_warning() -> None:
+    """implicit checks the BLAS thread pool when the model is created; every reporting run printed
+    'OpenBLAS is configured to use 2 threads' while only the fit ran under the one-thread limit.
+    (On a one-core machine BLAS has one thread anyway; CI has two.)"""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        recommend.als_scores(four_baskets(), CUSTOMERS, PRODUCTS, recommend.AlsParams())
+    assert not [w for w in caught if "threads" in str(w.message)], [str(w.message) for w in caught]

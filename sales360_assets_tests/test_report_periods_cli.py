@@ -26,13 +26,14 @@ pytestmark = pytest.mark.integration
 def _report(lake_root: Path, home: Path, sources: Path, period: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
-        "DAGSTER_HOME": str(home),
+        # Relative, as the README writes it (DAGSTER_HOME=.dagster_home from the project root).
+        "DAGSTER_HOME": home.name,
         "SALES360_LAKE_URI": str(lake_root),
         "SALES360_SOURCES_DIR": str(sources),
         "SALES360_REPORTS_DIR": str(home.parent / "reports"),
     }
     command = [sys.executable, "-m", "sales360_assets.cli", "report", "--period", period]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+    return subprocess.run(command, env=env, cwd=home.parent, capture_output=True, text=True, timeout=600, check=False)
 
 
 def test_report_for_the_whole_history_from_the_cli(materialized: MaterializedLake, tmp_path: Path) -> None:
@@ -66,3 +67,19 @@ def test_report_for_the_whole_history_from_the_cli(materialized: MaterializedLak
 def test_a_malformed_period_is_refused_before_any_run(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli(["report", "--period", "fortnight"]) == 2
     assert "report period 'fortnight' is not one of: latest, week, month" in capsys.readouterr().err
+
+
+def test_commands_that_run_jobs_say_how_to_set_dagster_home(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Dagster's own errors were `DagsterHomeNotSetError` and '$DAGSTER_HOME ".dagster_home" must be an
+    absolute path'; each command that runs a job now says what to set, before any run."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SALES360_LAKE_URI", str(tmp_path / "lake"))
+    for command in (["materialize", "--days", "1"], ["report"], ["freshness"]):
+        monkeypatch.delenv("DAGSTER_HOME", raising=False)
+        assert cli(command) == 2, command
+        assert "set DAGSTER_HOME" in capsys.readouterr().err, command
+        monkeypatch.setenv("DAGSTER_HOME", "no_such_dir")
+        assert cli(command) == 2, command
+        assert "DAGSTER_HOME=no_such_dir is not a directory" in capsys.readouterr().err, command

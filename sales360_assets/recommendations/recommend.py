@@ -153,16 +153,17 @@ def als_scores(
     ui = u.join(items.to_frame().with_row_index("i"), on="product_key")
     confidence = (1.0 + params.alpha * np.log1p(ui["lines"].to_numpy())).astype(np.float32)
     matrix = sparse.csr_matrix((confidence, (ui["u"].to_numpy(), ui["i"].to_numpy())), shape=(users.len(), items.len()))
-    model = AlternatingLeastSquares(
-        factors=params.factors,
-        regularization=params.regularization,
-        iterations=params.iterations,
-        random_state=params.random_state,
-        num_threads=1,  # one thread: the same factors on every run
-        calculate_training_loss=False,
-    )
-    # One BLAS thread too: implicit warns (and slows down) when BLAS runs its own thread pool under it.
+    # One BLAS thread too: implicit warns (and slows down) when BLAS runs its own thread pool under
+    # it, and it checks when the model is created, so both happen under the limit.
     with threadpool_limits(1, "blas"):
+        model = AlternatingLeastSquares(
+            factors=params.factors,
+            regularization=params.regularization,
+            iterations=params.iterations,
+            random_state=params.random_state,
+            num_threads=1,  # one thread: the same factors on every run
+            calculate_training_loss=False,
+        )
         model.fit(matrix, show_progress=False)
     scored = np.arange(users.len(), dtype=np.uint32)
     if for_customers is not None:

@@ -12,6 +12,7 @@ import sys
 
 import dagster as dg
 
+from sales360_assets.cli_support import use_dagster_home
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.reports.periods import REQUEST_HELP, PeriodRequestError, check_request
 from sales360_assets.settings import default_lake_uri
@@ -44,6 +45,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     except PeriodRequestError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    use_dagster_home()
     lake = DeltaLake(default_lake_uri())
     if not lake.exists("mart_daily_sales"):
         print(
