@@ -78,4 +78,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     fev = lake_command(
         fc_commands, "evaluate", "MAPE of the model and of seasonal naive over the last weeks", _cmd_forecast_evaluate
     )
-    fev.add_argument("--weeks", type=int, default=backtest.BACKTEST_WEEKS)
+    fev.add_argument(
+        "--weeks", type=int, default=backtest.BACKTEST_WEEKS, help="complete weeks held out at the end of the history"
+    )
