@@ -183,6 +183,13 @@ def build_asset_checks(asset: str, partitioned: bool) -> dg.AssetChecksDefinitio
     return _checks
 
 
+def domain_definitions(assets: Sequence[dg.AssetsDefinition]) -> dg.Definitions:
+    """A domain's definitions: its assets and their blocking checks. ``sales360_assets/definitions.py``
+    merges every domain's and adds what spans them (jobs, schedules, sensors, SLA checks,
+    automation, resources)."""
+    return dg.Definitions(assets=assets, asset_checks=build_all_checks(assets))
+
+
 def build_all_checks(assets: Sequence[dg.AssetsDefinition]) -> list[dg.AssetChecksDefinition]:
     """One blocking multi-check per staging, core and mart asset that has rules."""
     checks = []

@@ -1,13 +1,9 @@
 """Core star schema: dimensions (type 2 where history matters) and the sales and opportunity facts.
 
-This domain's assets and their blocking checks (rules in ``checks/``). ``sales360_assets/definitions.py``
-merges every domain's and adds what spans them: jobs, schedules, sensors, SLA checks, automation
-and resources.
+Its assets and their blocking checks (``checks.asset_checks.domain_definitions``).
 """
 
-import dagster as dg
-
-from sales360_assets.checks.asset_checks import build_all_checks
+from sales360_assets.checks.asset_checks import domain_definitions
 from sales360_assets.core.assets import core_assets
 
-defs = dg.Definitions(assets=core_assets, asset_checks=build_all_checks(core_assets))
+defs = domain_definitions(core_assets)
