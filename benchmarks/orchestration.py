@@ -7,7 +7,8 @@ on each profile, into a fresh lake each time:
   (sales360_assets/instance/);
 * ``sqlite-dagster``: the same settings on Dagster's own SQLite storage (a commit per event), i.e.
   the embedded default before the batched storage, for a side-by-side figure;
-* ``postgres``: the production profile (deploy/postgres/dagster.yaml).
+* ``postgres``: the production profile (deploy/postgres/dagster.yaml), on a throwaway local server
+  that flushes to disk at commit as SQLite does (unless ``DAGSTER_PG_*`` name a running server).
 
 Compute + IO of a step is the time from its STEP_START to its first materialization event
 (input loads, the transform, the Delta write): Dagster logs a step's materializations right after
@@ -19,6 +20,7 @@ per partition, the step bookkeeping.
 from __future__ import annotations
 
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -102,7 +104,9 @@ def run_figures(instance: dg.DagsterInstance) -> list[RunFigures]:
 
 @contextmanager
 def postgres_instance(home: Path) -> Iterator[dg.DagsterInstance]:
-    with postgres_server() as server:
+    # A server started here flushes to disk at commit as a production one does (the tests' skips
+    # it): SQLite, on the other side of the comparison, flushes at every commit.
+    with postgres_server(durable=True) as server:
         env = {**server, "DAGSTER_PG_DB": create_database(server)}
         saved = {name: os.environ.get(name) for name in env}
         os.environ.update(env)
@@ -173,11 +177,30 @@ def measure_profile(name: str, sources: Path, start: date, end: date) -> dict[st
     }
 
 
-def compare(sources: Path, start: date, end: date, profiles: list[str]) -> dict[str, object]:
-    results = {name: measure_profile(name, sources, start, end) for name in profiles}
-    for slower, faster in (("sqlite-dagster", "sqlite"), ("sqlite", "postgres"), ("sqlite-dagster", "postgres")):
-        if {slower, faster} <= results.keys():
-            ratio = results[slower]["wall_seconds"] / results[faster]["wall_seconds"]
-            print(f"{slower} / {faster} wall time: {ratio:.2f}×")
-            results[f"{slower}_over_{faster}"] = round(ratio, 2)
+PAIRS = (("sqlite-dagster", "sqlite"), ("sqlite", "postgres"), ("sqlite-dagster", "postgres"))
+
+
+def compare(sources: Path, start: date, end: date, profiles: list[str], rounds: int = 1) -> dict[str, object]:
+    """Each profile once per round, the order reversed every other round (so neither always runs
+    on the warmer or the more loaded machine), and the wall-time ratio of each pair per round.
+
+    One round's ratio moves by more than the gap between the profiles (the same job's compute
+    varies by seconds between runs), so a ratio is a median over rounds, printed with its range.
+    """
+    per_round = []
+    for i in range(rounds):
+        order = profiles if i % 2 == 0 else list(reversed(profiles))
+        if rounds > 1:
+            print(f"\n### round {i + 1} of {rounds}: {', '.join(order)}")
+        per_round.append({name: measure_profile(name, sources, start, end) for name in order})
+    results: dict[str, object] = dict(per_round[0]) if rounds == 1 else {"per_round": per_round}
+    for slower, faster in PAIRS:
+        if {slower, faster} <= set(profiles):
+            ratios = [r[slower]["wall_seconds"] / r[faster]["wall_seconds"] for r in per_round]
+            median = statistics.median(ratios)
+            spread = f" (rounds: {', '.join(f'{x:.2f}' for x in ratios)})" if rounds > 1 else ""
+            print(f"{slower} / {faster} wall time: {median:.2f}×{' median' if rounds > 1 else ''}{spread}")
+            results[f"{slower}_over_{faster}"] = round(median, 2)
+            if rounds > 1:
+                results[f"{slower}_over_{faster}_rounds"] = [round(x, 2) for x in ratios]
     return results

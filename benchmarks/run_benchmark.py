@@ -322,7 +322,8 @@ def scenario_orchestration(args: argparse.Namespace) -> dict[str, object]:
     with workspace() as tmp:
         gen = generate(tmp, args.days, args.order_lines)
         print(f"generated {args.order_lines:,} order lines over {args.days + 7} days in {gen:.1f} s")
-        return compare(tmp / "sources", END - timedelta(days=args.days - 1), END, args.profiles.split(","))
+        start = END - timedelta(days=args.days - 1)
+        return compare(tmp / "sources", start, END, args.profiles.split(","), rounds=args.rounds)
 
 
 def main() -> None:
@@ -343,6 +344,12 @@ def main() -> None:
         "--profiles",
         default="sqlite,postgres",
         help="orchestration: profiles to compare (sqlite, sqlite-dagster, postgres)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="orchestration: measure every profile this many times, alternating their order; ratios are medians",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
     args = parser.parse_args()

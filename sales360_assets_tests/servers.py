@@ -35,18 +35,32 @@ def _parse_exports(text: str) -> dict[str, str]:
 
 
 @contextmanager
-def postgres_server() -> Iterator[dict[str, str]]:
+def postgres_server(durable: bool = False) -> Iterator[dict[str, str]]:
     """The ``DAGSTER_PG_*`` connection of a running server: the environment's, else a throwaway one."""
     if all(name in os.environ for name in PG_VARS):
         yield {name: os.environ[name] for name in PG_VARS}
         return
-    started = subprocess.run(["bash", str(POSTGRES_SCRIPT), "start"], check=True, capture_output=True, text=True)
-    env = _parse_exports(started.stdout)
+    with start_postgres_server(durable) as server:
+        yield server
+
+
+@contextmanager
+def start_postgres_server(durable: bool = False) -> Iterator[dict[str, str]]:
+    """A throwaway server from ``scripts/postgres_server.sh``, stopped and removed afterwards.
+
+    ``durable`` keeps a production server's flush to disk at commit (``fsync``), which the tests
+    skip: the benchmark compares the server with SQLite, which flushes at every commit.
+    """
+    env = {**os.environ, "SALES360_PG_FSYNC": "on" if durable else "off"}
+    started = subprocess.run(
+        ["bash", str(POSTGRES_SCRIPT), "start"], check=True, capture_output=True, text=True, env=env
+    )
+    exports = _parse_exports(started.stdout)
     try:
-        yield {name: env[name] for name in PG_VARS}
+        yield {name: exports[name] for name in PG_VARS}
     finally:
         subprocess.run(
-            ["bash", str(POSTGRES_SCRIPT), "stop", env["SALES360_PG_DATA"]], check=False, capture_output=True
+            ["bash", str(POSTGRES_SCRIPT), "stop", exports["SALES360_PG_DATA"]], check=False, capture_output=True
         )
 
 

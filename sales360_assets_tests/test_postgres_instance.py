@@ -25,6 +25,7 @@ from sales360_assets_tests.servers import (
     create_database,
     instance_from_profile,
     postgres_server,
+    start_postgres_server,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("postgres")]
@@ -148,3 +149,15 @@ def test_a_run_reuses_the_instances_pooled_connections_to_postgres(
     assert pool.checkedin() >= 1  # type: ignore[attr-defined]
     pg_instance.dispose()
     assert pool.checkedin() == 0  # type: ignore[attr-defined]  # the kept connections were closed
+
+
+def test_the_benchmarks_server_flushes_to_disk_at_commit_as_sqlite_does() -> None:
+    """The benchmark compares PostgreSQL with SQLite, which flushes its log at every commit: a
+    server without fsync (the tests' throwaway one) would win on durability it does not have."""
+    with start_postgres_server(durable=True) as server:
+        conn = connect({**server, "DAGSTER_PG_DB": "dagster"})
+        with conn.cursor() as cur:
+            cur.execute("SHOW fsync")
+            fsync = cur.fetchone()
+        conn.close()
+    assert fsync == ("on",)

@@ -9,6 +9,10 @@
 # Installs Debian's `postgresql` package when no server binaries are found (CI: a fresh machine,
 # as root). initdb refuses to run as root, so as root the cluster belongs to the `postgres` user
 # the package creates. Authentication is `trust`, which is why it listens on 127.0.0.1 only.
+#
+# Tests skip flushing to disk (fsync=off: a throwaway cluster). SALES360_PG_FSYNC=on keeps a
+# production server's durability, for benchmarks that compare it with SQLite (which flushes its
+# write-ahead log at every commit).
 set -euo pipefail
 
 find_bindir() {
@@ -41,6 +45,7 @@ as_owner() {
 
 start() {
   local bindir port data
+  local fsync=${SALES360_PG_FSYNC:-off}
   bindir=$(ensure_installed)
   port=$(free_port)
   data=$(mktemp -d "${TMPDIR:-/tmp}/sales360-pg.XXXXXX")
@@ -49,7 +54,7 @@ start() {
     cat "$data/initdb.log" >&2; exit 1; }
   # The socket goes into the cluster's own directory, so no system socket folder is needed.
   as_owner "$bindir/pg_ctl" -D "$data/cluster" -l "$data/cluster/server.log" -w \
-    -o "-h 127.0.0.1 -p $port -k $data/cluster -c fsync=off" start >&2
+    -o "-h 127.0.0.1 -p $port -k $data/cluster -c fsync=$fsync" start >&2
   as_owner "$bindir/createdb" -h 127.0.0.1 -p "$port" -U dagster dagster || { stop "$data"; exit 1; }
   cat <<VARS
 export DAGSTER_PG_HOST=127.0.0.1
@@ -72,5 +77,5 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) shift; stop "$@" ;;
-  *) sed -n '2,11p' "$0"; exit 2 ;;
+  *) sed -n '2,15p' "$0"; exit 2 ;;
 esac
