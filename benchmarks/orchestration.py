@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sales360_assets_tests.servers import (
     LOCAL_PROFILE,
     POSTGRES_PROFILE,
+    connect,
     create_database,
     instance_from_profile,
     postgres_server,
@@ -102,11 +103,24 @@ def run_figures(instance: dg.DagsterInstance) -> list[RunFigures]:
     return figures
 
 
+def server_setting(server: dict[str, str], name: str) -> str:
+    conn = connect(server)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"SHOW {name}")
+            return str(cur.fetchone()[0])
+    finally:
+        conn.close()
+
+
 @contextmanager
 def postgres_instance(home: Path) -> Iterator[dg.DagsterInstance]:
     # A server started here flushes to disk at commit as a production one does (the tests' skips
     # it): SQLite, on the other side of the comparison, flushes at every commit.
     with postgres_server(durable=True) as server:
+        fsync = server_setting(server, "fsync")
+        if fsync != "on":  # a server named by DAGSTER_PG_* is used as it is
+            print(f"!! the PostgreSQL server has fsync={fsync}: it skips the flush SQLite pays at every commit")
         env = {**server, "DAGSTER_PG_DB": create_database(server)}
         saved = {name: os.environ.get(name) for name in env}
         os.environ.update(env)
@@ -187,6 +201,8 @@ def compare(sources: Path, start: date, end: date, profiles: list[str], rounds: 
     One round's ratio moves by more than the gap between the profiles (the same job's compute
     varies by seconds between runs), so a ratio is a median over rounds, printed with its range.
     """
+    if rounds < 1:
+        raise ValueError(f"rounds must be at least 1, got {rounds}")
     per_round = []
     for i in range(rounds):
         order = profiles if i % 2 == 0 else list(reversed(profiles))

@@ -6,8 +6,10 @@
 Generates a history, loads the reference data and one region (not timed: the storages' tables
 and caches warm up), then times every call the next region's range run, the reference job and the
 reporting job make into the event-log, run and schedule storages: where the orchestration share
-of ``orchestration`` goes on each profile. A call made inside another storage call counts in the
-outer one only.
+of ``orchestration`` goes on each profile. A call made inside another storage call (on the same
+thread) counts in the outer one only; a method that hands back a connection or transaction counts
+while it opens it, not while the caller uses it. One run per profile: compare rounds with
+``run_benchmark.py orchestration --rounds``.
 """
 
 from __future__ import annotations

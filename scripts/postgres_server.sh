@@ -46,6 +46,7 @@ as_owner() {
 start() {
   local bindir port data
   local fsync=${SALES360_PG_FSYNC:-off}
+  case "$fsync" in on|off) ;; *) echo "postgres_server: SALES360_PG_FSYNC must be on or off, not '$fsync'" >&2; exit 2 ;; esac
   bindir=$(ensure_installed)
   port=$(free_port)
   data=$(mktemp -d "${TMPDIR:-/tmp}/sales360-pg.XXXXXX")
