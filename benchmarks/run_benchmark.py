@@ -9,6 +9,8 @@ Scenarios (each in a fresh temporary lake and Dagster instance):
   incremental  one new day after 1 month of history vs after --history-days of history
   orchestration  a --days history backfill on the embedded SQLite instance and on the PostgreSQL
                profile: compute + IO vs wall time and events written per run (orchestration.py)
+  bare         the daily job's region runs vs the same transforms as a plain script, on the first
+               of --profiles (bare_polars.py), rows compared
 
 Usage:  .venv/bin/python benchmarks/run_benchmark.py window
         .venv/bin/python benchmarks/run_benchmark.py scale --order-lines 10000000 --days 365
@@ -326,9 +328,19 @@ def scenario_orchestration(args: argparse.Namespace) -> dict[str, object]:
         return compare(tmp / "sources", start, END, args.profiles.split(","), rounds=args.rounds)
 
 
+def scenario_bare(args: argparse.Namespace) -> dict[str, object]:
+    from bare_polars import compare as compare_bare
+
+    with workspace() as tmp:
+        gen = generate(tmp, args.days, args.order_lines)
+        print(f"generated {args.order_lines:,} order lines over {args.days + 7} days in {gen:.1f} s")
+        start = END - timedelta(days=args.days - 1)
+        return compare_bare(tmp / "sources", start, END, args.profiles.split(",")[0], rounds=args.rounds)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scenario", choices=["window", "scale", "backfill", "incremental", "orchestration"])
+    parser.add_argument("scenario", choices=["window", "scale", "backfill", "incremental", "orchestration", "bare"])
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--order-lines", type=int, default=20_000)
     parser.add_argument(
@@ -359,6 +371,7 @@ def main() -> None:
         "backfill": scenario_backfill,
         "incremental": scenario_incremental,
         "orchestration": scenario_orchestration,
+        "bare": scenario_bare,
     }[args.scenario]
     figures = run(args)
     if args.json:

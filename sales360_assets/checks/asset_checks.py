@@ -92,7 +92,10 @@ def _read_columns(
     return lake.read(table, selection, loaded, columns=columns)
 
 
-def _findings_for(asset: str, partitioned: bool) -> Callable[[DeltaLake, PartitionSelection | None], list[Finding]]:
+def findings_for(asset: str, partitioned: bool) -> Callable[[DeltaLake, PartitionSelection | None], list[Finding]]:
+    """The findings of ``asset``'s blocking checks on a selection (or the whole table), without
+    Dagster: the checks below report them, and the bare-Polars benchmark runs them as they are."""
+
     def evaluate(lake: DeltaLake, selection: PartitionSelection | None) -> list[Finding]:
         frame = _read_columns(lake, asset, selection, checked_columns(asset))
         findings: list[Finding] = []
@@ -121,7 +124,7 @@ def _empty_dead() -> pl.DataFrame:
     return pl.DataFrame(schema={"source_table": pl.String, "source_key": pl.String})
 
 
-def _check_names(asset: str) -> tuple[str, ...]:
+def check_names(asset: str) -> tuple[str, ...]:
     names: list[str] = []
     if asset in ROW_RULES:
         names.append("row_rules")
@@ -149,9 +152,9 @@ _DESCRIPTIONS = {
 
 
 def build_asset_checks(asset: str, partitioned: bool) -> dg.AssetChecksDefinition:
-    names = _check_names(asset)
+    names = check_names(asset)
     fk_tables = sorted({fk.table for fk in FOREIGN_KEYS.get(asset, ())})
-    evaluate = _findings_for(asset, partitioned)
+    evaluate = findings_for(asset, partitioned)
     rules = ROW_RULES.get(asset)
     # The failing rows' own columns for table rules (they are per line or period, not per row).
     columns = [*rules.key, *rules.required] if rules else (["date", "region"] if asset in MART_TOTALS else [])
@@ -195,6 +198,6 @@ def build_all_checks(assets: Sequence[dg.AssetsDefinition]) -> list[dg.AssetChec
     checks = []
     for assets_def in assets:
         name = assets_def.key.to_user_string()
-        if _check_names(name):
+        if check_names(name):
             checks.append(build_asset_checks(name, assets_def.partitions_def is not None))
     return checks
