@@ -42,6 +42,7 @@ from sales360_assets.settings import REGION_CODES
 from sales360_assets.sources.contract import WAREHOUSE_TABLES
 from sales360_assets.sources.resources import LandingZoneResource, WarehouseResource
 from sales360_assets.staging import pos, warehouse
+from sales360_assets.staging.assets import pos_lines_staged_elsewhere
 from sales360_assets.staging.dead_letters import DEAD_LETTER_TABLE, write_dead_letters
 from sales360_assets.staging.quality import StagingResult
 
@@ -138,16 +139,8 @@ def run_daily_transforms(
         fx_rates=fx_rates,
     )
     _publish(lake, "stg_warehouse_order_lines", "raw_warehouse_order_lines", lines, run_id, sel, with_checks)
-    staged_elsewhere = (
-        lake.scan("stg_pos_transactions")
-        .filter(~sel.filter_expr())
-        .select("transaction_id", "line_no", "date")
-        .collect()
-        if lake.exists("stg_pos_transactions")
-        else pl.DataFrame(schema={"transaction_id": pl.String, "line_no": pl.Int64, "date": pl.Date})
-    )
     pos_result = pos.stage_pos_transactions(
-        raw=lake.scan("raw_pos_transactions", sel), fx_rates=fx_rates, staged_elsewhere=staged_elsewhere
+        raw=lake.scan("raw_pos_transactions", sel), fx_rates=fx_rates, **pos_lines_staged_elsewhere(lake, sel)
     )
     _publish(lake, "stg_pos_transactions", "raw_pos_transactions", pos_result, run_id, sel, with_checks)
 

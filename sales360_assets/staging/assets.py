@@ -82,7 +82,7 @@ def _declared_schema(name: str, ins: dict[str, str], stage: Callable[..., Stagin
     return {"dagster/column_schema": schema}
 
 
-def _pos_lines_staged_elsewhere(lake: DeltaLake, selection: PartitionSelection) -> dict[str, pl.DataFrame]:
+def pos_lines_staged_elsewhere(lake: DeltaLake, selection: PartitionSelection) -> dict[str, pl.DataFrame]:
     """Keys of POS lines already staged outside this run: a copy re-sent into another day is a dead letter."""
     table = "stg_pos_transactions"
     if not lake.exists(table):
@@ -272,7 +272,7 @@ staging_assets: list[dg.AssetsDefinition] = [
         pos.stage_pos_transactions,
         "raw_pos_transactions",
         partitioned=True,
-        lake_inputs=_pos_lines_staged_elsewhere,
+        lake_inputs=pos_lines_staged_elsewhere,
         scans=("raw",),
     ),
     *_salesforce_staging_assets(),
