@@ -9,7 +9,7 @@ are read back from the lake as the IO manager reads them (a scan or a frame of t
 partitions). Left out: Dagster's bookkeeping (events, metadata) and the blocking asset checks,
 which are not transforms.
 
-``run_benchmark.py orchestration --bare`` times it against the orchestrated region runs, on the
+``run_benchmark.py bare`` times it against the orchestrated region runs, on the
 same sources and the same reference data, and checks that both lakes hold the same rows.
 """
 
@@ -26,7 +26,7 @@ from pathlib import Path
 import polars as pl
 from orchestration import OPENERS
 
-from sales360_assets.checks import validate_before_write, validated_blocks
+from sales360_assets.checks import validated_blocks
 from sales360_assets.checks.asset_checks import check_names, findings_for
 from sales360_assets.cli import materialize_window, run_job
 from sales360_assets.core import sales, schemas
@@ -42,8 +42,8 @@ from sales360_assets.settings import REGION_CODES
 from sales360_assets.sources.contract import WAREHOUSE_TABLES
 from sales360_assets.sources.resources import LandingZoneResource, WarehouseResource
 from sales360_assets.staging import pos, warehouse
-from sales360_assets.staging.assets import pos_lines_staged_elsewhere
-from sales360_assets.staging.dead_letters import DEAD_LETTER_TABLE, write_dead_letters
+from sales360_assets.staging.assets import dead_letter_and_reconcile, pos_lines_staged_elsewhere
+from sales360_assets.staging.dead_letters import DEAD_LETTER_TABLE
 from sales360_assets.staging.quality import StagingResult
 
 # The daily job's tables, in the order the script writes them.
@@ -79,11 +79,8 @@ def _publish(
     sel: PartitionSelection,
     with_checks: bool,
 ) -> None:
-    # As staging's publish(): reconcile, validate, dead-letter the rejects, then the table.
-    if not result.reconciles:
-        raise ValueError(f"{source_table}: counts do not reconcile: {result.counts()}")
-    validate_before_write(table, result.staged)
-    write_dead_letters(lake, source_table, result.rejected, run_id, sel)
+    # As the staging asset: reconcile, validate, dead-letter the rejects; then the IO manager's write.
+    dead_letter_and_reconcile(lake, table, source_table, result, run_id, sel)
     lake.write_partitions(table, result.staged, sel)
     _check(lake, table, sel, with_checks)
 
@@ -189,7 +186,7 @@ def run_daily_transforms(
 
 
 # Columns that name the run or the moment, not the data: they differ between any two loads.
-RUN_COLUMNS = ("_ingested_at", "_run_id", "run_id", "rejected_at", "loaded_at", "staged_at")
+RUN_COLUMNS = ("_ingested_at", "_run_id", "run_id", "rejected_at")
 
 
 def _comparable(lake: DeltaLake, table: str) -> pl.DataFrame:

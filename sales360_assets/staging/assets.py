@@ -51,13 +51,29 @@ def publish(
     context: dg.AssetExecutionContext, lake: LakeResource, source_table: str, result: StagingResult
 ) -> dg.Output[pl.DataFrame]:
     """Dead-letter the rejects, check raw = staged + rejected + duplicates, hand the staged rows on."""
+    selection = partition_selection(context) if context.assets_def.partitions_def else None
+    dead_letter_and_reconcile(
+        lake.get_lake(), context.asset_key.to_user_string(), source_table, result, context.run.run_id, selection
+    )
+    return staged_output(result)
+
+
+def dead_letter_and_reconcile(
+    lake: DeltaLake,
+    asset: str,
+    source_table: str,
+    result: StagingResult,
+    run_id: str,
+    selection: PartitionSelection | None,
+) -> None:
+    """What staging does before its rows are written, without Dagster (the bare-Polars benchmark
+    calls it too): refuse counts that do not reconcile or rows that break the table's rules, then
+    write the rejects' dead letters."""
     if not result.reconciles:
         raise ReconciliationError(f"{source_table}: counts do not reconcile: {result.counts()}")
     # Bad rows must never reach the table (nor their dead letters a half-done slice): check first.
-    validate_before_write(context.asset_key.to_user_string(), result.staged)
-    selection = partition_selection(context) if context.assets_def.partitions_def else None
-    write_dead_letters(lake.get_lake(), source_table, result.rejected, context.run.run_id, selection)
-    return staged_output(result)
+    validate_before_write(asset, result.staged)
+    write_dead_letters(lake, source_table, result.rejected, run_id, selection)
 
 
 LakeInputs = Callable[[DeltaLake, PartitionSelection], dict[str, pl.DataFrame]]
