@@ -25,9 +25,12 @@ from sales360_assets.lake.io_manager import DeltaPolarsIOManager, LakeResource
 from sales360_assets.partitions import (
     DateRegionPartitionsDefinition,
     PartitionTagConflictError,
+    date_region_partitions,
     keys_for,
+    range_selection,
     region_partitions,
     run_partition_selection,
+    selection_from_keys,
 )
 from sales360_assets_tests.conftest import SampleSources
 from sales360_assets_tests.daemon_harness import BulkActionStatus, deployment
@@ -129,6 +132,23 @@ def test_partition_tags_that_disagree_are_refused() -> None:
     # The same key written both ways is consistent.
     single = {**range_tags(START, START, "uk"), "dagster/partition": f"{START}|uk"}
     assert run_partition_selection(single).dates == [START]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("2026-01-01|emea", "2026-01-01|emea"),
+        ("2025-12-30|apac", "2026-01-02|apac"),  # across a year
+        ("2026-01-01|apac", "2026-03-31|uk"),  # every region
+        ("2026-02-27|emea", "2026-03-02|na"),  # some regions, across a short month
+    ],
+)
+def test_a_ranges_rectangle_is_the_one_dagsters_keys_make(start: str, end: str) -> None:
+    """A range run's rectangle comes from its two end keys; it must cover exactly the keys Dagster
+    lists for that range (each dimension's range, crossed)."""
+    keys = date_region_partitions.get_partition_keys_in_range(dg.PartitionKeyRange(start, end))
+    assert range_selection(start, end) == selection_from_keys(keys)
+    assert len(range_selection(start, end).dates) * len(range_selection(start, end).regions) == len(keys)
 
 
 def test_the_partition_keys_are_listed_once_a_day_and_are_dagsters_own(monkeypatch: pytest.MonkeyPatch) -> None:
