@@ -1,9 +1,10 @@
 """The local instance (dagster.yaml) stores a range run's per-partition events in a few transactions.
 
 Same runs, two instances: one from the project's dagster.yaml (``BatchedSqliteStorage``), one with
-Dagster's own SQLite storage. The batched one must record exactly what Dagster's records (each
-partition's planned and materialization events, failed partitions after a failing run, the
-asset's last run) while opening a handful of connections where Dagster's opens two per event.
+Dagster's own SQLite storage. The batched one must tell the UI exactly what Dagster's tells it
+(each partition's materializations, its latest planned run, failed and in-progress partitions,
+the asset's last run) while opening a handful of connections where Dagster's opens two per event,
+and planning a range run with one event per asset where Dagster's writes one per partition.
 """
 
 from collections.abc import Iterator
@@ -85,20 +86,26 @@ def stock_instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
         instance.dispose()
 
 
+def _planned_events(instance: dg.DagsterInstance, name: str) -> list[dg.EventLogRecord]:
+    planned = dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+    return list(instance.get_event_records(dg.EventRecordsFilter(planned, asset_key=dg.AssetKey(name)), limit=1000))
+
+
 def _recorded(instance: dg.DagsterInstance) -> dict[str, object]:
     """What the UI and the freshness report read back, per asset."""
     seen: dict[str, object] = {}
+    # Runs by the order they were made in: the two instances give them different ids.
+    run_order = {run.run_id: i for i, run in enumerate(reversed(instance.get_runs()))}
     for name in ("extract", "load"):
         key = dg.AssetKey(name)
-        planned = instance.get_event_records(
-            dg.EventRecordsFilter(dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED, asset_key=key), limit=1000
-        )
+        # The run the UI names as a partition's latest ("latest run for partition").
+        latest_planned = {k: instance.get_latest_planned_materialization_info(key, k) for k in KEYS}
         done = instance.fetch_materializations(key, limit=1000).records
         status = instance.get_status_by_partition(key, KEYS, parts) or {}
         entry = instance.get_asset_records([key])[0].asset_entry
         latest = entry.last_materialization_record
         seen[name] = {
-            "planned": sorted(r.partition_key or "" for r in planned),
+            "latest_planned_run": {k: run_order[p.run_id] if p else None for k, p in latest_planned.items()},
             "materialized": sorted(r.partition_key or "" for r in done),
             # Storage ids follow the order the events were reported in (a buffer is inserted as
             # one executemany whose ids come back in the rows' order).
@@ -157,12 +164,40 @@ def test_batched_storage_records_what_dagsters_storage_records(
     # And what both say is right: the failed re-run left the load partitions FAILED, extract materialized.
     assert set(batched["load"]["status"].values()) == {"FAILED"}  # type: ignore[index]
     assert set(batched["extract"]["status"].values()) == {"MATERIALIZED"}  # type: ignore[index]
-    assert batched["extract"]["planned"] == sorted(KEYS * 2)  # type: ignore[index]
+    assert set(batched["load"]["latest_planned_run"].values()) == {1}  # type: ignore[index]
     last_runs = [
         project_instance.get_asset_records([dg.AssetKey("load")])[0].asset_entry.last_run_id,
         project_instance.get_runs(limit=1)[0].run_id,
     ]
     assert last_runs[0] == last_runs[1]
+
+
+def test_a_range_run_is_planned_once_per_asset_and_its_partitions_still_show_failed_or_in_progress(
+    project_instance: dg.DagsterInstance, stock_instance: dg.DagsterInstance
+) -> None:
+    """Dagster's storages write a planned event per partition per asset (half of a history
+    backfill's events); the project's writes one per asset holding the run's partitions, and the
+    UI's partition statuses read from it must not change."""
+    statuses: dict[str, list[dict[str, str]]] = {}
+    for label, instance in (("batched", project_instance), ("stock", stock_instance)):
+        seen = statuses.setdefault(label, [])
+        failing = _job(fail=True)
+        assert not failing.execute_in_process(instance=instance, tags=RANGE, raise_on_error=False).success
+        seen.append(
+            {k: v.value for k, v in (instance.get_status_by_partition(dg.AssetKey("load"), KEYS, parts) or {}).items()}
+        )
+        # A run made but not finished (queued, or its process still running): in progress.
+        instance.create_run_for_job(_job(fail=False), tags=RANGE)
+        seen.append(
+            {k: v.value for k, v in (instance.get_status_by_partition(dg.AssetKey("load"), KEYS, parts) or {}).items()}
+        )
+    assert statuses["batched"] == statuses["stock"]
+    assert [set(s.values()) for s in statuses["batched"]] == [{"FAILED"}, {"IN_PROGRESS"}]
+    assert len(_planned_events(stock_instance, "load")) == 2 * DAYS
+    planned = _planned_events(project_instance, "load")
+    assert len(planned) == 2, "one planned event per asset per run"
+    subset = planned[0].event_log_entry.get_dagster_event().asset_materialization_planned_data.partitions_subset
+    assert subset is not None and sorted(subset.get_partition_keys()) == KEYS
 
 
 def test_the_local_profile_refuses_a_home_other_than_dagster_home(

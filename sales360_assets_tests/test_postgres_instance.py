@@ -120,16 +120,37 @@ def test_a_range_run_writes_its_events_to_postgres_in_batches(
     # Each step's partition materializations went to PostgreSQL together, one executemany.
     assert sum(materialization_batches) == len(rows)
     assert max(materialization_batches) == days
-    # The run's planned events (one per partition per asset) went to PostgreSQL in one executemany.
+    # The run's plan: one planned event per asset holding its partitions (not one per partition),
+    # in one executemany.
     planned = _query(
         pg_env,
         "SELECT partition FROM event_logs WHERE run_id = %s AND dagster_event_type = %s",
         (daily_run.run_id, "ASSET_MATERIALIZATION_PLANNED"),
     )
-    assert len(planned) == len(rows)
-    assert planned_inserts[-1] == len(rows)  # the reference run before it made its own insert
+    assert planned == [(None,)] * len(partitioned_keys)
+    assert planned_inserts[-1] == len(partitioned_keys)  # the reference run before it made its own insert
     fact_sales = pg_instance.fetch_materializations(dg.AssetKey("fact_sales"), limit=10).records
     assert sorted(r.partition_key for r in fact_sales) == [f"2026-03-0{d}|{REGION}" for d in (2, 3, 4)]
+
+
+def test_a_failed_range_runs_partitions_show_failed_then_in_progress_on_postgres(
+    pg_instance: dg.DagsterInstance,
+) -> None:
+    """The range plan (one event per asset) read back from PostgreSQL as the UI reads it."""
+    from sales360_assets_tests.test_instance_event_batching import KEYS, RANGE, _job, parts
+
+    load = dg.AssetKey("load")
+    result = _job(fail=True).execute_in_process(instance=pg_instance, tags=RANGE, raise_on_error=False)
+    assert not result.success
+    assert set((pg_instance.get_status_by_partition(load, KEYS, parts) or {}).values()) == {
+        dg.AssetPartitionStatus.FAILED
+    }
+    assert {pg_instance.get_latest_planned_materialization_info(load, k).run_id for k in KEYS} == {result.run_id}
+    pending = pg_instance.create_run_for_job(_job(fail=False), tags=RANGE)
+    assert set((pg_instance.get_status_by_partition(load, KEYS, parts) or {}).values()) == {
+        dg.AssetPartitionStatus.IN_PROGRESS
+    }
+    assert {pg_instance.get_latest_planned_materialization_info(load, k).run_id for k in KEYS} == {pending.run_id}
 
 
 def test_a_run_reuses_the_instances_pooled_connections_to_postgres(

@@ -1,13 +1,15 @@
 """Dagster instance storage for Sales 360: event-log classes that write a batch of events at once.
 
-A history backfill records one ``ASSET_MATERIALIZATION_PLANNED`` and one ``ASSET_MATERIALIZATION``
-event per partition per asset (48,000 of each for three years × 4 regions × 11 assets). Dagster
-buffers them (``DAGSTER_EVENT_BATCH_SIZE``) and hands each buffer to ``store_event_batch``, but its
-SQLite storage then stores them one by one (a new engine and a commit per event, twice: the run's
-file and the asset index), and dagster-postgres 0.29 inserts planned events one by one. The
-classes here keep Dagster's tables, rows and bookkeeping and write a buffer as one executemany per
-database in one transaction. Upstream: dagster-io/dagster#32242 (wide partition ranges spend
-minutes logging planned events one at a time). Figures: benchmarks/README.md.
+A history backfill records one ``ASSET_MATERIALIZATION`` event per partition per asset (48,000
+for three years × 4 regions × 11 assets), and Dagster's storages as many
+``ASSET_MATERIALIZATION_PLANNED`` events; here a range run is planned with one event per asset
+(``range_plans``). Dagster buffers the events (``DAGSTER_EVENT_BATCH_SIZE``) and hands each buffer
+to ``store_event_batch``, but its SQLite storage then stores them one by one (a new engine and a
+commit per event, twice: the run's file and the asset index), and dagster-postgres 0.29 inserts
+planned events one by one. The classes here keep Dagster's tables, rows and bookkeeping and
+write a buffer as one executemany per database in one transaction. Upstream: dagster-io/dagster#32242
+(wide partition ranges spend minutes logging planned events one at a time). Figures:
+benchmarks/README.md.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from dagster_postgres.event_log.event_log import PostgresEventLogStorage
 from dagster_postgres.utils import create_pg_engine, get_token_provider_from_config, pg_url_from_config
 
 from sales360_assets.instance.asset_rows import last_of_each_kind
+from sales360_assets.instance.range_plans import RangePlansMixin
 
 # The per-partition bulk of a range run. Failed-to-materialize events keep dagster-postgres's own
 # path (it leaves them out of a batch), and so do check events.
@@ -38,7 +39,7 @@ POOL_OVERFLOW = -1
 POOL_RECYCLE_SECONDS = 3600
 
 
-class BatchedPostgresEventLogStorage(PostgresEventLogStorage):
+class BatchedPostgresEventLogStorage(RangePlansMixin, PostgresEventLogStorage):
     """dagster-postgres 0.29 with a buffer's planned events, materializations and observations in
     one executemany (ids back in the rows' order) and one index transaction.
 
