@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from sales360_assets.instance import range_plans
 from sales360_assets.instance.sqlite_event_log import BatchedSqliteEventLogStorage, MisplacedInstanceStorageError
 from sales360_assets_tests.servers import LOCAL_PROFILE, instance_from_profile
 
@@ -173,11 +174,13 @@ def test_batched_storage_records_what_dagsters_storage_records(
 
 
 def test_a_range_run_is_planned_once_per_asset_and_its_partitions_still_show_failed_or_in_progress(
-    project_instance: dg.DagsterInstance, stock_instance: dg.DagsterInstance
+    project_instance: dg.DagsterInstance, stock_instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Dagster's storages write a planned event per partition per asset (half of a history
     backfill's events); the project's writes one per asset holding the run's partitions, and the
     UI's partition statuses read from it must not change."""
+    # One plan per page, so the reads below page through the runs' plans.
+    monkeypatch.setattr(range_plans, "PLANS_PER_PAGE", 1)
     statuses: dict[str, list[dict[str, str]]] = {}
     for label, instance in (("batched", project_instance), ("stock", stock_instance)):
         seen = statuses.setdefault(label, [])
@@ -196,6 +199,8 @@ def test_a_range_run_is_planned_once_per_asset_and_its_partitions_still_show_fai
     assert len(_planned_events(stock_instance, "load")) == 2 * DAYS
     planned = _planned_events(project_instance, "load")
     assert len(planned) == 2, "one planned event per asset per run"
+    latest = {project_instance.get_latest_planned_materialization_info(dg.AssetKey("load"), k).run_id for k in KEYS}
+    assert latest == {project_instance.get_runs(limit=1)[0].run_id}  # the newest plan
     subset = planned[0].event_log_entry.get_dagster_event().asset_materialization_planned_data.partitions_subset
     assert subset is not None and sorted(subset.get_partition_keys()) == KEYS
 

@@ -24,13 +24,15 @@ from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster._serdes import deserialize_value
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
     from dagster._core.definitions.partitions.subset import PartitionsSubset
     from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
 
 PLANNED = DagsterEventType.ASSET_MATERIALIZATION_PLANNED
 MATERIALIZED = DagsterEventType.ASSET_MATERIALIZATION
+# Range plans read per query: a partition's latest run is usually in the newest page.
+PLANS_PER_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,11 @@ class RangePlansMixin:
     def supports_partition_subset_in_asset_materialization_planned_events(self) -> bool:
         return True
 
-    def range_plans(self, asset_key: AssetKey, after_storage_id: int | None = None) -> list[RangePlan]:
-        """The asset's subset planned events since ``after_storage_id`` (not wiped), oldest first."""
+    def range_plans(
+        self, asset_key: AssetKey, after_storage_id: int | None = None, newest_first: bool = False
+    ) -> Iterator[RangePlan]:
+        """The asset's subset planned events since ``after_storage_id`` (not wiped), read a page at
+        a time (each holds its run's partition list: a three-year region run's is ~20 KB)."""
         storage: SqlEventLogStorage = self  # type: ignore[assignment]
         table = SqlEventLogStorageTable
         query = db.select(table.c.id, table.c.run_id, table.c.event).where(
@@ -61,16 +66,20 @@ class RangePlansMixin:
         if after_storage_id is not None:
             query = query.where(table.c.id > after_storage_id)
         query = storage._add_assets_wipe_filter_to_query(query, storage._get_assets_details([asset_key]), [asset_key])
-        with storage.index_connection() as conn:
-            rows = conn.execute(query.order_by(table.c.id.asc())).fetchall()
-        plans = []
-        for storage_id, run_id, serialized in rows:
-            planned = (
-                deserialize_value(serialized, EventLogEntry).get_dagster_event().asset_materialization_planned_data
-            )
-            if planned.partitions_subset is not None:  # else an unpartitioned asset's plan
-                plans.append(RangePlan(storage_id, run_id, planned.partitions_subset))
-        return plans
+        order = table.c.id.desc() if newest_first else table.c.id.asc()
+        seen: int | None = None
+        while True:
+            page = query if seen is None else query.where(table.c.id < seen if newest_first else table.c.id > seen)
+            with storage.index_connection() as conn:
+                rows = conn.execute(page.order_by(order).limit(PLANS_PER_PAGE)).fetchall()
+            for storage_id, run_id, serialized in rows:
+                entry = deserialize_value(serialized, EventLogEntry)
+                planned = entry.get_dagster_event().asset_materialization_planned_data
+                if planned.partitions_subset is not None:  # else an unpartitioned asset's plan
+                    yield RangePlan(storage_id, run_id, planned.partitions_subset)
+            if len(rows) < PLANS_PER_PAGE:
+                return
+            seen = rows[-1][0]
 
     def _latest_ids_by_partition(self, asset_key: AssetKey, after_storage_id: int | None) -> dict[tuple[str, str], int]:
         """(event type, partition) → the latest such event's id, for events with a partition."""
@@ -93,13 +102,12 @@ class RangePlansMixin:
                 asset_key, after_storage_id
             )
         )
-        plans = self.range_plans(asset_key, after_storage_id)
-        if not plans:
-            return attempts
         latest_plan: dict[str, tuple[str, int]] = {}
-        for plan in plans:  # oldest first: a later run's plan replaces an earlier one's
+        for plan in self.range_plans(asset_key, after_storage_id):  # oldest first: a later plan replaces an earlier one
             for partition in plan.partitions.get_partition_keys():
                 latest_plan[partition] = (plan.run_id, plan.storage_id)
+        if not latest_plan:
+            return attempts
         latest = self._latest_ids_by_partition(asset_key, after_storage_id)
         for partition, (run_id, plan_id) in latest_plan.items():
             if latest.get((PLANNED.value, partition), 0) > plan_id:
@@ -118,7 +126,7 @@ class RangePlansMixin:
         latest = super().get_latest_planned_materialization_info(asset_key, partition)  # type: ignore[misc]
         if partition is None:
             return latest
-        for plan in reversed(self.range_plans(asset_key, latest.storage_id if latest else None)):
+        for plan in self.range_plans(asset_key, latest.storage_id if latest else None, newest_first=True):
             if partition in plan.partitions:
                 return PlannedMaterializationInfo(storage_id=plan.storage_id, run_id=plan.run_id)
         return latest
