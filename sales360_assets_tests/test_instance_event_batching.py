@@ -140,16 +140,23 @@ def test_the_local_profile_batches_a_range_runs_events_into_few_transactions(
     # Spies, not stand-ins: every event still goes to the SQLite files through Dagster's SQL.
     monkeypatch.setattr(storage, "_connect", counting_connect)
     monkeypatch.setattr(storage, "_store_asset_event", counting_asset_rows)
-    assert _job(fail=False).execute_in_process(instance=project_instance, tags=RANGE).success
+    counts: dict[int, tuple[int, int]] = {}
+    for days in (DAYS // 3, DAYS):  # a short range, then a range three times as long
+        connections.clear()
+        asset_rows.clear()
+        assert _job(fail=False).execute_in_process(instance=project_instance, tags=_days(1, days)).success
+        counts[days] = (connections.count("index"), len(asset_rows))
 
-    asset_events = 2 * 2 * DAYS  # two assets × (planned + materialized) × DAYS partitions
-    index_writes = connections.count("index")
-    # Dagster's storage opens the index once per asset event (120 here); batched, once per buffer
-    # (three buffers) besides the run-status events and reads every run makes.
-    assert index_writes < asset_events / 4, f"{index_writes} index connections for {asset_events} asset events"
-    # Each asset's index row (latest materialization, run, time) is written once per event type
-    # and buffer, not once per event.
-    assert 0 < len(asset_rows) < asset_events / 4, f"{len(asset_rows)} asset-row writes for {asset_events} events"
+    # Dagster's storage opens the index once per asset event and writes each asset's index row
+    # (latest materialization, run, time) once per event: 2 more of each per partition (40 more
+    # here). Batched, once per buffer and event type: neither grows with the partitions.
+    (short_index, short_rows), (long_index, long_rows) = counts[DAYS // 3], counts[DAYS]
+    assert long_index <= short_index + 2, (
+        f"index connections: {short_index} for {DAYS // 3} days, {long_index} for {DAYS}"
+    )
+    assert 0 < long_rows <= short_rows + 2, (
+        f"asset-row writes: {short_rows} for {DAYS // 3} days, {long_rows} for {DAYS}"
+    )
 
 
 def test_batched_storage_records_what_dagsters_storage_records(
@@ -203,6 +210,74 @@ def test_a_range_run_is_planned_once_per_asset_and_its_partitions_still_show_fai
     assert latest == {project_instance.get_runs(limit=1)[0].run_id}  # the newest plan
     subset = planned[0].event_log_entry.get_dagster_event().asset_materialization_planned_data.partitions_subset
     assert subset is not None and sorted(subset.get_partition_keys()) == KEYS
+
+
+def _stock_instance(home: Path) -> dg.DagsterInstance:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    return dg.DagsterInstance.from_config(str(home))
+
+
+def _days(first: int, last: int) -> dict[str, str]:
+    return {
+        "dagster/asset_partition_range_start": f"2026-01-{first:02d}|emea",
+        "dagster/asset_partition_range_end": f"2026-01-{last:02d}|emea",
+    }
+
+
+# Runs that plan different partitions: a full range, a failing sub-range (it holds FAILING_DAY),
+# one partition, and a range created but not run yet.
+SCENARIO: list[tuple[str, dict[str, str]]] = [
+    ("run", _days(1, DAYS)),
+    ("fail", _days(5, 10)),
+    ("run", {"dagster/partition": "2026-01-20|emea"}),
+    ("create", _days(25, DAYS)),
+]
+
+
+def _apply(instance: dg.DagsterInstance, step: tuple[str, dict[str, str]]) -> None:
+    kind, tags = step
+    if kind == "create":
+        instance.create_run_for_job(_job(fail=False), tags=tags)
+        return
+    result = _job(fail=kind == "fail").execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+    assert result.success == (kind == "run")
+
+
+def _shown(instance: dg.DagsterInstance) -> dict[str, object]:
+    recorded = _recorded(instance)
+    return {name: (seen["status"], seen["latest_planned_run"]) for name, seen in recorded.items()}  # type: ignore[index]
+
+
+def test_runs_planning_different_partitions_show_as_on_dagsters_storage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Disjoint and overlapping plans, one-partition runs, a run not started: every partition's
+    status and latest run as on Dagster's own storage, after every run; also for a home whose
+    earlier runs Dagster's storage wrote (one plan per partition), as an upgraded instance has."""
+    monkeypatch.setattr(range_plans, "PLANS_PER_PAGE", 1)  # page through the plans
+    reference = _stock_instance(tmp_path / "reference")
+    project = instance_from_profile(LOCAL_PROFILE, tmp_path / "project")
+    upgraded_home = tmp_path / "upgraded"
+    upgraded = _stock_instance(upgraded_home)
+    try:
+        for i, step in enumerate(SCENARIO):
+            if i == 2:  # the upgrade: the same files, from now on through the project's storage
+                upgraded.dispose()
+                upgraded = instance_from_profile(LOCAL_PROFILE, upgraded_home)
+            for instance in (reference, project, upgraded):
+                _apply(instance, step)
+            expected = _shown(reference)
+            assert _shown(project) == expected, f"after step {i}: {step}"
+            assert _shown(upgraded) == expected, f"after step {i} (upgraded home): {step}"
+        statuses = expected["load"][0]  # type: ignore[index]
+        assert {k for k, v in statuses.items() if v == "FAILED"} == {f"2026-01-{d:02d}|emea" for d in range(5, 11)}
+        assert {k for k, v in statuses.items() if v == "IN_PROGRESS"} == {
+            f"2026-01-{d:02d}|emea" for d in range(25, 31)
+        }
+    finally:
+        for instance in (reference, project, upgraded):
+            instance.dispose()
 
 
 def test_the_local_profile_refuses_a_home_other_than_dagster_home(

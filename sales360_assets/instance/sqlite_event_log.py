@@ -2,7 +2,10 @@
 
 The embedded default instance (``dagster.yaml``) uses ``BatchedSqliteStorage`` in place of
 Dagster's ``storage: sqlite``: the same files in the same places under the instance home (runs,
-event logs, schedules), so an existing instance keeps its history.
+event logs, schedules), so an existing instance keeps its history. Not the other way round: runs
+made through it are planned with one event per asset (``range_plans``), which Dagster's own
+storage reads without their partitions, so that storage opened on these files later shows no
+failed or in-progress partition for those runs.
 """
 
 from __future__ import annotations
@@ -100,7 +103,12 @@ class BatchedSqliteEventLogStorage(RangePlansMixin, SqliteEventLogStorage):
         table = SqlEventLogStorageTable
         conn.execute(table.insert(), rows)
         newest = conn.execute(db.select(table.c.id).order_by(table.c.id.desc()).limit(len(rows))).scalars().all()
-        return [int(event_id) for event_id in reversed(newest)]
+        event_ids = [int(event_id) for event_id in reversed(newest)]
+        # Ids one apart, one per row: anything else means the lock did not hold (another writer's
+        # rows among these), so the tags and asset rows would point at the wrong events.
+        if event_ids != list(range(event_ids[0], event_ids[0] + len(rows))):
+            raise RuntimeError(f"event ids of a batch are not consecutive: {event_ids[:3]}…{event_ids[-3:]}")
+        return event_ids
 
 
 class BatchedSqliteStorage(DagsterSqliteStorage):
