@@ -64,9 +64,9 @@ def run_job(
     tags: dict[str, str] | None = None,
     executor: str = "in_process",
 ) -> bool:
-    """Run one job. ``multiprocess`` runs every step in its own process, as runs launched from the
-    UI, schedules and backfills do: memory goes back to the OS after each step and two steps run
-    at once. It rebuilds the definitions from the environment in each process, so the
+    """Run one job. ``multiprocess`` runs every step in its own process (Dagster's default executor;
+    this code location's runs default to in process, ``orchestration.in_process_unless_configured``):
+    memory goes back to the OS after each step and two steps run at once. It rebuilds the definitions from the environment in each process, so the
     ``SALES360_*`` variables must describe the deployment.
 
     First, runs of this code location left STARTED by a dead process are failed and their

@@ -96,15 +96,21 @@ class Deployment:
             }
         )
 
-    def launch_asset_backfill(self, asset_names: Sequence[str], partition_keys: Sequence[str]) -> str:
-        """What the UI's asset graph → "Materialize selected" with a partition selection sends."""
-        return self.launch_backfill(
-            {
-                "assetSelection": [{"path": [name]} for name in asset_names],
-                "partitionNames": list(partition_keys),
-                "runConfigData": IN_PROCESS_RUN_CONFIG,
-            }
-        )
+    def launch_asset_backfill(
+        self,
+        asset_names: Sequence[str],
+        partition_keys: Sequence[str],
+        run_config: dict[str, Any] | None = IN_PROCESS_RUN_CONFIG,
+    ) -> str:
+        """What the UI's asset graph → "Materialize selected" with a partition selection sends
+        (the asset page sends no run config: ``run_config=None``)."""
+        params: dict[str, Any] = {
+            "assetSelection": [{"path": [name]} for name in asset_names],
+            "partitionNames": list(partition_keys),
+        }
+        if run_config is not None:
+            params["runConfigData"] = run_config
+        return self.launch_backfill(params)
 
     def run_backfill_daemon(self, backfill_id: str, max_iterations: int = 30) -> BulkActionStatus:
         """Iterate the backfill daemon until the backfill is done (its runs execute synchronously)."""

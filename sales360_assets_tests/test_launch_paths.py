@@ -116,6 +116,25 @@ def test_ui_backfill_writes_every_requested_partition(
         assert {tuple(k.split("|")) for k in materialized} == {(d.isoformat(), r) for d, r in REQUESTED}
 
 
+def test_an_asset_page_backfill_runs_its_steps_in_the_runs_process(
+    tmp_path: Path, sample_sources: SampleSources
+) -> None:
+    """The asset page launches a backfill without run config, so the code location's default
+    executor decides. Dagster's default starts a process per step, each rebuilding the
+    definitions (benchmarks: 28.7 s in process vs 446 s for 30 days × 4 regions; here, two assets
+    for one partition, 20.6 s against 0.3 s)."""
+    lake_uri = str(tmp_path / "lake")
+    with deployment(tmp_path, sample_sources.root, lake_uri) as dep:
+        defs = build_definitions(str(sample_sources.root), lake_uri)
+        defs.resolve_job_def("reference_data_job").execute_in_process(instance=dep.instance, run_config=QUIET_CONSOLE)
+        keys = [str(k) for k in keys_for(START, START, ["uk"])]
+        backfill_id = dep.launch_asset_backfill(["raw_warehouse_orders", "stg_warehouse_orders"], keys, run_config=None)
+        assert dep.run_backfill_daemon(backfill_id) == BulkActionStatus.COMPLETED_SUCCESS
+        [run] = dep.backfill_runs(backfill_id)
+        engine = [e.message for e in dep.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT)]
+    assert any(m.startswith("Executing steps in process") for m in engine), engine
+
+
 def run_with_tags(tags: dict[str, str]) -> dg.DagsterRun:
     return dg.DagsterRun(job_name="daily_sales_job", run_id="r", tags=tags)
 
