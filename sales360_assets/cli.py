@@ -66,8 +66,9 @@ def run_job(
 ) -> bool:
     """Run one job. ``multiprocess`` runs every step in its own process (Dagster's default executor;
     this code location's runs default to in process, ``orchestration.in_process_unless_configured``):
-    memory goes back to the OS after each step and two steps run at once. It rebuilds the definitions from the environment in each process, so the
-    ``SALES360_*`` variables must describe the deployment.
+    memory goes back to the OS after each step and two steps run at once. It rebuilds the
+    definitions from the environment in each process, so the ``SALES360_*`` variables must
+    describe the deployment.
 
     First, runs of this code location left STARTED by a dead process are failed and their
     concurrency-pool slots freed (``run_health``): otherwise this run could wait forever for a
