@@ -75,12 +75,16 @@ def project_instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
         instance.dispose()
 
 
+def _stock_instance(home: Path) -> dg.DagsterInstance:
+    """An instance on Dagster's own SQLite storage, in ``home``."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    return dg.DagsterInstance.from_config(str(home))
+
+
 @pytest.fixture
 def stock_instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
-    home = tmp_path / "stock_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    instance = dg.DagsterInstance.from_config(str(home))
+    instance = _stock_instance(tmp_path / "stock_home")
     try:
         yield instance
     finally:
@@ -210,12 +214,6 @@ def test_a_range_run_is_planned_once_per_asset_and_its_partitions_still_show_fai
     assert latest == {project_instance.get_runs(limit=1)[0].run_id}  # the newest plan
     subset = planned[0].event_log_entry.get_dagster_event().asset_materialization_planned_data.partitions_subset
     assert subset is not None and sorted(subset.get_partition_keys()) == KEYS
-
-
-def _stock_instance(home: Path) -> dg.DagsterInstance:
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    return dg.DagsterInstance.from_config(str(home))
 
 
 def _days(first: int, last: int) -> dict[str, str]:
