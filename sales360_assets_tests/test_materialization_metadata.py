@@ -9,6 +9,7 @@ and still shows in the UI before the first run.
 from __future__ import annotations
 
 import dagster as dg
+import polars as pl
 import pytest
 
 from sales360_assets.jobs import partitioned_assets
@@ -53,11 +54,47 @@ def test_partition_materializations_carry_only_small_figures(materialized: Mater
     assert checked >= 28 * len(partitioned_assets)
 
 
-def test_partition_materializations_keep_their_row_counts(materialized: MaterializedLake) -> None:
-    events = _partition_materializations(materialized.instance, dg.AssetKey("fact_sales"))
-    rows = materialized.lake.read("fact_sales").height
-    assert all(isinstance(e.metadata.get("dagster/row_count"), dg.IntMetadataValue) for e in events)
-    assert max(e.metadata["dagster/row_count"].value for e in events) == rows
+def test_a_range_run_puts_the_table_figures_on_its_latest_materialization_only(
+    materialized: MaterializedLake,
+) -> None:
+    """The table's figures (row count, name, URI, what the run wrote) go once per range run, on the
+    partition Dagster logs last: the asset's latest materialization, which the asset page shows.
+    Every other partition records the Delta version that holds its rows."""
+    records = materialized.instance.fetch_materializations(dg.AssetKey("fact_sales"), limit=1_000).records
+    last_of_run = {r.run_id: max(x.storage_id for x in records if x.run_id == r.run_id) for r in records}
+    for record in records:
+        event = record.asset_materialization
+        assert event is not None
+        if record.storage_id == last_of_run[record.run_id]:
+            assert {"dagster/row_count", "dagster/uri", "rows_written_by_run", "delta_version"} <= set(event.metadata)
+        else:
+            assert set(event.metadata) == {"delta_version"}, (event.partition, sorted(event.metadata))
+    latest = materialized.instance.get_latest_materialization_event(dg.AssetKey("fact_sales"))
+    assert latest is not None and latest.asset_materialization is not None
+    assert (
+        latest.asset_materialization.metadata["dagster/row_count"].value == materialized.lake.read("fact_sales").height
+    )
+
+
+def test_each_partitions_delta_version_holds_its_rows(materialized: MaterializedLake) -> None:
+    """Time travel from a partition's materialization: the version it names has that partition's rows."""
+    lake = materialized.lake
+    current = lake.read("fact_sales")
+    records = materialized.instance.fetch_materializations(dg.AssetKey("fact_sales"), limit=1_000).records
+    checked = 0
+    for record in records:
+        event = record.asset_materialization
+        assert event is not None and event.partition is not None
+        day, region = str(event.partition).split("|")
+        at_version = lake.read_version("fact_sales", int(event.metadata["delta_version"].value))
+        in_partition = (pl.col("date").cast(pl.String) == day) & (pl.col("region") == region)
+        assert (
+            at_version.filter(in_partition)
+            .sort("sales_line_id")
+            .equals(current.filter(in_partition).sort("sales_line_id"))
+        )
+        checked += 1
+    assert checked >= 28  # 7 days × 4 regions
 
 
 def test_unpartitioned_materializations_keep_the_definitions_column_descriptions(
