@@ -19,6 +19,7 @@ from dagster_postgres.utils import create_pg_engine, get_token_provider_from_con
 
 from sales360_assets.instance.asset_rows import last_of_each_kind
 from sales360_assets.instance.range_plans import RangePlansMixin
+from sales360_assets.instance.schema_facts import SchemaFactsMixin
 
 # The per-partition bulk of a range run. Failed-to-materialize events keep dagster-postgres's own
 # path (it leaves them out of a batch), and so do check events.
@@ -39,7 +40,7 @@ POOL_OVERFLOW = -1
 POOL_RECYCLE_SECONDS = 3600
 
 
-class BatchedPostgresEventLogStorage(RangePlansMixin, PostgresEventLogStorage):
+class BatchedPostgresEventLogStorage(RangePlansMixin, SchemaFactsMixin, PostgresEventLogStorage):
     """dagster-postgres 0.29 with a buffer's planned events, materializations and observations in
     one executemany (ids back in the rows' order) and one index transaction.
 

@@ -57,14 +57,12 @@ class KeptSqliteConnectionsMixin(_Base):
 
     _kept: OrderedDict[str, Engine]
     _kept_pid: int | None = None
-    _known_tables: set[str]
 
     def _kept_engines(self) -> OrderedDict[str, Engine]:
         if self._kept_pid != os.getpid():
             # New process (or first use): engines inherited through fork are left unclosed.
             self._kept = OrderedDict()
             self._kept_pid = os.getpid()
-            self._known_tables = set()
         return self._kept
 
     def _engine_for(self, shard: str) -> Engine:
@@ -97,20 +95,6 @@ class KeptSqliteConnectionsMixin(_Base):
         # As Dagster's: one thread at a time per storage, one transaction per use.
         with self._db_lock, self._engine_for(shard).connect() as conn, conn.begin():
             yield conn
-
-    def has_table(self, table_name: str) -> bool:
-        # Dagster's opens a new engine on the index per call (every asset-event write asks whether
-        # the tags table exists). A table, once there, stays: only a found one is remembered.
-        if table_name in self._known_tables_here():
-            return True
-        found = super().has_table(table_name)
-        if found:
-            self._known_tables.add(table_name)
-        return found
-
-    def _known_tables_here(self) -> set[str]:
-        self._kept_engines()
-        return self._known_tables
 
     def _close_kept_engines(self) -> None:
         with self._db_lock:

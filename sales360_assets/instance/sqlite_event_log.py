@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 
 from sales360_assets.instance.asset_rows import last_of_each_kind
 from sales360_assets.instance.range_plans import RangePlansMixin
+from sales360_assets.instance.schema_facts import SchemaFactsMixin
 from sales360_assets.instance.sqlite_connections import KeptSqliteConnectionsMixin
 
 if TYPE_CHECKING:
@@ -42,7 +43,9 @@ class MisplacedInstanceStorageError(ValueError):
     """The storage's base_dir is not the home of the instance that loaded it."""
 
 
-class BatchedSqliteEventLogStorage(RangePlansMixin, KeptSqliteConnectionsMixin, SqliteEventLogStorage):
+class BatchedSqliteEventLogStorage(
+    RangePlansMixin, SchemaFactsMixin, KeptSqliteConnectionsMixin, SqliteEventLogStorage
+):
     """``SqliteEventLogStorage`` whose ``store_event_batch`` commits once per database.
 
     Dagster's SQLite storage inherits the base loop (``store_event`` per event), which opens two
