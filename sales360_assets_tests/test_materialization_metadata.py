@@ -3,7 +3,9 @@
 A range run writes one materialization event per partition per asset (a three-year history is
 over 12,000 per region), and Dagster stamps the run's output metadata on each of them. A column
 schema there costs kilobytes per event in the event log; on the definition it is stored once
-and still shows in the UI before the first run.
+and still shows in the UI before the first run. The table's figures (row count, URI, what the
+run wrote) go once per range run, on its latest materialization; each partition keeps the Delta
+version that holds its rows.
 """
 
 from __future__ import annotations

@@ -98,3 +98,16 @@ def test_a_wipe_closes_the_kept_connections_before_deleting_the_run_files(instan
     _engine_events(instance, "run-three", 2, label="after the wipe")
     # Written over a connection to the deleted file, these would be lost.
     assert _messages(instance, "run-three") == ["after the wipe 0", "after the wipe 1"]
+
+
+def test_a_run_file_another_process_wiped_is_created_anew(instance: dg.DagsterInstance) -> None:
+    """``dagster run wipe`` beside a running webserver deletes the run files under its kept
+    connections; what the webserver writes afterwards must reach a file the others can read."""
+    base_dir = instance.event_log_storage._base_dir  # type: ignore[attr-defined]
+    _engine_events(instance, "run-four", 2, label="before the wipe")
+    elsewhere = BatchedSqliteEventLogStorage(base_dir)  # the same files, as another process opens them
+    elsewhere.wipe()
+    _engine_events(instance, "run-four", 2, label="after the wipe")
+    records = BatchedSqliteEventLogStorage(base_dir).get_records_for_run("run-four").records
+    assert [r.event_log_entry.dagster_event.message for r in records] == ["after the wipe 0", "after the wipe 1"]
+    elsewhere.dispose()

@@ -17,7 +17,10 @@ What changes with it, handled here:
   which happened at every close's checkpoint. With the connection kept, a commit changes only the
   ``.db-wal`` file, so ``WalAwareWatchdog`` watches both.
 * ``wipe`` deletes run files: their kept engines are closed first, or later writes would go to
-  deleted files.
+  deleted files; a kept run engine whose file another process deleted is replaced on next use.
+* The ``-wal`` file of a database stays on disk while a process keeps a connection to it (SQLite
+  removes it when the last connection closes), up to the largest transaction since (a buffer of
+  1,000 events): copy the ``.db`` and ``.db-wal`` files together, or stop the processes first.
 * A connection must not cross ``fork`` (SQLite's rule): a process that finds engines made by
   another pid drops them without closing and opens its own.
 """
@@ -60,7 +63,10 @@ class KeptSqliteConnectionsMixin(_Base):
 
     def _kept_engines(self) -> OrderedDict[str, Engine]:
         if self._kept_pid != os.getpid():
-            # New process (or first use): engines inherited through fork are left unclosed.
+            # New process (or first use): engines inherited through fork stay open for the parent
+            # (SQLAlchemy's advice: dispose without closing) and this process opens its own.
+            for inherited in getattr(self, "_kept", {}).values():
+                inherited.dispose(close=False)
             self._kept = OrderedDict()
             self._kept_pid = os.getpid()
         return self._kept
@@ -68,9 +74,15 @@ class KeptSqliteConnectionsMixin(_Base):
     def _engine_for(self, shard: str) -> Engine:
         engines = self._kept_engines()
         engine = engines.get(shard)
-        if engine is not None:
+        if engine is not None and (shard == INDEX_SHARD_NAME or os.path.exists(self.path_for_shard(shard))):
             engines.move_to_end(shard)
             return engine
+        if engine is not None:
+            # Another process wiped the run files (`dagster run wipe` beside a running webserver):
+            # a kept connection would write to the deleted file and lose it. Create the file anew,
+            # as Dagster's storage does for a run it has not seen.
+            engines.pop(shard).dispose()
+            self._initialized_dbs.discard(shard)
         engine = create_engine(
             self.conn_string_for_shard(shard),
             # One connection kept; _initdb inspects the schema from a second one while its first
@@ -107,8 +119,8 @@ class KeptSqliteConnectionsMixin(_Base):
         super().wipe()
 
     def dispose(self) -> None:
+        super().dispose()  # stops the run-log watcher first: it could open an engine after the close
         self._close_kept_engines()
-        super().dispose()
 
     def watch(self, run_id: str, cursor: str | None, callback: Any) -> None:
         # Dagster's watch with a watcher that also sees the write-ahead log change.

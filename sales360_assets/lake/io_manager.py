@@ -124,15 +124,17 @@ def add_write_metadata(context: dg.OutputContext, metadata: dict[str, Any]) -> N
     Dagster writes one materialization per partition of a range run and stamps the output's metadata
     on each: 1,095 copies of the same table figures per asset for three years of one region, a fifth
     of each event's bytes in the event log. A range run's partitions get the Delta version only;
-    the table's figures go on the range's last partition, the event Dagster logs last and so the
-    asset's latest materialization (the one the UI's asset page and ``last_recorded_write`` read).
+    the table's figures go on the partition whose event Dagster logs last, and so on the asset's
+    latest materialization (the one the UI's asset page and ``last_recorded_write`` read). That is
+    the last of ``asset_partition_keys`` in the run's partition subset's order, which for date ×
+    region keys is not necessarily the newest date.
     """
     keys = context.asset_partition_keys if context.has_asset_partitions else []
     if len(keys) < 2:  # one event: all of it there
         context.add_output_metadata(metadata)
         return
     context.add_output_metadata({k: v for k, v in metadata.items() if k in EVERY_PARTITION_OF_A_RANGE})
-    # Dagster's events follow asset_partition_keys' order (execute_step._store_output).
+    # Dagster logs the events in this context's asset_partition_keys order (execute_step._store_output).
     context.step_context.add_asset_metadata(metadata, asset_key=context.asset_key, partition_key=keys[-1])
 
 
