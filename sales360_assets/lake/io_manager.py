@@ -13,7 +13,7 @@ Assets return Polars frames; this IO manager decides *how* they land:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dagster as dg
@@ -118,7 +118,7 @@ def table_metadata(
 EVERY_PARTITION_OF_A_RANGE = ("delta_version",)
 
 
-def add_write_metadata(context: dg.OutputContext, metadata: dict[str, Any]) -> None:
+def add_write_metadata(context: dg.OutputContext, keys: Sequence[str], metadata: dict[str, Any]) -> None:
     """Record a write's figures on its materializations.
 
     Dagster writes one materialization per partition of a range run and stamps the output's metadata
@@ -129,7 +129,6 @@ def add_write_metadata(context: dg.OutputContext, metadata: dict[str, Any]) -> N
     the last of ``asset_partition_keys`` in the run's partition subset's order, which for date ×
     region keys is not necessarily the newest date.
     """
-    keys = context.asset_partition_keys if context.has_asset_partitions else []
     if len(keys) < 2:  # one event: all of it there
         context.add_output_metadata(metadata)
         return
@@ -166,15 +165,17 @@ class DeltaPolarsIOManager(dg.ConfigurableIOManager):
                 result = lake.merge(name, df, meta[MERGE_KEYS_KEY])
             else:
                 result = lake.overwrite(name, df)
-        partitions_in_run = len(context.asset_partition_keys) if context.has_asset_partitions else 1
+        # The run's partition keys, in the order Dagster logs their materializations.
+        keys = context.asset_partition_keys if context.has_asset_partitions else []
         add_write_metadata(
             context,
+            keys,
             table_metadata(
                 name,
                 schema,
                 result,
                 context.has_asset_partitions,
-                partitions_in_run,
+                max(len(keys), 1),
                 declared_schema=meta.get("dagster/column_schema"),
             ),
         )
