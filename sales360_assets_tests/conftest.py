@@ -21,7 +21,7 @@ from sales360_assets.definitions import build_definitions
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.sample_sources.generator import generate_sources
 from sales360_assets.settings import REGION_CODES
-from sales360_assets_tests.servers import project_instance
+from sales360_assets_tests.servers import LOCAL_PROFILE, instance_from_profile, project_instance
 
 # A fixed window keeps every test deterministic whatever today is. Mon 2 – Sun 8 March 2026:
 # a whole week, so weekend FX look-backs are exercised.
@@ -108,3 +108,10 @@ def materialized(tmp_path_factory: pytest.TempPathFactory, sample_sources: Sampl
     """The whole graph for the window × every region, through a real Dagster instance."""
     with project_instance() as instance:
         yield materialize_into(tmp_path_factory.mktemp("pipeline"), sample_sources, instance)
+
+
+@pytest.fixture
+def local_instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
+    """An instance loaded from the project's dagster.yaml, in a home of the test's own."""
+    with instance_from_profile(LOCAL_PROFILE, tmp_path / "home") as instance:
+        yield instance

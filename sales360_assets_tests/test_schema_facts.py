@@ -8,8 +8,7 @@ profile runs the same check in ``test_postgres_instance.py``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import dagster as dg
 import pytest
@@ -17,8 +16,6 @@ import sqlalchemy
 from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, AssetEventTagsTable
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.dialects.sqlite.base import SQLiteDialect
-
-from sales360_assets_tests.servers import LOCAL_PROFILE, instance_from_profile
 
 CALLS = 20
 
@@ -48,17 +45,8 @@ def schema_lookups(instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
     return count
 
 
-@pytest.fixture
-def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
-    instance = instance_from_profile(LOCAL_PROFILE, tmp_path / "home")
-    try:
-        yield instance
-    finally:
-        instance.dispose()
-
-
 def test_the_local_event_log_looks_its_schema_up_once(
-    instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+    local_instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Dagster's: three or more lookups per round (two columns, two tables), over 60 here.
-    assert schema_lookups(instance, monkeypatch) <= 6
+    assert schema_lookups(local_instance, monkeypatch) <= 6

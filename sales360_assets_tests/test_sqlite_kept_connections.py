@@ -10,26 +10,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import dagster as dg
 import pytest
 from dagster._core.events import DagsterEvent, DagsterEventType, EngineEventData
 
 from sales360_assets.instance.sqlite_event_log import BatchedSqliteEventLogStorage
-from sales360_assets_tests.servers import LOCAL_PROFILE, instance_from_profile
 
 EVENTS = 40
-
-
-@pytest.fixture
-def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
-    instance = instance_from_profile(LOCAL_PROFILE, tmp_path / "home")
-    try:
-        yield instance
-    finally:
-        instance.dispose()
 
 
 def _engine_events(instance: dg.DagsterInstance, run_id: str, count: int, label: str = "step") -> None:
@@ -51,9 +39,9 @@ def _messages(instance: dg.DagsterInstance, run_id: str) -> list[str]:
 
 
 def test_a_runs_events_are_written_over_one_kept_connection(
-    instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+    local_instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert isinstance(instance.event_log_storage, BatchedSqliteEventLogStorage)
+    assert isinstance(local_instance.event_log_storage, BatchedSqliteEventLogStorage)
     opened: list[str] = []
     connect = sqlite3.dbapi2.connect  # what SQLAlchemy's pysqlite dialect calls
 
@@ -62,19 +50,19 @@ def test_a_runs_events_are_written_over_one_kept_connection(
         return connect(database, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(sqlite3.dbapi2, "connect", counting_connect)
-    _engine_events(instance, "run-one", EVENTS)
+    _engine_events(local_instance, "run-one", EVENTS)
 
-    assert len(_messages(instance, "run-one")) == EVENTS
+    assert len(_messages(local_instance, "run-one")) == EVENTS
     # Dagster's storage opens the run's file once per event (40 here); kept, a few times in all.
     run_file_opens = [path for path in opened if path.endswith("run-one.db")]
     assert 0 < len(run_file_opens) <= 3, f"{len(run_file_opens)} connections to the run's file for {EVENTS} events"
 
 
-def test_the_live_run_log_sees_events_written_over_a_kept_connection(instance: dg.DagsterInstance) -> None:
+def test_the_live_run_log_sees_events_written_over_a_kept_connection(local_instance: dg.DagsterInstance) -> None:
     """The UI's run page follows a run through ``watch_event_logs``: Dagster's watcher reads new
     events when the run's .db file changes, which a kept connection's commit does not do (it
     writes the .db-wal file)."""
-    _engine_events(instance, "run-two", 1, label="before watching")
+    _engine_events(local_instance, "run-two", 1, label="before watching")
     seen: list[str] = []
     arrived = threading.Event()
 
@@ -83,31 +71,31 @@ def test_the_live_run_log_sees_events_written_over_a_kept_connection(instance: d
         if len(seen) == EVENTS + 1:
             arrived.set()
 
-    instance.watch_event_logs("run-two", None, on_event)
+    local_instance.watch_event_logs("run-two", None, on_event)
     try:
-        _engine_events(instance, "run-two", EVENTS, label="watched")
+        _engine_events(local_instance, "run-two", EVENTS, label="watched")
         arrived.wait(timeout=20)
     finally:
-        instance.end_watch_event_logs("run-two", on_event)
+        local_instance.end_watch_event_logs("run-two", on_event)
     assert seen[-1:] == [f"watched {EVENTS - 1}"], f"the watcher saw {len(seen)} of {EVENTS + 1} events"
 
 
-def test_a_wipe_closes_the_kept_connections_before_deleting_the_run_files(instance: dg.DagsterInstance) -> None:
-    _engine_events(instance, "run-three", 3, label="before the wipe")
-    instance.event_log_storage.wipe()
-    _engine_events(instance, "run-three", 2, label="after the wipe")
+def test_a_wipe_closes_the_kept_connections_before_deleting_the_run_files(local_instance: dg.DagsterInstance) -> None:
+    _engine_events(local_instance, "run-three", 3, label="before the wipe")
+    local_instance.event_log_storage.wipe()
+    _engine_events(local_instance, "run-three", 2, label="after the wipe")
     # Written over a connection to the deleted file, these would be lost.
-    assert _messages(instance, "run-three") == ["after the wipe 0", "after the wipe 1"]
+    assert _messages(local_instance, "run-three") == ["after the wipe 0", "after the wipe 1"]
 
 
-def test_a_run_file_another_process_wiped_is_created_anew(instance: dg.DagsterInstance) -> None:
+def test_a_run_file_another_process_wiped_is_created_anew(local_instance: dg.DagsterInstance) -> None:
     """``dagster run wipe`` beside a running webserver deletes the run files under its kept
     connections; what the webserver writes afterwards must reach a file the others can read."""
-    base_dir = instance.event_log_storage._base_dir  # type: ignore[attr-defined]
-    _engine_events(instance, "run-four", 2, label="before the wipe")
+    base_dir = local_instance.event_log_storage._base_dir  # type: ignore[attr-defined]
+    _engine_events(local_instance, "run-four", 2, label="before the wipe")
     elsewhere = BatchedSqliteEventLogStorage(base_dir)  # the same files, as another process opens them
     elsewhere.wipe()
-    _engine_events(instance, "run-four", 2, label="after the wipe")
+    _engine_events(local_instance, "run-four", 2, label="after the wipe")
     records = BatchedSqliteEventLogStorage(base_dir).get_records_for_run("run-four").records
     assert [r.event_log_entry.dagster_event.message for r in records] == ["after the wipe 0", "after the wipe 1"]
     elsewhere.dispose()
