@@ -23,6 +23,7 @@ from sales360_assets.jobs import partitioned_assets
 from sales360_assets.lake.delta import DeltaLake
 from sales360_assets.lake.io_manager import DeltaPolarsIOManager, LakeResource
 from sales360_assets.partitions import (
+    KEPT_RANGES,
     DateRegionPartitionsDefinition,
     PartitionTagConflictError,
     date_region_partitions,
@@ -191,6 +192,32 @@ def test_the_partition_keys_are_listed_once_a_day_and_are_dagsters_own(monkeypat
         assert list(ours.get_partition_keys(current_time=at)) == list(stock.get_partition_keys(current_time=at)), at
     # Dagster's stock definition built the list five times; ours once per distinct day (three in turn, and again for the first).
     assert len(built) == 5 + 4
+
+
+def test_a_ranges_keys_are_built_once_and_are_dagsters_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A range run's step asks for its keys again and again (inputs, data versions, metadata,
+    events): ~1,100 ``MultiPartitionKey``s each time for a three-year region run. They are built
+    once per range, and are the keys Dagster's own definition lists."""
+    dims = {"date": dg.DailyPartitionsDefinition("2024-01-01"), "region": region_partitions}
+    ours, stock = DateRegionPartitionsDefinition(dims), dg.MultiPartitionsDefinition(dims)
+    built: list[dg.PartitionKeyRange] = []
+    build = dg.MultiPartitionsDefinition.get_partition_keys_in_range
+    monkeypatch.setattr(
+        dg.MultiPartitionsDefinition,
+        "get_partition_keys_in_range",
+        lambda self, key_range, store=None: built.append(key_range) or build(self, key_range, store),
+    )
+    region_run = dg.PartitionKeyRange("2024-01-01|uk", "2026-12-31|uk")
+    every_region = dg.PartitionKeyRange("2026-03-01|apac", "2026-03-07|uk")
+    for key_range in (region_run, region_run, every_region, region_run, every_region):
+        assert list(ours.get_partition_keys_in_range(key_range)) == list(stock.get_partition_keys_in_range(key_range))
+    assert len(built) == 5 + 2  # the stock definition's five, ours once per range
+    mine = ours.get_partition_keys_in_range(region_run)
+    mine.clear()  # a caller changing its list does not change the next caller's
+    assert len(ours.get_partition_keys_in_range(region_run)) == 1096
+    for day in range(KEPT_RANGES + 1):  # a long-lived process keeps only the last few ranges
+        ours.get_partition_keys_in_range(dg.PartitionKeyRange(f"2025-01-{day + 1:02d}|uk", "2025-02-01|uk"))
+    assert len(ours.__dict__["_keys_in_range"]) == KEPT_RANGES
 
 
 def test_a_history_wide_asset_reads_every_partition_and_nothing_outside_them(tmp_path: Path) -> None:
