@@ -191,3 +191,27 @@ def test_the_benchmarks_server_flushes_to_disk_at_commit_as_sqlite_does() -> Non
             fsync = cur.fetchone()
         conn.close()
     assert fsync == ("on",)
+
+
+def test_driver_inserts_store_what_sqlalchemy_stores_on_postgres(pg_env: dict[str, str]) -> None:
+    """The buffered events' and tags' driver inserts (psycopg2 ``execute_values``) against
+    SQLAlchemy's own insert, on the same server."""
+    from dagster._core.storage.event_log.schema import (
+        AssetEventTagsTable,
+        SqlEventLogStorageMetadata,
+        SqlEventLogStorageTable,
+    )
+
+    from sales360_assets_tests.test_driver_inserts import EVENT_ROWS, TAG_ROWS, stored_both_ways
+
+    engine = sqlalchemy.create_engine(
+        "postgresql+psycopg2://{DAGSTER_PG_USERNAME}:{DAGSTER_PG_PASSWORD}@{DAGSTER_PG_HOST}:{DAGSTER_PG_PORT}/"
+        "{DAGSTER_PG_DB}".format(**pg_env)
+    )
+    try:
+        SqlEventLogStorageMetadata.create_all(engine)
+        for table, rows in ((SqlEventLogStorageTable, EVENT_ROWS), (AssetEventTagsTable, TAG_ROWS)):
+            by_sqlalchemy, by_driver = stored_both_ways(engine, table, rows)
+            assert by_driver == by_sqlalchemy and len(by_driver) == len(rows)
+    finally:
+        engine.dispose()

@@ -25,6 +25,7 @@ from dagster._serdes import ConfigurableClassData
 from sqlalchemy.engine import Connection
 
 from sales360_assets.instance.asset_rows import last_of_each_kind
+from sales360_assets.instance.driver_inserts import insert_asset_event_tags, insert_rows
 from sales360_assets.instance.range_plans import RangePlansMixin
 from sales360_assets.instance.schema_facts import SchemaFactsMixin
 from sales360_assets.instance.sqlite_connections import KeptSqliteConnectionsMixin
@@ -85,12 +86,12 @@ class BatchedSqliteEventLogStorage(
         # half of a three-year region run's event-writing time (~12,000 events).
         rows = [self._event_to_row(event) for event in events]
         with self.run_connection(events[0].run_id) as conn:
-            conn.execute(SqlEventLogStorageTable.insert(), rows)
+            insert_rows(conn, SqlEventLogStorageTable, rows)
         # Mirror into the cross-run asset index, as store_event does, in one transaction; the
         # index's ids, in the rows' order, key the tags and asset rows.
         with self.index_transaction() as conn:
             event_ids = self._insert_returning_ids(conn, rows)
-            self._store_asset_event_tags(conn, events, event_ids)
+            insert_asset_event_tags(self, conn, events, event_ids)
             for i in last_of_each_kind(events):
                 self._store_asset_event(conn, events[i], event_ids[i])
 
@@ -105,7 +106,7 @@ class BatchedSqliteEventLogStorage(
         table, so the buffer's rows are the table's last ``len(rows)``, in the order inserted.
         """
         table = SqlEventLogStorageTable
-        conn.execute(table.insert(), rows)
+        insert_rows(conn, table, rows)
         newest = conn.execute(db.select(table.c.id).order_by(table.c.id.desc()).limit(len(rows))).scalars().all()
         event_ids = [int(event_id) for event_id in reversed(newest)]
         # Ids one apart, one per row: anything else means the lock did not hold (another writer's
