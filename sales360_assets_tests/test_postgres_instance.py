@@ -130,6 +130,9 @@ def test_a_range_run_writes_its_events_to_postgres_in_batches(
     )
     assert planned == [(None,)] * len(partitioned_keys)
     assert planned_inserts[-1] == len(partitioned_keys)  # the reference run before it made its own insert
+    # The events' ids (taken from the sequence for a whole buffer) follow the order Dagster logged them in.
+    logged = _query(pg_env, "SELECT timestamp FROM event_logs WHERE run_id = %s ORDER BY id", (daily_run.run_id,))
+    assert logged == sorted(logged)
     fact_sales = pg_instance.fetch_materializations(dg.AssetKey("fact_sales"), limit=10).records
     assert sorted(r.partition_key for r in fact_sales) == [f"2026-03-0{d}|{REGION}" for d in (2, 3, 4)]
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dagster._check as check
+import sqlalchemy as db
 from dagster import DagsterEventType, EventLogEntry
 from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS
 from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
@@ -20,7 +21,7 @@ from dagster_postgres.event_log.event_log import PostgresEventLogStorage
 from dagster_postgres.utils import create_pg_engine, get_token_provider_from_config, pg_url_from_config
 
 from sales360_assets.instance.asset_rows import last_of_each_kind
-from sales360_assets.instance.driver_inserts import insert_asset_event_tags
+from sales360_assets.instance.driver_inserts import insert_asset_event_tags, insert_rows
 from sales360_assets.instance.range_plans import RangePlansMixin
 from sales360_assets.instance.schema_facts import SchemaFactsMixin
 
@@ -44,13 +45,14 @@ POOL_RECYCLE_SECONDS = 3600
 
 
 class BatchedPostgresEventLogStorage(RangePlansMixin, SchemaFactsMixin, PostgresEventLogStorage):
-    """dagster-postgres 0.29 with a buffer's planned events, materializations and observations in
-    one executemany (ids back in the rows' order) and one index transaction.
+    """dagster-postgres 0.29 with a buffer's planned events, materializations and observations
+    inserted in pages of rows (ids taken from the table's sequence first) and one index transaction.
 
     dagster-postgres stores planned events one insert each (~16 ms: a one-year region run waited
     over a minute to start) and a buffer of materializations as one multi-row ``VALUES`` statement,
     which SQLAlchemy builds and compiles anew for every buffer (a parameter per column per row).
-    An executemany compiles one single-row statement once and lets psycopg2 send the rows in pages.
+    Here psycopg2's ``execute_values`` sends the rows (``driver_inserts``), and ``store_event``
+    makes fewer round trips for the events that come one at a time.
     """
 
     def __init__(
@@ -136,15 +138,26 @@ class BatchedPostgresEventLogStorage(RangePlansMixin, SchemaFactsMixin, Postgres
             super().store_event_batch(rest)
 
     def _store_bulk(self, events: Sequence[EventLogEntry]) -> None:
+        # The buffer's ids are taken from the table's sequence first and inserted with the rows:
+        # the index tags and asset rows need each event's id, and ``INSERT … RETURNING`` in the
+        # rows' order cost SQLAlchemy a sentinel column and a sort per buffer on top of its per-row
+        # parameter processing. Ascending ids in buffer order keep the events' order for readers.
         rows = [self._event_to_row(event) for event in events]
-        insert = SqlEventLogStorageTable.insert().returning(SqlEventLogStorageTable.c.id, sort_by_parameter_order=True)
-        # dagster-postgres's engine autocommits; an executemany goes in pages of rows, so the
-        # buffer is one transaction here, all or nothing like the single statement it replaces.
+        # dagster-postgres's engine autocommits: the buffer is one transaction here, all or nothing.
         with self._connect() as conn:
             in_transaction = conn.execution_options(isolation_level="READ COMMITTED")
             with in_transaction.begin():
-                event_ids = [int(row[0]) for row in in_transaction.execute(insert, rows)]
+                event_ids = sorted(in_transaction.execute(NEXT_EVENT_IDS, {"count": len(rows)}).scalars())
+                insert_rows(
+                    in_transaction,
+                    SqlEventLogStorageTable,
+                    [{"id": event_id, **row} for event_id, row in zip(event_ids, rows, strict=True)],
+                )
         with self.index_transaction() as conn:
             insert_asset_event_tags(self, conn, events, event_ids)
             for i in last_of_each_kind(events):
                 self._store_asset_event(conn, events[i], event_ids[i])
+
+
+# ``count`` new ids of the event log's own sequence (a serial column's, whatever its name).
+NEXT_EVENT_IDS = db.text("SELECT nextval(pg_get_serial_sequence('event_logs', 'id')) FROM generate_series(1, :count)")
