@@ -325,7 +325,9 @@ def scenario_orchestration(args: argparse.Namespace) -> dict[str, object]:
         gen = generate(tmp, args.days, args.order_lines)
         print(f"generated {args.order_lines:,} order lines over {args.days + 7} days in {gen:.1f} s")
         start = END - timedelta(days=args.days - 1)
-        return compare(tmp / "sources", start, END, args.profiles.split(","), rounds=args.rounds)
+        return compare(
+            tmp / "sources", start, END, args.profiles.split(","), rounds=args.rounds, parallel_runs=args.parallel_runs
+        )
 
 
 def scenario_bare(args: argparse.Namespace) -> dict[str, object]:
@@ -362,6 +364,13 @@ def main() -> None:
         type=int,
         default=1,
         help="orchestration: measure every profile this many times, alternating their order; ratios are medians",
+    )
+    parser.add_argument(
+        "--parallel-runs",
+        type=int,
+        default=1,
+        help="orchestration: region runs at once, each in its own process (as a UI backfill's runs under the "
+        "daemon's run queue); 1: one after the other in one process, as `sales360 materialize`",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
     args = parser.parse_args()
