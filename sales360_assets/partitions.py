@@ -7,6 +7,7 @@ set in ``settings.REGIONS``. Dagster orders multi-partition dimensions by name, 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -77,17 +78,20 @@ class DateRegionPartitionsDefinition(dg.MultiPartitionsDefinition):
         """
         range_key = (str(partition_key_range.start), str(partition_key_range.end))
         kept: dict[tuple[str, str], Sequence[str]] = self.__dict__.setdefault("_keys_in_range", {})
-        keys = kept.pop(range_key, None)
+        with _KEPT_RANGES_LOCK:  # the webserver and daemon ask from several threads
+            keys = kept.pop(range_key, None)
         if keys is None:
             keys = super().get_partition_keys_in_range(partition_key_range, dynamic_partitions_store)
-            while len(kept) >= KEPT_RANGES:
+        with _KEPT_RANGES_LOCK:
+            kept[range_key] = keys  # now the most recently asked for
+            while len(kept) > KEPT_RANGES:
                 kept.pop(next(iter(kept)))  # the least recently asked for
-        kept[range_key] = keys
         return list(keys)  # a copy: a caller may change the list it gets
 
 
 # Ranges whose keys are kept: a run's own, and those of the few runs a process may be in at once.
 KEPT_RANGES = 8
+_KEPT_RANGES_LOCK = threading.Lock()
 
 daily_partitions = dg.DailyPartitionsDefinition(start_date=partitions_start_date().isoformat())
 region_partitions = dg.StaticPartitionsDefinition(REGION_CODES)
