@@ -27,10 +27,11 @@ EVENT_ROWS = [
     },
     {
         "run_id": "run-1",
-        "event": '{"__class__": "EventLogEntry", "n": 2}',
+        # What a serialized event can hold: JSON escapes, a tab, line breaks, quotes, non-ASCII text.
+        "event": '{"__class__": "EventLogEntry", "message": "a \\"b\\"\\\\c\td\ne\r\\n Zürich ✓", "n": 2}',
         "dagster_event_type": None,
         "timestamp": datetime(2026, 12, 7, 13, 2, 4),
-        "step_key": None,
+        "step_key": "",  # empty text, not NULL
         "asset_key": None,
         "partition": None,
     },

@@ -1,19 +1,21 @@
-"""A buffer of rows inserted through the database driver's executemany (both event-log storages).
+"""A buffer of rows inserted through the database driver (both event-log storages).
 
 SQLAlchemy's ``conn.execute(table.insert(), rows)`` processes every row's parameters in Python
 (``construct_params`` and each column's bind processor, per row): for a three-year region run's
 ~12,000 events and ~36,000 index tags that was a third of the time spent storing them, more than
-the database's own work. Here the single-row statement is compiled once per table and dialect,
-each column's bind processor is looked up once, and the driver gets plain tuples: SQLite's
-``executemany``, or psycopg2's ``execute_values`` (one multi-row ``VALUES`` statement per page, as
-SQLAlchemy's own insertmanyvalues sends; its ``execute_batch``, which a driver-level executemany
-gets, runs a statement per row and tripled a region run's storage time). The stored values are
-the ones SQLAlchemy's path stores: the same columns, bind processors and statement.
+the database's own work. Here each column's bind processor is looked up once per table and
+dialect and the driver gets plain values: SQLite's ``executemany`` of the compiled single-row
+insert, PostgreSQL's ``COPY … FROM STDIN`` (psycopg2's ``copy_expert``), its bulk-load path,
+which parses no statement per row. (A driver-level executemany would have been psycopg2's
+``execute_batch``, a statement per row: it tripled a region run's storage time.) The stored
+values are the ones SQLAlchemy's path stores (``test_driver_inserts.py`` on both databases).
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as db
@@ -21,9 +23,6 @@ from dagster import EventLogEntry
 from dagster._core.storage.event_log.schema import AssetEventTagsTable
 from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
 from sqlalchemy.engine import Connection
-
-# Rows per psycopg2 statement: a buffer of events (DAGSTER_EVENT_BATCH_SIZE) or of their tags.
-PAGE_ROWS = 1000
 
 _Compiled = tuple[str, list[Callable[[Any], Any] | None]]
 _compiled: dict[tuple[str, str, tuple[str, ...]], _Compiled] = {}
@@ -36,12 +35,12 @@ def _compile(table: db.Table, columns: tuple[str, ...], dialect: db.Dialect) -> 
         quote = dialect.identifier_preparer
         names = ", ".join(quote.format_column(table.c[name]) for name in columns)
         if dialect.driver == "psycopg2":
-            values = "%s"  # execute_values expands it into a page of row tuples
+            sql = f"COPY {quote.format_table(table)} ({names}) FROM STDIN"  # text format: tab-separated
         elif dialect.paramstyle == "qmark":
             values = "(" + ", ".join("?" for _ in columns) + ")"
+            sql = f"INSERT INTO {quote.format_table(table)} ({names}) VALUES {values}"
         else:
             raise NotImplementedError(f"driver inserts for {dialect.name}+{dialect.driver}")
-        sql = f"INSERT INTO {quote.format_table(table)} ({names}) VALUES {values}"
         processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
         _compiled[cache_key] = (sql, processors)
     return _compiled[cache_key]
@@ -56,15 +55,27 @@ def insert_rows(conn: Connection, table: db.Table, rows: Sequence[Mapping[str, A
     named = list(zip(columns, processors, strict=True))
     tuples = [tuple(row[name] if process is None else process(row[name]) for name, process in named) for row in rows]
     if conn.dialect.driver == "psycopg2":
-        from psycopg2.extras import execute_values  # only where psycopg2 is the driver
-
+        lines = "".join("\t".join(_copy_text(value) for value in values) + "\n" for values in tuples)
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            execute_values(cursor, sql, tuples, page_size=PAGE_ROWS)
+            cursor.copy_expert(sql, io.StringIO(lines))
         finally:
             cursor.close()
     else:
         conn.exec_driver_sql(sql, tuples)
+
+
+def _copy_text(value: Any) -> str:
+    """One value in COPY's text format: ``\\N`` for NULL, backslash escapes for the characters
+    that would end a field or a row (PostgreSQL parses timestamps and numbers from their text)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
 
 
 def insert_asset_event_tags(
