@@ -46,12 +46,12 @@ POOL_RECYCLE_SECONDS = 3600
 
 class BatchedPostgresEventLogStorage(RangePlansMixin, SchemaFactsMixin, PostgresEventLogStorage):
     """dagster-postgres 0.29 with a buffer's planned events, materializations and observations
-    inserted in pages of rows (ids taken from the table's sequence first) and one index transaction.
+    loaded with one COPY (ids taken from the table's sequence first) and one index transaction.
 
     dagster-postgres stores planned events one insert each (~16 ms: a one-year region run waited
     over a minute to start) and a buffer of materializations as one multi-row ``VALUES`` statement,
     which SQLAlchemy builds and compiles anew for every buffer (a parameter per column per row).
-    Here psycopg2's ``execute_values`` sends the rows (``driver_inserts``), and ``store_event``
+    Here the rows go in with ``COPY … FROM STDIN`` (``driver_inserts``), and ``store_event``
     makes fewer round trips for the events that come one at a time.
     """
 
