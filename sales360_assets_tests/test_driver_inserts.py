@@ -4,8 +4,9 @@ comparison against a real server in ``test_postgres_instance.py``."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
+import pytest
 import sqlalchemy as db
 from dagster._core.storage.event_log.schema import (
     AssetEventTagsTable,
@@ -13,7 +14,7 @@ from dagster._core.storage.event_log.schema import (
     SqlEventLogStorageTable,
 )
 
-from sales360_assets.instance.driver_inserts import insert_rows
+from sales360_assets.instance.driver_inserts import _copy_text, insert_rows
 
 EVENT_ROWS = [
     {
@@ -69,3 +70,11 @@ def test_driver_inserts_store_what_sqlalchemy_stores_on_sqlite(tmp_path) -> None
     # SQLite keeps timestamps as text: the driver path must write SQLAlchemy's format, or reads
     # by time (Dagster's event queries) would compare different strings.
     assert by_driver[0][-1] == "2026-12-07 13:02:00.000000"
+
+
+@pytest.mark.parametrize("value", [b"bytes", datetime(2026, 12, 7, tzinfo=UTC), True, object()])
+def test_copy_refuses_a_value_it_would_store_as_something_else(value: object) -> None:
+    """COPY sends text: a value of another type would land as its repr, an aware timestamp
+    without its offset. The event log's rows hold text, integers and naive UTC timestamps only."""
+    with pytest.raises(TypeError):
+        _copy_text(value)

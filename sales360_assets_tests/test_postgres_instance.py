@@ -98,7 +98,7 @@ def test_a_range_run_writes_its_events_to_postgres_in_batches(
             planned_inserts.append(kinds.count(dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED))
         original_bulk(events)
 
-    # A spy, not a stand-in: every batch still goes to PostgreSQL, one executemany each.
+    # A spy, not a stand-in: every batch still goes to PostgreSQL, one COPY each.
     monkeypatch.setattr(storage, "_store_bulk", counting_store_bulk)
     defs = build_definitions(str(sample_sources.root), str(tmp_path / "lake"))
     assert run_job(defs, pg_instance, "reference_data_job")
@@ -118,11 +118,11 @@ def test_a_range_run_writes_its_events_to_postgres_in_batches(
     partitioned_keys = {key for assets_def in partitioned_assets for key in assets_def.keys}
     assert len(rows) == days * len(partitioned_keys)
     assert {p for _, p in rows} == {f"2026-03-0{d}|{REGION}" for d in (2, 3, 4)}
-    # Each step's partition materializations went to PostgreSQL together, one executemany.
+    # Each step's partition materializations went to PostgreSQL together, one COPY.
     assert sum(materialization_batches) == len(rows)
     assert max(materialization_batches) == days
     # The run's plan: one planned event per asset holding its partitions (not one per partition),
-    # in one executemany.
+    # in one COPY.
     planned = _query(
         pg_env,
         "SELECT partition FROM event_logs WHERE run_id = %s AND dagster_event_type = %s",
@@ -130,6 +130,20 @@ def test_a_range_run_writes_its_events_to_postgres_in_batches(
     )
     assert planned == [(None,)] * len(partitioned_keys)
     assert planned_inserts[-1] == len(partitioned_keys)  # the reference run before it made its own insert
+    # Every index tag points at its own event: a partition tag holds that event's partition.
+    mismatched = _query(
+        pg_env,
+        "SELECT count(*) FROM asset_event_tags t JOIN event_logs e ON e.id = t.event_id "
+        "WHERE e.run_id = %s AND t.key = 'dagster/partition/date' AND split_part(e.partition, '|', 1) <> t.value",
+        (daily_run.run_id,),
+    )
+    tagged = _query(
+        pg_env,
+        "SELECT count(*) FROM asset_event_tags t JOIN event_logs e ON e.id = t.event_id "
+        "WHERE e.run_id = %s AND t.key = 'dagster/partition/date'",
+        (daily_run.run_id,),
+    )
+    assert mismatched == [(0,)] and tagged == [(len(rows),)]
     # The events' ids (taken from the sequence for a whole buffer) follow the order Dagster logged them in.
     logged = _query(pg_env, "SELECT timestamp FROM event_logs WHERE run_id = %s ORDER BY id", (daily_run.run_id,))
     assert logged == sorted(logged)
@@ -197,7 +211,7 @@ def test_the_benchmarks_server_flushes_to_disk_at_commit_as_sqlite_does() -> Non
 
 
 def test_driver_inserts_store_what_sqlalchemy_stores_on_postgres(pg_env: dict[str, str]) -> None:
-    """The buffered events' and tags' driver inserts (psycopg2 ``execute_values``) against
+    """The buffered events' and tags' driver inserts (``COPY … FROM STDIN``) against
     SQLAlchemy's own insert, on the same server."""
     from dagster._core.storage.event_log.schema import (
         AssetEventTagsTable,

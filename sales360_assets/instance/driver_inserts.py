@@ -24,45 +24,65 @@ from dagster._core.storage.event_log.schema import AssetEventTagsTable
 from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
 from sqlalchemy.engine import Connection
 
-_Compiled = tuple[str, list[Callable[[Any], Any] | None]]
-_compiled: dict[tuple[str, str, tuple[str, ...]], _Compiled] = {}
+# The statement for the driver (None: a driver not handled here, which gets SQLAlchemy's insert)
+# and each column's bind processor.
+_Compiled = tuple[str | None, list[Callable[[Any], Any] | None]]
+_compiled: dict[tuple[str, str, str, tuple[str, ...]], _Compiled] = {}
 
 
 def _compile(table: db.Table, columns: tuple[str, ...], dialect: db.Dialect) -> _Compiled:
     """The insert statement for ``columns`` in that order, and each column's bind processor."""
-    cache_key = (table.name, dialect.name, columns)
+    cache_key = (table.name, dialect.name, dialect.driver, columns)
     if cache_key not in _compiled:
         quote = dialect.identifier_preparer
         names = ", ".join(quote.format_column(table.c[name]) for name in columns)
+        sql: str | None = None
         if dialect.driver == "psycopg2":
             sql = f"COPY {quote.format_table(table)} ({names}) FROM STDIN"  # text format: tab-separated
-        elif dialect.paramstyle == "qmark":
+        elif dialect.name == "sqlite" and dialect.paramstyle == "qmark":
             values = "(" + ", ".join("?" for _ in columns) + ")"
             sql = f"INSERT INTO {quote.format_table(table)} ({names}) VALUES {values}"
-        else:
-            raise NotImplementedError(f"driver inserts for {dialect.name}+{dialect.driver}")
         processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
         _compiled[cache_key] = (sql, processors)
     return _compiled[cache_key]
 
 
-def insert_rows(conn: Connection, table: db.Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert ``rows`` (dicts with the same keys, as for ``conn.execute(table.insert(), rows)``)."""
+def insert_rows(
+    conn: Connection,
+    table: db.Table,
+    rows: Sequence[Mapping[str, Any]],
+    new_ids: Callable[[int], Sequence[int]] | None = None,
+) -> None:
+    """Insert ``rows`` (dicts with the same keys, as for ``conn.execute(table.insert(), rows)``).
+
+    With ``new_ids``, row i gets ``id`` = ``new_ids(len(rows))[i]``, asked for only once the rows
+    are ready to send: ids taken from a PostgreSQL sequence are uncommitted until the rows are in,
+    and a reader polling the table by id could step past them meanwhile (Dagster's own insert has
+    the same window, for the length of its statement), so the window is kept to the COPY itself.
+    """
     if not rows:
         return
     columns = tuple(rows[0])
-    sql, processors = _compile(table, columns, conn.dialect)
-    named = list(zip(columns, processors, strict=True))
+    id_column = ("id",) if new_ids is not None else ()
+    sql, processors = _compile(table, (*id_column, *columns), conn.dialect)
+    named = list(zip(columns, processors[len(id_column) :], strict=True))
     tuples = [tuple(row[name] if process is None else process(row[name]) for name, process in named) for row in rows]
-    if conn.dialect.driver == "psycopg2":
-        lines = "".join("\t".join(_copy_text(value) for value in values) + "\n" for values in tuples)
+    if sql is not None and conn.dialect.driver == "psycopg2":
+        lines = ["\t".join(_copy_text(value) for value in values) for values in tuples]
+        if new_ids is not None:
+            lines = [f"{int(row_id)}\t{line}" for row_id, line in zip(new_ids(len(lines)), lines, strict=True)]
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.copy_expert(sql, io.StringIO(lines))
+            cursor.copy_expert(sql, io.StringIO("".join(line + "\n" for line in lines)))
         finally:
             cursor.close()
-    else:
+        return
+    if new_ids is not None:
+        tuples = [(row_id, *values) for row_id, values in zip(new_ids(len(tuples)), tuples, strict=True)]
+    if sql is not None:
         conn.exec_driver_sql(sql, tuples)
+    else:
+        conn.execute(table.insert(), [dict(zip((*id_column, *columns), values, strict=True)) for values in tuples])
 
 
 def _copy_text(value: Any) -> str:
@@ -70,8 +90,12 @@ def _copy_text(value: Any) -> str:
     that would end a field or a row (PostgreSQL parses timestamps and numbers from their text)."""
     if value is None:
         return "\\N"
-    if isinstance(value, datetime):
+    if isinstance(value, datetime) and value.tzinfo is None:  # the event log's UTC timestamps
         return value.isoformat(sep=" ")
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        # Written as text, a value of another type would be stored as its repr (or an aware
+        # datetime's offset silently dropped): fail instead of storing something else.
+        raise TypeError(f"no COPY text for a {type(value).__name__} value")
     text = str(value)
     if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
         text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")

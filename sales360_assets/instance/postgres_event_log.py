@@ -1,5 +1,5 @@
-"""PostgreSQL event log that inserts a buffer of asset events with one executemany, over pooled
-connections (two kept per instance).
+"""PostgreSQL event log that loads a buffer of asset events with one COPY, over pooled connections
+(two kept per instance).
 
 The production profile (``deploy/postgres/dagster.yaml``) uses it in place of dagster-postgres's
 ``PostgresEventLogStorage`` (same tables, same configuration).
@@ -138,21 +138,22 @@ class BatchedPostgresEventLogStorage(RangePlansMixin, SchemaFactsMixin, Postgres
             super().store_event_batch(rest)
 
     def _store_bulk(self, events: Sequence[EventLogEntry]) -> None:
-        # The buffer's ids are taken from the table's sequence first and inserted with the rows:
-        # the index tags and asset rows need each event's id, and ``INSERT … RETURNING`` in the
-        # rows' order cost SQLAlchemy a sentinel column and a sort per buffer on top of its per-row
-        # parameter processing. Ascending ids in buffer order keep the events' order for readers.
+        # The buffer's ids are taken from the table's sequence, just before its rows go in with
+        # them: the index tags and asset rows need each event's id, and ``INSERT … RETURNING`` in
+        # the rows' order cost SQLAlchemy a sentinel column and a sort per buffer on top of its
+        # per-row parameter processing. Ids ascend in buffer order, as one insert's would.
         rows = [self._event_to_row(event) for event in events]
+        event_ids: list[int] = []
+
+        def take_ids(count: int) -> list[int]:
+            event_ids.extend(sorted(in_transaction.execute(NEXT_EVENT_IDS, {"count": count}).scalars()))
+            return event_ids
+
         # dagster-postgres's engine autocommits: the buffer is one transaction here, all or nothing.
         with self._connect() as conn:
             in_transaction = conn.execution_options(isolation_level="READ COMMITTED")
             with in_transaction.begin():
-                event_ids = sorted(in_transaction.execute(NEXT_EVENT_IDS, {"count": len(rows)}).scalars())
-                insert_rows(
-                    in_transaction,
-                    SqlEventLogStorageTable,
-                    [{"id": event_id, **row} for event_id, row in zip(event_ids, rows, strict=True)],
-                )
+                insert_rows(in_transaction, SqlEventLogStorageTable, rows, new_ids=take_ids)
         with self.index_transaction() as conn:
             insert_asset_event_tags(self, conn, events, event_ids)
             for i in last_of_each_kind(events):
