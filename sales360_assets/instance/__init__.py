@@ -7,10 +7,11 @@ for three years × 4 regions × 11 assets), and Dagster's storages as many
 to ``store_event_batch``, but its SQLite storage then stores them one by one (a new engine and a
 commit per event, twice: the run's file and the asset index), and dagster-postgres 0.29 inserts
 planned events one by one. The classes here keep Dagster's tables, rows and bookkeeping and
-write a buffer in one bulk insert per database (executemany on SQLite, COPY on PostgreSQL) in one transaction. Upstream: dagster-io/dagster#32242
-(wide partition ranges spend minutes logging planned events one at a time). The SQLite event log
-also keeps a connection per database file open between writes (``sqlite_connections``) and both
-remember the schema they found (``schema_facts``). Figures: benchmarks/README.md.
+write a buffer in one bulk insert per database (executemany on SQLite, COPY on PostgreSQL) in one
+transaction. Upstream: dagster-io/dagster#32242 (wide partition ranges spend minutes logging
+planned events one at a time). The SQLite event log also keeps a connection per database file
+open between writes (``sqlite_connections``) and both remember the schema they found
+(``schema_facts``). Figures: benchmarks/README.md.
 """
 
 from __future__ import annotations

@@ -65,9 +65,14 @@ def insert_rows(
     columns = tuple(rows[0])
     id_column = ("id",) if new_ids is not None else ()
     sql, processors = _compile(table, (*id_column, *columns), conn.dialect)
+    if sql is None:  # SQLAlchemy's own insert, which applies the bind processors itself
+        if new_ids is not None:
+            rows = [{"id": row_id, **row} for row_id, row in zip(new_ids(len(rows)), rows, strict=True)]
+        conn.execute(table.insert(), rows)
+        return
     named = list(zip(columns, processors[len(id_column) :], strict=True))
     tuples = [tuple(row[name] if process is None else process(row[name]) for name, process in named) for row in rows]
-    if sql is not None and conn.dialect.driver == "psycopg2":
+    if conn.dialect.driver == "psycopg2":
         lines = ["\t".join(_copy_text(value) for value in values) for values in tuples]
         if new_ids is not None:
             lines = [f"{int(row_id)}\t{line}" for row_id, line in zip(new_ids(len(lines)), lines, strict=True)]
@@ -79,10 +84,7 @@ def insert_rows(
         return
     if new_ids is not None:
         tuples = [(row_id, *values) for row_id, values in zip(new_ids(len(tuples)), tuples, strict=True)]
-    if sql is not None:
-        conn.exec_driver_sql(sql, tuples)
-    else:
-        conn.execute(table.insert(), [dict(zip((*id_column, *columns), values, strict=True)) for values in tuples])
+    conn.exec_driver_sql(sql, tuples)
 
 
 def _copy_text(value: Any) -> str:
