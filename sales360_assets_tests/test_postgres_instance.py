@@ -69,11 +69,12 @@ def _query(env: dict[str, str], sql: str, params: Sequence[object]) -> list[tupl
 
 
 def test_the_profile_stores_runs_events_and_schedules_in_postgres(pg_instance: dg.DagsterInstance) -> None:
-    from dagster_postgres import PostgresRunStorage, PostgresScheduleStorage
+    from dagster_postgres import PostgresScheduleStorage
 
     from sales360_assets.instance.postgres_event_log import BatchedPostgresEventLogStorage
+    from sales360_assets.instance.postgres_pool import PooledPostgresRunStorage
 
-    assert isinstance(pg_instance.run_storage, PostgresRunStorage)
+    assert isinstance(pg_instance.run_storage, PooledPostgresRunStorage)
     assert isinstance(pg_instance.event_log_storage, BatchedPostgresEventLogStorage)
     assert isinstance(pg_instance.schedule_storage, PostgresScheduleStorage)
 
@@ -171,13 +172,14 @@ def test_a_failed_range_runs_partitions_show_failed_then_in_progress_on_postgres
     assert {pg_instance.get_latest_planned_materialization_info(load, k).run_id for k in KEYS} == {pending.run_id}
 
 
+@pytest.mark.parametrize("storage", ["event_log_storage", "run_storage"])
 def test_a_run_reuses_the_instances_pooled_connections_to_postgres(
-    pg_instance: dg.DagsterInstance, sample_sources: SampleSources, tmp_path: Path
+    pg_instance: dg.DagsterInstance, sample_sources: SampleSources, tmp_path: Path, storage: str
 ) -> None:
-    """dagster-postgres opened a connection per statement: 982 for this run, ~5 ms each on
-    localhost. The instance's event log keeps two (a statement can open a second inside the first)
-    and closes them with the instance."""
-    engine = pg_instance.event_log_storage._engine  # type: ignore[attr-defined]
+    """dagster-postgres opens a connection per statement: 982 for this run's event log (~5 ms each
+    on localhost) and 22 for its run storage. Each keeps two (a statement can open a second inside
+    the first) and closes them with the instance."""
+    engine = getattr(pg_instance, storage)._engine
     opened: list[object] = []
     sqlalchemy.event.listen(engine, "connect", lambda conn, _record: opened.append(conn))
     defs = build_definitions(str(sample_sources.root), str(tmp_path / "lake"))
@@ -188,6 +190,21 @@ def test_a_run_reuses_the_instances_pooled_connections_to_postgres(
     assert pool.checkedin() >= 1  # type: ignore[attr-defined]
     pg_instance.dispose()
     assert pool.checkedin() == 0  # type: ignore[attr-defined]  # the kept connections were closed
+
+
+def test_the_webserver_swaps_the_pooled_storages_for_its_own_and_closes_theirs(
+    pg_instance: dg.DagsterInstance,
+) -> None:
+    """``dagster-webserver`` asks every storage for its own pool (a statement timeout on each
+    connection); dagster-postgres replaces the engine without closing the one it had."""
+    storages = [pg_instance.run_storage, pg_instance.event_log_storage]
+    assert pg_instance.get_runs() == [] and pg_instance.get_asset_keys() == []  # each pool holds one
+    pooled = [storage._engine for storage in storages]  # type: ignore[attr-defined]
+    assert all(engine.pool.checkedin() >= 1 for engine in pooled)
+    pg_instance.optimize_for_webserver(statement_timeout=5000, pool_recycle=3600, max_overflow=20)
+    assert all(engine.pool.checkedin() == 0 for engine in pooled)  # closed, not left to the server
+    assert all(storage._engine is not engine for storage, engine in zip(storages, pooled, strict=True))  # type: ignore[attr-defined]
+    assert pg_instance.get_runs() == [] and pg_instance.get_asset_keys() == []  # the new pools work
 
 
 def test_the_postgres_event_log_looks_its_schema_up_once(

@@ -1,4 +1,4 @@
-"""Dagster instance storage for Sales 360: event-log classes that write a batch of events at once.
+"""Dagster instance storage for Sales 360: event logs that write a batch of events at once.
 
 A history backfill records one ``ASSET_MATERIALIZATION`` event per partition per asset (48,000
 for three years × 4 regions × 11 assets), and Dagster's storages as many
@@ -10,7 +10,8 @@ planned events one by one. The classes here keep Dagster's tables, rows and book
 write a buffer in one bulk insert per database (executemany on SQLite, COPY on PostgreSQL) in one
 transaction. Upstream: dagster-io/dagster#32242 (wide partition ranges spend minutes logging
 planned events one at a time). The SQLite event log also keeps a connection per database file
-open between writes (``sqlite_connections``) and both remember the schema they found
+open between writes (``sqlite_connections``), the PostgreSQL event log and run storage keep
+pooled connections (``postgres_pool``), and both event logs remember the schema they found
 (``schema_facts``). Figures: benchmarks/README.md.
 """
 

@@ -7,21 +7,18 @@ The production profile (``deploy/postgres/dagster.yaml``) uses it in place of da
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import dagster._check as check
 import sqlalchemy as db
 from dagster import DagsterEventType, EventLogEntry
 from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS
 from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
-from dagster._serdes import ConfigurableClassData
-from dagster_postgres.auth import PgTokenProvider
 from dagster_postgres.event_log.event_log import PostgresEventLogStorage
-from dagster_postgres.utils import create_pg_engine, get_token_provider_from_config, pg_url_from_config
 
 from sales360_assets.instance.asset_rows import last_of_each_kind
 from sales360_assets.instance.driver_inserts import insert_asset_event_tags, insert_rows
+from sales360_assets.instance.postgres_pool import PooledEngineMixin
 from sales360_assets.instance.range_plans import RangePlansMixin
 from sales360_assets.instance.schema_facts import SchemaFactsMixin
 
@@ -34,72 +31,17 @@ BULK_EVENT_TYPES = {
 }
 
 
-# Connections an instance keeps open: a statement can open a second one inside the first (an
-# event and its asset index), so one would be reopened for every event.
-POOL_SIZE = 2
-# Beyond the kept ones, no limit (as NullPool had none): a thread holds one connection while it
-# takes a second, so a cap could deadlock threads writing at once. Extra ones close when returned.
-POOL_OVERFLOW = -1
-# A pooled connection older than this is reopened (servers and proxies drop idle sessions).
-POOL_RECYCLE_SECONDS = 3600
-
-
-class BatchedPostgresEventLogStorage(RangePlansMixin, SchemaFactsMixin, PostgresEventLogStorage):
+class BatchedPostgresEventLogStorage(RangePlansMixin, SchemaFactsMixin, PooledEngineMixin, PostgresEventLogStorage):
     """dagster-postgres 0.29 with a buffer's planned events, materializations and observations
     loaded with one COPY (ids taken from the table's sequence first) and one index transaction.
 
     dagster-postgres stores planned events one insert each (~16 ms: a one-year region run waited
     over a minute to start) and a buffer of materializations as one multi-row ``VALUES`` statement,
     which SQLAlchemy builds and compiles anew for every buffer (a parameter per column per row).
-    Here the rows go in with ``COPY … FROM STDIN`` (``driver_inserts``), and ``store_event``
-    makes fewer round trips for the events that come one at a time.
+    Here the rows go in with ``COPY … FROM STDIN`` (``driver_inserts``), ``store_event`` makes
+    fewer round trips for the events that come one at a time, and connections are pooled
+    (``postgres_pool``).
     """
-
-    def __init__(
-        self,
-        postgres_url: str,
-        should_autocreate_tables: bool = True,
-        inst_data: ConfigurableClassData | None = None,
-        token_provider: PgTokenProvider | None = None,
-    ) -> None:
-        super().__init__(postgres_url, should_autocreate_tables, inst_data, token_provider)
-        # dagster-postgres opens a new connection for every statement (NullPool), so an instance
-        # holds none between calls. A run makes thousands of calls (each step's start, logs,
-        # outputs, its reads of the latest materializations), at ~5 ms a connection on localhost.
-        # Two kept connections per instance instead, with overflow for concurrent threads (the
-        # daemon's); pre-ping replaces a connection the server closed. The webserver still swaps in
-        # its own pool (``optimize_for_webserver``).
-        self._engine.dispose()
-        self._engine = create_pg_engine(
-            self.postgres_url,
-            self._token_provider,
-            isolation_level="AUTOCOMMIT",
-            pool_size=POOL_SIZE,
-            max_overflow=POOL_OVERFLOW,
-            pool_pre_ping=True,
-            pool_recycle=POOL_RECYCLE_SECONDS,
-        )
-
-    def optimize_for_webserver(self, statement_timeout: int, pool_recycle: int, max_overflow: int) -> None:
-        pooled = self._engine
-        super().optimize_for_webserver(statement_timeout, pool_recycle, max_overflow)
-        pooled.dispose()  # dagster-postgres replaces the engine without closing the one it had
-
-    def dispose(self) -> None:
-        super().dispose()
-        self._engine.dispose()  # close the pooled connections with the instance
-
-    @classmethod
-    def from_config_value(  # type: ignore[override]
-        cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
-    ) -> BatchedPostgresEventLogStorage:
-        # As PostgresEventLogStorage.from_config_value, which hard-codes its own class.
-        return cls(
-            inst_data=inst_data,
-            postgres_url=pg_url_from_config(config_value),
-            should_autocreate_tables=config_value.get("should_autocreate_tables", True),
-            token_provider=get_token_provider_from_config(config_value),
-        )
 
     def store_event(self, event: EventLogEntry) -> None:
         """dagster-postgres's ``store_event`` in fewer round trips: ~860 events of a region run's
