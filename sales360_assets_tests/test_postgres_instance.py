@@ -200,9 +200,11 @@ def test_the_webserver_swaps_the_pooled_storages_for_its_own_and_closes_theirs(
     storages = [pg_instance.run_storage, pg_instance.event_log_storage]
     assert pg_instance.get_runs() == [] and pg_instance.get_asset_keys() == []  # each pool holds one
     pooled = [storage._engine for storage in storages]  # type: ignore[attr-defined]
-    assert all(engine.pool.checkedin() >= 1 for engine in pooled)
+    # The pools themselves: Engine.dispose hands an engine a new, empty pool.
+    pools = [engine.pool for engine in pooled]
+    assert all(pool.checkedin() >= 1 for pool in pools)
     pg_instance.optimize_for_webserver(statement_timeout=5000, pool_recycle=3600, max_overflow=20)
-    assert all(engine.pool.checkedin() == 0 for engine in pooled)  # closed, not left to the server
+    assert all(pool.checkedin() == 0 for pool in pools)  # closed, not left open on the server
     assert all(storage._engine is not engine for storage, engine in zip(storages, pooled, strict=True))  # type: ignore[attr-defined]
     assert pg_instance.get_runs() == [] and pg_instance.get_asset_keys() == []  # the new pools work
 

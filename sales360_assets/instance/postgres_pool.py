@@ -5,7 +5,10 @@ dagster-postgres 0.29 builds its event-log, run and schedule engines with ``Null
 statement opens a new connection (~5 ms on localhost, a TCP and authentication handshake each) and
 closes it. A run makes thousands of event-log calls and dozens of run-storage calls (its status
 changes, each step's reads of the run record); the daemon's threads poll the run storage all day.
-Here an instance keeps two connections per storage, with overflow for threads writing at once.
+Here an instance keeps two connections per storage, with overflow for threads writing at once: a
+process with an instance holds up to four idle connections (daemon, webserver, each run worker and
+step process), a few dozen with four runs at once, within PostgreSQL's default ``max_connections``
+of 100.
 
 The schedule storage stays dagster-postgres's own: a run barely uses it, and ``DagsterInstance.
 dispose`` does not dispose it (Dagster 1.13 disposes the run and event storages only), so pooled
@@ -24,14 +27,30 @@ from dagster_postgres.utils import create_pg_engine, get_token_provider_from_con
 from sqlalchemy.engine import Engine
 
 if TYPE_CHECKING:
-    from dagster_postgres.event_log.event_log import PostgresEventLogStorage
 
-    _Base = PostgresEventLogStorage
+    class _Base:
+        """What the mixin uses of dagster-postgres's run and event-log storages (both have it)."""
+
+        _engine: Engine
+        postgres_url: str
+        _token_provider: PgTokenProvider | None
+
+        def __init__(
+            self,
+            postgres_url: str,
+            should_autocreate_tables: bool = True,
+            inst_data: ConfigurableClassData | None = None,
+            token_provider: PgTokenProvider | None = None,
+        ) -> None: ...
+
+        def optimize_for_webserver(self, statement_timeout: int, pool_recycle: int, max_overflow: int) -> None: ...
+
+        def dispose(self) -> None: ...
 else:
     _Base = object
 
-# Connections a storage keeps open: a statement can open a second one inside the first (an event
-# and its asset index), so one would be reopened for every event.
+# Connections a storage keeps open: a call can open a second one inside the first (the event log
+# writes an event, then its asset index), so with one kept the second would be reopened each time.
 POOL_SIZE = 2
 # Beyond the kept ones, no limit (as NullPool had none): a thread holds one connection while it
 # takes a second, so a cap could deadlock threads writing at once. Extra ones close when returned.
@@ -85,9 +104,7 @@ class PooledEngineMixin(_Base):
         self._engine.dispose()  # close the pooled connections with the instance
 
     @classmethod
-    def from_config_value(  # type: ignore[override]
-        cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
-    ) -> Self:
+    def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]) -> Self:
         # As dagster-postgres's from_config_value, which hard-codes its own class.
         return cls(
             inst_data=inst_data,
