@@ -35,13 +35,7 @@ if TYPE_CHECKING:
         postgres_url: str
         _token_provider: PgTokenProvider | None
 
-        def __init__(
-            self,
-            postgres_url: str,
-            should_autocreate_tables: bool = True,
-            inst_data: ConfigurableClassData | None = None,
-            token_provider: PgTokenProvider | None = None,
-        ) -> None: ...
+        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
 
         def optimize_for_webserver(self, statement_timeout: int, pool_recycle: int, max_overflow: int) -> None: ...
 
@@ -81,14 +75,10 @@ class PooledEngineMixin(_Base):
     """Mixed in before a dagster-postgres storage: its engine swapped for ``pooled_pg_engine``, the
     pool closed with the storage, and ``from_config_value`` building this class."""
 
-    def __init__(
-        self,
-        postgres_url: str,
-        should_autocreate_tables: bool = True,
-        inst_data: ConfigurableClassData | None = None,
-        token_provider: PgTokenProvider | None = None,
-    ) -> None:
-        super().__init__(postgres_url, should_autocreate_tables, inst_data, token_provider)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The storage's own arguments (postgres_url, should_autocreate_tables, inst_data,
+        # token_provider): it creates its tables over its NullPool engine, then the pool replaces it.
+        super().__init__(*args, **kwargs)
         self._engine.dispose()
         self._engine = pooled_pg_engine(self.postgres_url, self._token_provider)
 
